@@ -1,0 +1,8 @@
+//! oplab: the Kubernetes Operators workshop as one terminal program.
+//!
+//! The binary (`src/main.rs`) is a thin shell over this library so that tests and
+//! benchmarks drive the same code the attendee runs.
+
+pub mod cli;
+pub mod lab;
+pub mod sandbox;
