@@ -1,0 +1,102 @@
+//! Namespace lifecycle (default ServiceAccount, root CA ConfigMap, Terminating cascade) and CRD cleanup.
+
+use super::key;
+use crate::sandbox::admission::CRD_CLEANUP_FINALIZER;
+use crate::sandbox::api::{Api, DeleteOpts, WriteOpts};
+use crate::sandbox::store::Event;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+/// Reacts to a namespace: fills a new one, empties a terminating one.
+pub fn on_namespace(api: &Arc<Api>, ns_obj: &Arc<Value>, old: Option<&Value>) {
+    let Some(ns) = ns_obj["metadata"]["name"].as_str() else { return };
+    if ns_obj["metadata"]["deletionTimestamp"].is_null() {
+        if old.is_none() {
+            populate(api, ns);
+        }
+        return;
+    }
+    drain(api, ns);
+}
+
+fn populate(api: &Api, ns: &str) {
+    let opts = WriteOpts::internal("kube-controller-manager");
+    let reg = api.registry();
+    let (sa, cm) = (reg.get("", "v1", "serviceaccounts"), reg.get("", "v1", "configmaps"));
+    drop(reg);
+    if let Some(rt) = sa
+        && api.store.get(&key("", "serviceaccounts"), ns, "default").is_none()
+    {
+        let _ = api.create(&rt, ns, json!({"metadata": {"name": "default"}}), &opts);
+    }
+    if let Some(rt) = cm
+        && api.store.get(&key("", "configmaps"), ns, "kube-root-ca.crt").is_none()
+    {
+        let body = json!({
+            "metadata": {"name": "kube-root-ca.crt", "annotations": {"kubernetes.io/description": "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters."}},
+            "data": {"ca.crt": api.ca_pem()},
+        });
+        let _ = api.create(&rt, ns, body, &opts);
+    }
+}
+
+/// Deletes everything in a terminating namespace; removes the namespace once it is empty.
+fn drain(api: &Api, ns: &str) {
+    let objects = api.store.in_namespace(ns);
+    if objects.is_empty() {
+        api.remove_now(&key("", "namespaces"), "", ns, None);
+        return;
+    }
+    for (k, obj) in objects {
+        if !obj["metadata"]["deletionTimestamp"].is_null() {
+            continue;
+        }
+        let Some(rt) = api.registry().by_storage(&k) else { continue };
+        let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+        let _ = api.delete(&rt, ns, name, &DeleteOpts { propagation: Some("Background".into()), ..Default::default() });
+    }
+}
+
+/// Reacts to a CRD being deleted: its custom resources go first.
+pub fn on_crd(api: &Arc<Api>, crd: &Arc<Value>) {
+    if crd["metadata"]["deletionTimestamp"].is_null() {
+        return;
+    }
+    let group = crd["spec"]["group"].as_str().unwrap_or_default();
+    let plural = crd["spec"]["names"]["plural"].as_str().unwrap_or_default();
+    let name = crd["metadata"]["name"].as_str().unwrap_or_default();
+    let k = key(group, plural);
+    let (objects, _) = api.store.list(&k, None);
+    if objects.is_empty() {
+        crate::sandbox::crd::unserve(api, crd);
+        api.remove_finalizer(&key("apiextensions.k8s.io", "customresourcedefinitions"), "", name, CRD_CLEANUP_FINALIZER);
+        return;
+    }
+    let Some(rt) = api.registry().by_storage(&k) else { return };
+    for obj in objects {
+        if obj["metadata"]["deletionTimestamp"].is_null() {
+            let (ns, n) = crate::sandbox::store::ns_name(&obj);
+            let _ = api.delete(&rt, &ns, &n, &DeleteOpts::default());
+        }
+    }
+}
+
+/// Reacts to an object that is gone: a terminating namespace or a deleting CRD may now be finished.
+pub fn on_deleted(api: &Arc<Api>, ev: &Event) {
+    if ev.key == key("apiextensions.k8s.io", "customresourcedefinitions") {
+        crate::sandbox::crd::unserve(api, &ev.object);
+        return;
+    }
+    if !ev.namespace.is_empty()
+        && let Some(ns_obj) = api.store.get(&key("", "namespaces"), "", &ev.namespace)
+        && !ns_obj["metadata"]["deletionTimestamp"].is_null()
+    {
+        drain(api, &ev.namespace);
+    }
+    let crd_name = format!("{}.{}", ev.key.plural, ev.key.group);
+    if !ev.key.group.is_empty()
+        && let Some(crd) = api.store.get(&key("apiextensions.k8s.io", "customresourcedefinitions"), "", &crd_name)
+    {
+        on_crd(api, &crd);
+    }
+}

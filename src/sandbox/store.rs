@@ -1,0 +1,357 @@
+//! The in-memory object store: objects by resource, one resourceVersion counter, watch history and fan-out.
+
+use crate::sandbox::registry::StorageKey;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+use tokio::sync::broadcast;
+
+/// What happened to an object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    Added,
+    Modified,
+    Deleted,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Added => "ADDED",
+            EventType::Modified => "MODIFIED",
+            EventType::Deleted => "DELETED",
+        }
+    }
+}
+
+/// One committed change, as watchers see it.
+#[derive(Debug)]
+pub struct Event {
+    pub rv: u64,
+    pub key: StorageKey,
+    pub namespace: String,
+    pub name: String,
+    pub kind: EventType,
+    /// The object after the change (for Deleted: the last state, with the deletion's resourceVersion).
+    pub object: Arc<Value>,
+    /// The object before the change, if any.
+    pub old: Option<Arc<Value>>,
+}
+
+/// A reference to one stored object.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjRef {
+    pub key: StorageKey,
+    pub namespace: String,
+    pub name: String,
+}
+
+/// What a write closure decides.
+pub enum Change {
+    /// Store this object (create or replace).
+    Put(Value),
+    /// Remove the object.
+    Delete,
+    /// Nothing changes: no new resourceVersion, no event.
+    Unchanged,
+}
+
+/// The result of a committed write.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    /// The object as stored (for a delete: its last state).
+    pub object: Arc<Value>,
+    pub kind: Option<EventType>,
+}
+
+/// Watch history older than this resourceVersion is gone.
+#[derive(Debug, Clone, Copy)]
+pub struct Expired {
+    pub requested: u64,
+    pub oldest: u64,
+}
+
+/// Objects of one resource, by (namespace, name).
+pub type Objects = BTreeMap<(String, String), Arc<Value>>;
+
+/// Persists committed writes (the durable store behind `--state`).
+pub trait Journal: Send {
+    /// Called under the store lock for every committed change, before watchers see it.
+    fn record(&mut self, event: &Event) -> std::io::Result<()>;
+}
+
+struct Inner {
+    rv: u64,
+    data: HashMap<StorageKey, Objects>,
+    history: VecDeque<Arc<Event>>,
+    history_cap: usize,
+    /// Events with rv <= compacted are no longer replayable.
+    compacted: u64,
+    /// owner uid -> dependents.
+    dependents: HashMap<String, BTreeSet<ObjRef>>,
+    journal: Option<Box<dyn Journal>>,
+}
+
+/// The store. Cheap to share behind an `Arc`.
+pub struct Store {
+    inner: Mutex<Inner>,
+    tx: broadcast::Sender<Arc<Event>>,
+}
+
+/// How many events a watch may fall behind before it is ended (the client resumes from its last resourceVersion).
+const FANOUT_CAPACITY: usize = 65_536;
+
+impl Store {
+    pub fn new(history_cap: usize) -> Self {
+        let (tx, _) = broadcast::channel(FANOUT_CAPACITY);
+        Self {
+            inner: Mutex::new(Inner {
+                rv: 0,
+                data: HashMap::new(),
+                history: VecDeque::new(),
+                history_cap,
+                compacted: 0,
+                dependents: HashMap::new(),
+                journal: None,
+            }),
+            tx,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock must not take the whole server down: the data is
+        // consistent between statements, so recover it.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Loads objects (from a durable state) without events; `rv` continues from `last_rv`.
+    pub fn restore(&self, objects: Vec<(StorageKey, Value)>, last_rv: u64) {
+        let mut inner = self.lock();
+        for (key, obj) in objects {
+            let (ns, name) = ns_name(&obj);
+            index_owners(&mut inner.dependents, &key, &ns, &name, None, Some(&obj));
+            inner.data.entry(key).or_default().insert((ns, name), Arc::new(obj));
+        }
+        inner.rv = inner.rv.max(last_rv);
+        inner.compacted = inner.rv;
+    }
+
+    pub fn set_journal(&self, journal: Box<dyn Journal>) {
+        self.lock().journal = Some(journal);
+    }
+
+    pub fn current_rv(&self) -> u64 {
+        self.lock().rv
+    }
+
+    pub fn get(&self, key: &StorageKey, namespace: &str, name: &str) -> Option<Arc<Value>> {
+        self.lock().data.get(key)?.get(&(namespace.to_string(), name.to_string())).cloned()
+    }
+
+    /// Objects of a resource, in one namespace or all, and the resourceVersion of the snapshot.
+    pub fn list(&self, key: &StorageKey, namespace: Option<&str>) -> (Vec<Arc<Value>>, u64) {
+        let inner = self.lock();
+        (collect(&inner, key, namespace), inner.rv)
+    }
+
+    /// Number of objects of every resource (for metrics and benchmarks).
+    pub fn count(&self) -> usize {
+        self.lock().data.values().map(|m| m.len()).sum()
+    }
+
+    /// Applies `f` to the current object under the store lock and commits what it decides.
+    /// `f` receives the next resourceVersion it would get, so it can be written into the object.
+    pub fn write<E>(
+        &self,
+        key: &StorageKey,
+        namespace: &str,
+        name: &str,
+        f: impl FnOnce(Option<&Arc<Value>>, u64) -> Result<Change, E>,
+    ) -> Result<Committed, E> {
+        let mut inner = self.lock();
+        let ident = (namespace.to_string(), name.to_string());
+        let current = inner.data.get(key).and_then(|m| m.get(&ident)).cloned();
+        let next_rv = inner.rv + 1;
+        let change = f(current.as_ref(), next_rv)?;
+        let (object, kind) = match change {
+            Change::Unchanged => match current {
+                Some(obj) => return Ok(Committed { object: obj, kind: None }),
+                None => return Ok(Committed { object: Arc::new(Value::Null), kind: None }),
+            },
+            Change::Put(mut obj) => {
+                set_rv(&mut obj, next_rv);
+                let kind = if current.is_some() { EventType::Modified } else { EventType::Added };
+                (Arc::new(obj), kind)
+            }
+            Change::Delete => {
+                let Some(old) = current.clone() else {
+                    return Ok(Committed { object: Arc::new(Value::Null), kind: None });
+                };
+                let mut last = (*old).clone();
+                set_rv(&mut last, next_rv);
+                (Arc::new(last), EventType::Deleted)
+            }
+        };
+        inner.rv = next_rv;
+        let map = inner.data.entry(key.clone()).or_default();
+        if kind == EventType::Deleted {
+            map.remove(&ident);
+        } else {
+            map.insert(ident.clone(), object.clone());
+        }
+        let new_for_index = (kind != EventType::Deleted).then_some(&*object);
+        index_owners(&mut inner.dependents, key, namespace, name, current.as_deref(), new_for_index);
+        let event = Arc::new(Event {
+            rv: next_rv,
+            key: key.clone(),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            kind,
+            object: object.clone(),
+            old: current,
+        });
+        if let Some(journal) = inner.journal.as_mut()
+            && let Err(err) = journal.record(&event)
+        {
+            tracing::error!("sandbox state: could not record a write: {err}");
+        }
+        inner.history.push_back(event.clone());
+        while inner.history.len() > inner.history_cap {
+            if let Some(old) = inner.history.pop_front() {
+                inner.compacted = old.rv;
+            }
+        }
+        // Sending under the lock keeps the fan-out in commit order and lets watchers subscribe gap-free.
+        let _ = self.tx.send(event);
+        Ok(Committed { object, kind: Some(kind) })
+    }
+
+    /// Starts a watch: the history after `from_rv` (None = none) and a live receiver, gap-free.
+    pub fn watch_from(
+        &self,
+        key: &StorageKey,
+        from_rv: Option<u64>,
+    ) -> Result<(Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>), Expired> {
+        let inner = self.lock();
+        let mut replay = Vec::new();
+        if let Some(from) = from_rv {
+            if from < inner.compacted {
+                return Err(Expired { requested: from, oldest: inner.compacted + 1 });
+            }
+            let start = inner.history.partition_point(|e| e.rv <= from);
+            replay.extend(inner.history.iter().skip(start).filter(|e| &e.key == key).cloned());
+        }
+        Ok((replay, self.tx.subscribe()))
+    }
+
+    /// A snapshot of a resource and a live receiver starting right after it.
+    pub fn snapshot_and_watch(
+        &self,
+        key: &StorageKey,
+        namespace: Option<&str>,
+    ) -> (Vec<Arc<Value>>, u64, broadcast::Receiver<Arc<Event>>) {
+        let inner = self.lock();
+        (collect(&inner, key, namespace), inner.rv, self.tx.subscribe())
+    }
+
+    /// A receiver of every change to every resource (for the sandbox's own controllers).
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.tx.subscribe()
+    }
+
+    /// Forgets all watch history (fault injection: clients resuming from an old resourceVersion get 410).
+    pub fn compact(&self) {
+        let mut inner = self.lock();
+        inner.history.clear();
+        inner.compacted = inner.rv;
+    }
+
+    /// Objects whose ownerReferences name `owner_uid`.
+    pub fn dependents(&self, owner_uid: &str) -> Vec<ObjRef> {
+        self.lock().dependents.get(owner_uid).map(|s| s.iter().cloned().collect()).unwrap_or_default()
+    }
+
+    /// Every object of every resource in a namespace (for namespace deletion).
+    pub fn in_namespace(&self, namespace: &str) -> Vec<(StorageKey, Arc<Value>)> {
+        let inner = self.lock();
+        let mut out = Vec::new();
+        for (key, objects) in &inner.data {
+            for ((ns, _), obj) in objects.range((namespace.to_string(), String::new())..) {
+                if ns != namespace {
+                    break;
+                }
+                out.push((key.clone(), obj.clone()));
+            }
+        }
+        out
+    }
+
+    /// Every object of every resource (for durable snapshots and benchmarks).
+    pub fn dump(&self) -> (Vec<(StorageKey, Arc<Value>)>, u64) {
+        let inner = self.lock();
+        let mut out = Vec::new();
+        for (key, objects) in &inner.data {
+            for obj in objects.values() {
+                out.push((key.clone(), obj.clone()));
+            }
+        }
+        (out, inner.rv)
+    }
+}
+
+fn collect(inner: &Inner, key: &StorageKey, namespace: Option<&str>) -> Vec<Arc<Value>> {
+    let Some(objects) = inner.data.get(key) else { return Vec::new() };
+    match namespace {
+        None => objects.values().cloned().collect(),
+        Some(ns) => objects
+            .range((ns.to_string(), String::new())..)
+            .take_while(|((n, _), _)| n == ns)
+            .map(|(_, o)| o.clone())
+            .collect(),
+    }
+}
+
+fn set_rv(obj: &mut Value, rv: u64) {
+    if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.insert("resourceVersion".into(), Value::String(rv.to_string()));
+    }
+}
+
+/// The (namespace, name) of an object.
+pub fn ns_name(obj: &Value) -> (String, String) {
+    let meta = &obj["metadata"];
+    (
+        meta["namespace"].as_str().unwrap_or_default().to_string(),
+        meta["name"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+fn owner_uids(obj: &Value) -> impl Iterator<Item = &str> {
+    obj["metadata"]["ownerReferences"].as_array().into_iter().flatten().filter_map(|r| r["uid"].as_str())
+}
+
+fn index_owners(
+    index: &mut HashMap<String, BTreeSet<ObjRef>>,
+    key: &StorageKey,
+    namespace: &str,
+    name: &str,
+    old: Option<&Value>,
+    new: Option<&Value>,
+) {
+    let this = ObjRef { key: key.clone(), namespace: namespace.to_string(), name: name.to_string() };
+    if let Some(old) = old {
+        for uid in owner_uids(old) {
+            if let Some(set) = index.get_mut(uid) {
+                set.remove(&this);
+                if set.is_empty() {
+                    index.remove(uid);
+                }
+            }
+        }
+    }
+    if let Some(new) = new {
+        for uid in owner_uids(new) {
+            index.entry(uid.to_string()).or_default().insert(this.clone());
+        }
+    }
+}
