@@ -924,7 +924,8 @@ pub fn invalid(rt: &ResourceType, name: &str, errors: &[FieldError]) -> ApiError
         .iter()
         .map(|e| {
             let reason = match e.kind {
-                schema::ErrorKind::Required => "FieldValueRequired",
+                schema::ErrorKind::Required | schema::ErrorKind::RequiredDetail(_) => "FieldValueRequired",
+                schema::ErrorKind::TooLong { .. } => "FieldValueTooLong",
                 schema::ErrorKind::Invalid { .. } => "FieldValueInvalid",
                 schema::ErrorKind::NotSupported { .. } => "FieldValueNotSupported",
                 schema::ErrorKind::Forbidden(_) => "FieldValueForbidden",
