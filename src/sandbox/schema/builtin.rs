@@ -38,7 +38,11 @@ struct LinePrinter {
 
 impl LinePrinter {
     fn print(v: &Value) -> (String, Vec<Vec<Seg>>) {
-        let mut p = LinePrinter { out: String::new(), lines: vec![Vec::new()], cur: Vec::new() };
+        let mut p = LinePrinter {
+            out: String::new(),
+            lines: vec![Vec::new()],
+            cur: Vec::new(),
+        };
         p.value(v);
         (p.out, p.lines)
     }
@@ -103,14 +107,21 @@ fn go_type(expected: &str) -> String {
         "i8" | "i16" | "i32" | "i64" | "u8" | "u16" | "u32" | "u64" => {
             let signed = e.starts_with('i');
             let bits = &e[1..];
-            if signed { format!("int{bits}") } else { format!("uint{bits}") }
+            if signed {
+                format!("int{bits}")
+            } else {
+                format!("uint{bits}")
+            }
         }
         "f32" | "f64" => format!("float{}", &e[1..]),
         "a string" | "string" => "string".into(),
         "a boolean" | "bool" => "bool".into(),
         "a sequence" | "a list" => "[]interface {}".into(),
         "a map" => "map[string]interface {}".into(),
-        _ => e.strip_prefix("struct ").map(|s| s.to_string()).unwrap_or_else(|| e.to_string()),
+        _ => e
+            .strip_prefix("struct ")
+            .map(|s| s.to_string())
+            .unwrap_or_else(|| e.to_string()),
     }
 }
 
@@ -143,18 +154,30 @@ pub fn unknown_fields<T>(obj: &Value) -> Result<Vec<String>, String>
 where
     T: serde::de::DeserializeOwned + serde::Serialize,
 {
-    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("object").to_string();
+    let kind = obj
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or("object")
+        .to_string();
     let version = obj
         .get("apiVersion")
         .and_then(Value::as_str)
         .map(|v| v.rsplit('/').next().unwrap_or(v).to_string())
         .unwrap_or_default();
-    let prefix = format!("{kind} in version {} cannot be handled as a {kind}", super::go_quote(&version));
+    let prefix = format!(
+        "{kind} in version {} cannot be handled as a {kind}",
+        super::go_quote(&version)
+    );
 
     let mut work = obj.clone();
     // Placeholders tried for required fields the input lacks (the k8s-openapi types demand them).
-    let placeholders =
-        [Value::String(String::new()), Value::from(0), Value::Object(Default::default()), Value::Array(vec![]), Value::Bool(false)];
+    let placeholders = [
+        Value::String(String::new()),
+        Value::from(0),
+        Value::Object(Default::default()),
+        Value::Array(vec![]),
+        Value::Bool(false),
+    ];
     let mut tried: Vec<(Vec<Seg>, String, usize)> = Vec::new();
     let decoded: T = loop {
         let (text, lines) = LinePrinter::print(&work);
@@ -162,10 +185,16 @@ where
             Ok(t) => break t,
             Err(e) => {
                 let line = e.line();
-                let segs = lines.get(line.saturating_sub(1)).cloned().unwrap_or_default();
+                let segs = lines
+                    .get(line.saturating_sub(1))
+                    .cloned()
+                    .unwrap_or_default();
                 let msg = e.to_string();
                 let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-                if let Some(field) = msg.strip_prefix("missing field `").and_then(|r| r.strip_suffix('`')) {
+                if let Some(field) = msg
+                    .strip_prefix("missing field `")
+                    .and_then(|r| r.strip_suffix('`'))
+                {
                     if tried.len() > 500 {
                         return Err(format!("{prefix}: {msg}"));
                     }
@@ -177,8 +206,11 @@ where
                     return Err(format!("{prefix}: {msg}"));
                 }
                 // a placeholder of the wrong type: try the next one
-                if let Some((Seg::Key(last), parent)) = segs.split_last().map(|(l, p)| (l.clone(), p.to_vec()))
-                    && let Some(entry) = tried.iter_mut().find(|(p, f, _)| *p == parent && *f == last)
+                if let Some((Seg::Key(last), parent)) =
+                    segs.split_last().map(|(l, p)| (l.clone(), p.to_vec()))
+                    && let Some(entry) = tried
+                        .iter_mut()
+                        .find(|(p, f, _)| *p == parent && *f == last)
                     && entry.2 + 1 < placeholders.len()
                 {
                     entry.2 += 1;
@@ -199,7 +231,11 @@ where
                     ));
                 }
                 let at = render_path(&segs, true);
-                return Err(if at.is_empty() { format!("{prefix}: {msg}") } else { format!("{prefix}: {at}: {msg}") });
+                return Err(if at.is_empty() {
+                    format!("{prefix}: {msg}")
+                } else {
+                    format!("{prefix}: {at}: {msg}")
+                });
             }
         }
     };
@@ -299,7 +335,10 @@ mod tests {
         // containers[0].name and image absent; ports[0].containerPort absent
         let p = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
             "spec": {"containers": [{"ports": [{"name": "x"}], "imagee": "x"}]}});
-        assert_eq!(unknown_fields::<Pod>(&p).unwrap(), ["spec.containers[0].imagee"]);
+        assert_eq!(
+            unknown_fields::<Pod>(&p).unwrap(),
+            ["spec.containers[0].imagee"]
+        );
         let r = json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role", "metadata": {"name": "r"},
             "rules": [{}]});
         assert!(unknown_fields::<Role>(&r).unwrap().is_empty());
@@ -345,6 +384,9 @@ mod tests {
         let p = json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
             "spec": {"containers": {"name": "c"}}});
         let e = unknown_fields::<Pod>(&p).unwrap_err();
-        assert!(e.contains("cannot unmarshal object into Go struct field Pod.spec.containers"), "{e}");
+        assert!(
+            e.contains("cannot unmarshal object into Go struct field Pod.spec.containers"),
+            "{e}"
+        );
     }
 }

@@ -15,9 +15,15 @@ pub enum ErrorKind {
     /// `Required value: <detail>`
     RequiredDetail(String),
     /// `Invalid value: <value>: <detail>`
-    Invalid { value: serde_json::Value, detail: String },
+    Invalid {
+        value: serde_json::Value,
+        detail: String,
+    },
     /// `Unsupported value: <value>: supported values: "a", "b"`
-    NotSupported { value: serde_json::Value, supported: Vec<String> },
+    NotSupported {
+        value: serde_json::Value,
+        supported: Vec<String>,
+    },
     /// `Forbidden: <detail>`
     Forbidden(String),
     /// `Too long: may not be longer than <max>` (the value is not shown, as in Kubernetes)
@@ -42,20 +48,29 @@ impl FieldError {
         } else {
             ErrorKind::RequiredDetail(detail.to_string())
         };
-        FieldError { path: path.into(), kind }
+        FieldError {
+            path: path.into(),
+            kind,
+        }
     }
 
     /// `Invalid value: <value>: <detail>`.
     pub fn invalid(path: impl Into<String>, value: Value, detail: impl Into<String>) -> Self {
         FieldError {
             path: path.into(),
-            kind: ErrorKind::Invalid { value, detail: detail.into() },
+            kind: ErrorKind::Invalid {
+                value,
+                detail: detail.into(),
+            },
         }
     }
 
     /// `Forbidden: <detail>`.
     pub fn forbidden(path: impl Into<String>, detail: impl Into<String>) -> Self {
-        FieldError { path: path.into(), kind: ErrorKind::Forbidden(detail.into()) }
+        FieldError {
+            path: path.into(),
+            kind: ErrorKind::Forbidden(detail.into()),
+        }
     }
 
     /// The message without the field path (Go's `ErrorBody`).
@@ -87,7 +102,11 @@ impl FieldError {
 }
 
 fn with_detail(head: String, detail: &str) -> String {
-    if detail.is_empty() { head } else { format!("{head}: {detail}") }
+    if detail.is_empty() {
+        head
+    } else {
+        format!("{head}: {detail}")
+    }
 }
 
 impl fmt::Display for FieldError {
@@ -104,7 +123,11 @@ impl fmt::Display for FieldError {
 /// `Widget.acc.example.com "w2" is invalid: spec.replicas: Invalid value: ...`
 /// (several errors are joined as `[a, b]`, as Kubernetes does).
 pub fn invalid_message(kind: &str, group: &str, name: &str, errors: &[FieldError]) -> String {
-    let qualified = if group.is_empty() { kind.to_string() } else { format!("{kind}.{group}") };
+    let qualified = if group.is_empty() {
+        kind.to_string()
+    } else {
+        format!("{kind}.{group}")
+    };
     let mut msgs: Vec<String> = Vec::new();
     for e in errors {
         let m = e.to_string();
@@ -115,7 +138,11 @@ pub fn invalid_message(kind: &str, group: &str, name: &str, errors: &[FieldError
     match msgs.len() {
         0 => format!("{qualified} {} is invalid", go_quote(name)),
         1 => format!("{qualified} {} is invalid: {}", go_quote(name), msgs[0]),
-        _ => format!("{qualified} {} is invalid: [{}]", go_quote(name), msgs.join(", ")),
+        _ => format!(
+            "{qualified} {} is invalid: [{}]",
+            go_quote(name),
+            msgs.join(", ")
+        ),
     }
 }
 
@@ -148,7 +175,11 @@ pub fn go_float(f: f64) -> String {
         return "NaN".to_string();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "+Inf".to_string() } else { "-Inf".to_string() };
+        return if f > 0.0 {
+            "+Inf".to_string()
+        } else {
+            "-Inf".to_string()
+        };
     }
     if f == 0.0 {
         return "0".to_string();
@@ -204,8 +235,10 @@ pub fn go_plain_v(v: &Value) -> String {
         Value::Object(m) => {
             let mut keys: Vec<&String> = m.keys().collect();
             keys.sort();
-            let parts: Vec<String> =
-                keys.iter().map(|k| format!("{}:{}", k, go_plain_v(&m[k.as_str()]))).collect();
+            let parts: Vec<String> = keys
+                .iter()
+                .map(|k| format!("{}:{}", k, go_plain_v(&m[k.as_str()])))
+                .collect();
             format!("map[{}]", parts.join(" "))
         }
     }
@@ -260,12 +293,21 @@ mod tests {
             e.to_string(),
             "spec.replicas: Invalid value: 99: spec.replicas in body should be less than or equal to 9"
         );
-        assert_eq!(FieldError::required("spec.cronSpec", "").to_string(), "spec.cronSpec: Required value");
+        assert_eq!(
+            FieldError::required("spec.cronSpec", "").to_string(),
+            "spec.cronSpec: Required value"
+        );
         let ns = FieldError {
             path: "spec.x".into(),
-            kind: ErrorKind::NotSupported { value: json!("z"), supported: vec!["a".into(), "b".into()] },
+            kind: ErrorKind::NotSupported {
+                value: json!("z"),
+                supported: vec!["a".into(), "b".into()],
+            },
         };
-        assert_eq!(ns.to_string(), r#"spec.x: Unsupported value: "z": supported values: "a", "b""#);
+        assert_eq!(
+            ns.to_string(),
+            r#"spec.x: Unsupported value: "z": supported values: "a", "b""#
+        );
         let t = FieldError::invalid(
             "spec.replicas",
             json!("string"),
@@ -275,11 +317,23 @@ mod tests {
             t.to_string(),
             r#"spec.replicas: Invalid value: "string": spec.replicas in body must be of type integer: "string""#
         );
-        let tm = FieldError { path: "spec.l".into(), kind: ErrorKind::TooMany { actual: 5, max: 3 } };
-        assert_eq!(tm.to_string(), "spec.l: Too many: 5: must have at most 3 items");
-        let tl = FieldError { path: "spec.s".into(), kind: ErrorKind::TooLong { max: 3 } };
+        let tm = FieldError {
+            path: "spec.l".into(),
+            kind: ErrorKind::TooMany { actual: 5, max: 3 },
+        };
+        assert_eq!(
+            tm.to_string(),
+            "spec.l: Too many: 5: must have at most 3 items"
+        );
+        let tl = FieldError {
+            path: "spec.s".into(),
+            kind: ErrorKind::TooLong { max: 3 },
+        };
         assert_eq!(tl.to_string(), "spec.s: Too long: may not be longer than 3");
-        assert_eq!(FieldError::forbidden("a", "no").to_string(), "a: Forbidden: no");
+        assert_eq!(
+            FieldError::forbidden("a", "no").to_string(),
+            "a: Forbidden: no"
+        );
     }
 
     #[test]
@@ -296,7 +350,10 @@ mod tests {
             go_bad_value(&json!({"b": 1, "a": "x"})),
             r#"map[string]interface {}{"a":"x", "b":1}"#
         );
-        assert_eq!(go_plain_v(&json!({"b": 1, "a": ["x", "y"]})), "map[a:[x y] b:1]");
+        assert_eq!(
+            go_plain_v(&json!({"b": 1, "a": ["x", "y"]})),
+            "map[a:[x y] b:1]"
+        );
     }
 
     #[test]
@@ -304,7 +361,12 @@ mod tests {
         let e1 = FieldError::required("spec.a", "");
         let e2 = FieldError::required("spec.b", "");
         assert_eq!(
-            invalid_message("CronTab", "stable.example.com", "my-cron", std::slice::from_ref(&e1)),
+            invalid_message(
+                "CronTab",
+                "stable.example.com",
+                "my-cron",
+                std::slice::from_ref(&e1)
+            ),
             r#"CronTab.stable.example.com "my-cron" is invalid: spec.a: Required value"#
         );
         assert_eq!(

@@ -37,7 +37,10 @@ fn s_f64(s: &Value, k: &str) -> Option<f64> {
 }
 
 fn s_u64(s: &Value, k: &str) -> Option<u64> {
-    s.get(k).and_then(|v| v.as_u64().or_else(|| v.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64)))
+    s.get(k).and_then(|v| {
+        v.as_u64()
+            .or_else(|| v.as_f64().filter(|f| *f >= 0.0).map(|f| f as u64))
+    })
 }
 
 fn s_type(s: &Value) -> &str {
@@ -75,7 +78,11 @@ fn value_type(v: &Value) -> &'static str {
 
 /// `<name> in body <rest>` (or `in body <rest>` for the root of a value).
 fn detail(name: &str, rest: &str) -> String {
-    if name.is_empty() { format!("in body {rest}") } else { format!("{name} in body {rest}") }
+    if name.is_empty() {
+        format!("in body {rest}")
+    } else {
+        format!("{name} in body {rest}")
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -95,7 +102,11 @@ enum Level {
 pub fn check_schema(schema: &Value, path: &str) -> Vec<FieldError> {
     let mut errs = Vec::new();
     if !schema.is_object() {
-        errs.push(FieldError::invalid(path, schema.clone(), "must be an object"));
+        errs.push(FieldError::invalid(
+            path,
+            schema.clone(),
+            "must be an object",
+        ));
         return errs;
     }
     generic_checks(schema, path, true, false, &mut errs);
@@ -138,7 +149,10 @@ fn generic_checks(s: &Value, p: &str, is_root: bool, in_meta: bool, errs: &mut V
         ));
     }
     if s.get("items").is_some_and(Value::is_array) {
-        errs.push(FieldError::forbidden(child(p, "items"), "items must be a schema object and not an array"));
+        errs.push(FieldError::forbidden(
+            child(p, "items"),
+            "items must be a schema object and not an array",
+        ));
     }
     if s_bool(s, "uniqueItems") {
         errs.push(FieldError::forbidden(
@@ -216,7 +230,11 @@ fn generic_checks(s: &Value, p: &str, is_root: bool, in_meta: bool, errs: &mut V
                 },
             });
         }
-        if lt == "map" && s.get("x-kubernetes-list-map-keys").and_then(Value::as_array).is_none_or(Vec::is_empty) {
+        if lt == "map"
+            && s.get("x-kubernetes-list-map-keys")
+                .and_then(Value::as_array)
+                .is_none_or(Vec::is_empty)
+        {
             errs.push(FieldError::required(
                 child(p, "x-kubernetes-list-map-keys"),
                 "must not be empty if x-kubernetes-list-type is map",
@@ -247,7 +265,9 @@ fn generic_checks(s: &Value, p: &str, is_root: bool, in_meta: bool, errs: &mut V
 }
 
 fn is_int_or_string_any_of(list: Option<&Value>) -> bool {
-    let Some(list) = list.and_then(Value::as_array) else { return false };
+    let Some(list) = list.and_then(Value::as_array) else {
+        return false;
+    };
     list.len() == 2
         && list[0].as_object().is_some_and(|m| m.len() == 1)
         && s_type(&list[0]) == "integer"
@@ -277,7 +297,10 @@ fn structural_invariants(s: &Value, lvl: Level, p: &str, errs: &mut Vec<FieldErr
     }
     if s.get("additionalProperties").is_some_and(|v| !v.is_null()) {
         if lvl == Level::Root {
-            errs.push(FieldError::forbidden(child(p, "additionalProperties"), "must not be used at the root"));
+            errs.push(FieldError::forbidden(
+                child(p, "additionalProperties"),
+                "must not be used at the root",
+            ));
         }
         if let Some(aps) = additional_schema(s) {
             structural_invariants(aps, Level::Field, &child(p, "additionalProperties"), errs);
@@ -335,7 +358,11 @@ fn structural_invariants(s: &Value, lvl: Level, p: &str, errs: &mut Vec<FieldErr
         ));
     }
     if lvl == Level::Root && !ty.is_empty() && ty != "object" {
-        errs.push(FieldError::invalid(child(p, "type"), Value::String(ty.into()), "must be object at the root"));
+        errs.push(FieldError::invalid(
+            child(p, "type"),
+            Value::String(ty.into()),
+            "must be object at the root",
+        ));
     }
     if let Some(props) = properties(s) {
         let pp = child(p, "properties");
@@ -387,7 +414,13 @@ fn structural_invariants(s: &Value, lvl: Level, p: &str, errs: &mut Vec<FieldErr
     }
 }
 
-fn value_validation(s: &Value, skip_any_of: bool, skip_first_all_of: bool, p: &str, errs: &mut Vec<FieldError>) {
+fn value_validation(
+    s: &Value,
+    skip_any_of: bool,
+    skip_first_all_of: bool,
+    p: &str,
+    errs: &mut Vec<FieldError>,
+) {
     if !skip_any_of && let Some(l) = s.get("anyOf").and_then(Value::as_array) {
         for (i, sub) in l.iter().enumerate() {
             nested_value_validation(sub, false, &index(&child(p, "anyOf"), i), errs);
@@ -395,7 +428,12 @@ fn value_validation(s: &Value, skip_any_of: bool, skip_first_all_of: bool, p: &s
     }
     if let Some(l) = s.get("allOf").and_then(Value::as_array) {
         for (i, sub) in l.iter().enumerate() {
-            nested_value_validation(sub, skip_first_all_of && i == 0, &index(&child(p, "allOf"), i), errs);
+            nested_value_validation(
+                sub,
+                skip_first_all_of && i == 0,
+                &index(&child(p, "allOf"), i),
+                errs,
+            );
         }
     }
     if let Some(l) = s.get("oneOf").and_then(Value::as_array) {
@@ -437,10 +475,22 @@ fn nested_value_validation(s: &Value, skip_any_of: bool, p: &str, errs: &mut Vec
         ("title", "must be empty to be structural"),
         ("description", "must be empty to be structural"),
         ("nullable", "must be false to be structural"),
-        ("x-kubernetes-preserve-unknown-fields", "must be false to be structural"),
-        ("x-kubernetes-embedded-resource", "must be false to be structural"),
-        ("x-kubernetes-int-or-string", "must be false to be structural"),
-        ("x-kubernetes-list-type", "must be undefined to be structural"),
+        (
+            "x-kubernetes-preserve-unknown-fields",
+            "must be false to be structural",
+        ),
+        (
+            "x-kubernetes-embedded-resource",
+            "must be false to be structural",
+        ),
+        (
+            "x-kubernetes-int-or-string",
+            "must be false to be structural",
+        ),
+        (
+            "x-kubernetes-list-type",
+            "must be undefined to be structural",
+        ),
     ];
     for (k, msg) in forbidden {
         let set = match s.get(k) {
@@ -452,8 +502,14 @@ fn nested_value_validation(s: &Value, skip_any_of: bool, p: &str, errs: &mut Vec
             errs.push(FieldError::forbidden(child(p, k), msg));
         }
     }
-    if s.get("x-kubernetes-list-map-keys").and_then(Value::as_array).is_some_and(|l| !l.is_empty()) {
-        errs.push(FieldError::forbidden(child(p, "x-kubernetes-list-map-keys"), "must be empty to be structural"));
+    if s.get("x-kubernetes-list-map-keys")
+        .and_then(Value::as_array)
+        .is_some_and(|l| !l.is_empty())
+    {
+        errs.push(FieldError::forbidden(
+            child(p, "x-kubernetes-list-map-keys"),
+            "must be empty to be structural",
+        ));
     }
     if properties(s).is_some_and(|m| m.contains_key("metadata")) {
         errs.push(FieldError::forbidden(
@@ -510,7 +566,10 @@ pub fn validate(schema: &Value, obj: &Value) -> Vec<FieldError> {
         errs.push(FieldError::invalid(
             "metadata",
             Value::String(t.into()),
-            detail("metadata", &format!("must be of type object: {}", go_quote(t))),
+            detail(
+                "metadata",
+                &format!("must be of type object: {}", go_quote(t)),
+            ),
         ));
     }
     // The root minus apiVersion/kind/metadata, which the server validates itself.
@@ -519,7 +578,10 @@ pub fn validate(schema: &Value, obj: &Value) -> Vec<FieldError> {
     root.remove("kind");
     root.remove("metadata");
     let mut root_schema = schema.clone();
-    if let Some(req) = root_schema.get_mut("required").and_then(Value::as_array_mut) {
+    if let Some(req) = root_schema
+        .get_mut("required")
+        .and_then(Value::as_array_mut)
+    {
         req.retain(|r| !matches!(r.as_str(), Some("apiVersion" | "kind" | "metadata")));
     }
     validate_node(&root_schema, &Value::Object(root), "", "", &mut errs);
@@ -591,7 +653,10 @@ fn validate_node(s: &Value, v: &Value, base: &str, name: &str, errs: &mut Vec<Fi
             .collect();
         errs.push(FieldError {
             path: fpath.clone(),
-            kind: ErrorKind::NotSupported { value: v.clone(), supported },
+            kind: ErrorKind::NotSupported {
+                value: v.clone(),
+                supported,
+            },
         });
     }
 
@@ -614,11 +679,17 @@ fn validate_node(s: &Value, v: &Value, base: &str, name: &str, errs: &mut Vec<Fi
             {
                 errs.push(FieldError {
                     path: fpath.clone(),
-                    kind: ErrorKind::TooMany { actual: len as usize, max: max as usize },
+                    kind: ErrorKind::TooMany {
+                        actual: len as usize,
+                        max: max as usize,
+                    },
                 });
             }
             if s_bool(s, "uniqueItems") {
-                let dup = a.iter().enumerate().any(|(i, x)| a[..i].iter().any(|y| json_equal(x, y)));
+                let dup = a
+                    .iter()
+                    .enumerate()
+                    .any(|(i, x)| a[..i].iter().any(|y| json_equal(x, y)));
                 if dup {
                     errs.push(FieldError::invalid(
                         fpath.clone(),
@@ -712,20 +783,34 @@ fn json_equal(a: &Value, b: &Value) -> bool {
                 x.as_f64() == y.as_f64()
             }
         }
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_equal(p, q)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| json_equal(p, q))
+        }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, p)| y.get(k).is_some_and(|q| json_equal(p, q)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, p)| y.get(k).is_some_and(|q| json_equal(p, q)))
         }
         _ => a == b,
     }
 }
 
-fn validate_string(s: &Value, st: &str, v: &Value, fpath: &str, name: &str, errs: &mut Vec<FieldError>) {
+fn validate_string(
+    s: &Value,
+    st: &str,
+    v: &Value,
+    fpath: &str,
+    name: &str,
+    errs: &mut Vec<FieldError>,
+) {
     let len = st.chars().count() as u64;
     if let Some(max) = s_u64(s, "maxLength")
         && len > max
     {
-        errs.push(FieldError { path: fpath.to_string(), kind: ErrorKind::TooLong { max: max as usize } });
+        errs.push(FieldError {
+            path: fpath.to_string(),
+            kind: ErrorKind::TooLong { max: max as usize },
+        });
     }
     if let Some(min) = s_u64(s, "minLength")
         && len < min
@@ -740,7 +825,11 @@ fn validate_string(s: &Value, st: &str, v: &Value, fpath: &str, name: &str, errs
         && let Ok(re) = regex::Regex::new(pat)
         && !re.is_match(st)
     {
-        errs.push(FieldError::invalid(fpath, v.clone(), detail(name, &format!("should match '{pat}'"))));
+        errs.push(FieldError::invalid(
+            fpath,
+            v.clone(),
+            detail(name, &format!("should match '{pat}'")),
+        ));
     }
     if let Some(fmt) = s_str(s, "format")
         && !format_ok(fmt, st)
@@ -764,7 +853,11 @@ fn format_ok(fmt: &str, st: &str) -> bool {
             let b = st.as_bytes();
             b.len() == 36
                 && b.iter().enumerate().all(|(i, c)| {
-                    if matches!(i, 8 | 13 | 18 | 23) { *c == b'-' } else { c.is_ascii_hexdigit() }
+                    if matches!(i, 8 | 13 | 18 | 23) {
+                        *c == b'-'
+                    } else {
+                        c.is_ascii_hexdigit()
+                    }
                 })
         }
         "email" => {
@@ -777,7 +870,14 @@ fn format_ok(fmt: &str, st: &str) -> bool {
     }
 }
 
-fn validate_number(s: &Value, f: f64, v: &Value, fpath: &str, name: &str, errs: &mut Vec<FieldError>) {
+fn validate_number(
+    s: &Value,
+    f: f64,
+    v: &Value,
+    fpath: &str,
+    name: &str,
+    errs: &mut Vec<FieldError>,
+) {
     if let Some(m) = s_f64(s, "multipleOf")
         && m > 0.0
     {
@@ -803,7 +903,10 @@ fn validate_number(s: &Value, f: f64, v: &Value, fpath: &str, name: &str, errs: 
             errs.push(FieldError::invalid(
                 fpath,
                 v.clone(),
-                detail(name, &format!("should be less than or equal to {}", go_float(max))),
+                detail(
+                    name,
+                    &format!("should be less than or equal to {}", go_float(max)),
+                ),
             ));
         }
     }
@@ -820,7 +923,10 @@ fn validate_number(s: &Value, f: f64, v: &Value, fpath: &str, name: &str, errs: 
             errs.push(FieldError::invalid(
                 fpath,
                 v.clone(),
-                detail(name, &format!("should be greater than or equal to {}", go_float(min))),
+                detail(
+                    name,
+                    &format!("should be greater than or equal to {}", go_float(min)),
+                ),
             ));
         }
     }
@@ -846,7 +952,13 @@ fn validate_object(
     if let Some(max) = s_u64(s, "maxProperties")
         && n > max
     {
-        errs.push(FieldError { path: fpath.clone(), kind: ErrorKind::TooMany { actual: n as usize, max: max as usize } });
+        errs.push(FieldError {
+            path: fpath.clone(),
+            kind: ErrorKind::TooMany {
+                actual: n as usize,
+                max: max as usize,
+            },
+        });
     }
     if let Some(min) = s_u64(s, "minProperties")
         && n < min
@@ -872,7 +984,10 @@ fn validate_object(
             errs.push(FieldError::invalid(
                 mp.clone(),
                 Value::String(t.into()),
-                detail(&child(name, "metadata"), &format!("must be of type object: {}", go_quote(t))),
+                detail(
+                    &child(name, "metadata"),
+                    &format!("must be of type object: {}", go_quote(t)),
+                ),
             ));
         }
     }
@@ -907,7 +1022,13 @@ pub fn prune(schema: &Value, obj: &mut Value) -> Vec<String> {
     dropped
 }
 
-fn prune_node(s: Option<&Value>, v: &mut Value, path: &str, resource_root: bool, out: &mut Vec<String>) {
+fn prune_node(
+    s: Option<&Value>,
+    v: &mut Value,
+    path: &str,
+    resource_root: bool,
+    out: &mut Vec<String>,
+) {
     let Some(s) = s.filter(|s| s.is_object()) else {
         return;
     };
@@ -1070,7 +1191,9 @@ mod tests {
         });
         assert_eq!(
             msgs(&validate(&s, &obj)),
-            ["spec.replicas: Invalid value: 99: spec.replicas in body should be less than or equal to 9"]
+            [
+                "spec.replicas: Invalid value: 99: spec.replicas in body should be less than or equal to 9"
+            ]
         );
         let obj = json!({"spec": {"replicas": "three", "image": "ab", "mode": "z", "tags": []}});
         assert_eq!(
@@ -1130,12 +1253,17 @@ mod tests {
         let e = msgs(&validate(&s, &json!({"v": {"a": "x", "b": "y"}})));
         assert_eq!(
             e,
-            [r#"v: Invalid value: map[string]interface {}{"a":"x", "b":"y"}: v in body must validate one and only one schema (oneOf)"#]
+            [
+                r#"v: Invalid value: map[string]interface {}{"a":"x", "b":"y"}: v in body must validate one and only one schema (oneOf)"#
+            ]
         );
         let e = msgs(&validate(&s, &json!({"v": {}})));
         assert_eq!(e[1], "v.a: Required value");
         let e = msgs(&validate(&s, &json!({"v": {"a": "x", "c": 1}})));
-        assert!(e[0].ends_with("v in body must not validate the schema (not)"), "{e:?}");
+        assert!(
+            e[0].ends_with("v in body must not validate the schema (not)"),
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -1150,7 +1278,10 @@ mod tests {
             "status": {"ok": true, "phase": "x"}
         });
         let dropped = prune(&s, &mut obj);
-        assert_eq!(dropped, ["foo", "spec.bar", "spec.items[0].extra", "status.phase"]);
+        assert_eq!(
+            dropped,
+            ["foo", "spec.bar", "spec.items[0].extra", "status.phase"]
+        );
         assert_eq!(
             obj,
             json!({
@@ -1163,7 +1294,13 @@ mod tests {
         );
         // preserve-unknown-fields at the root keeps everything
         let mut o2 = json!({"a": {"b": 1}});
-        assert!(prune(&json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}), &mut o2).is_empty());
+        assert!(
+            prune(
+                &json!({"type": "object", "x-kubernetes-preserve-unknown-fields": true}),
+                &mut o2
+            )
+            .is_empty()
+        );
         assert_eq!(o2, json!({"a": {"b": 1}}));
     }
 
@@ -1179,7 +1316,10 @@ mod tests {
         );
         let mut obj = json!({"spec": {"replicas": null, "nested": {"level": "debug"}}});
         apply_defaults(&s, &mut obj);
-        assert_eq!(obj, json!({"spec": {"replicas": 1, "nested": {"level": "debug"}}}));
+        assert_eq!(
+            obj,
+            json!({"spec": {"replicas": 1, "nested": {"level": "debug"}}})
+        );
         // no spec: nothing defaulted at the root (spec has no default)
         let mut obj = json!({"metadata": {}});
         apply_defaults(&s, &mut obj);
@@ -1189,7 +1329,11 @@ mod tests {
     #[test]
     fn checks_crd_schemas() {
         let p = "spec.versions[0].schema.openAPIV3Schema";
-        assert!(check_schema(&crontab_schema(), p).is_empty(), "{:?}", msgs(&check_schema(&crontab_schema(), p)));
+        assert!(
+            check_schema(&crontab_schema(), p).is_empty(),
+            "{:?}",
+            msgs(&check_schema(&crontab_schema(), p))
+        );
         let s = json!({"type": "object", "properties": {"spec": {"properties": {"a": {"type": "string"}}},
             "list": {"type": "array"}}});
         assert_eq!(
@@ -1212,24 +1356,32 @@ mod tests {
         let s = json!({"type": "string"});
         assert_eq!(
             msgs(&check_schema(&s, p)),
-            [r#"spec.versions[0].schema.openAPIV3Schema.type: Invalid value: "string": must be object at the root"#]
+            [
+                r#"spec.versions[0].schema.openAPIV3Schema.type: Invalid value: "string": must be object at the root"#
+            ]
         );
         let s = json!({"type": "object", "properties": {"spec": {"type": "object",
             "anyOf": [{"type": "object", "required": ["a"]}]}}});
         assert_eq!(
             msgs(&check_schema(&s, p)),
-            ["spec.versions[0].schema.openAPIV3Schema.properties[spec].anyOf[0].type: Forbidden: must be empty to be structural"]
+            [
+                "spec.versions[0].schema.openAPIV3Schema.properties[spec].anyOf[0].type: Forbidden: must be empty to be structural"
+            ]
         );
         let s = json!({"type": "object", "properties": {"metadata": {"type": "object", "properties": {"labels": {"type": "object"}}}}});
         assert_eq!(
             msgs(&check_schema(&s, p)),
-            ["spec.versions[0].schema.openAPIV3Schema.properties[metadata]: Forbidden: must not specify anything other than name and generateName, but metadata is implicitly specified"]
+            [
+                "spec.versions[0].schema.openAPIV3Schema.properties[metadata]: Forbidden: must not specify anything other than name and generateName, but metadata is implicitly specified"
+            ]
         );
         let s = json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {
             "replicas": {"type": "integer", "default": "one"}}}}});
         assert_eq!(
             msgs(&check_schema(&s, p)),
-            [r#"spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[replicas].default: Invalid value: "string": in body must be of type integer: "string""#]
+            [
+                r#"spec.versions[0].schema.openAPIV3Schema.properties[spec].properties[replicas].default: Invalid value: "string": in body must be of type integer: "string""#
+            ]
         );
         // int-or-string anyOf pattern is allowed
         let s = json!({"type": "object", "properties": {"port": {"x-kubernetes-int-or-string": true,
