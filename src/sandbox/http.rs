@@ -85,8 +85,16 @@ fn with_warnings(mut resp: Response, warnings: &[String]) -> Response {
     resp
 }
 
-/// The entry point for every request.
-pub async fn handle(State(state): State<Arc<HttpState>>, req: Request<Body>) -> Response {
+/// The entry point for every request; a bug that panics answers 500 instead of dropping the connection.
+pub async fn handle(state: State<Arc<HttpState>>, req: Request<Body>) -> Response {
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(handle_inner(state, req)).catch_unwind().await {
+        Ok(resp) => resp,
+        Err(_) => error_response(&ApiError::internal("the sandbox hit an internal error handling this request; please report it")),
+    }
+}
+
+async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -> Response {
     let authorized = req
         .headers()
         .get(header::AUTHORIZATION)
