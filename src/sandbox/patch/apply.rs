@@ -35,6 +35,11 @@ pub fn server_side_apply(
 /// Records in `new.metadata.managedFields` that `opts.manager` set (operation `Update`)
 /// the fields that differ between `old` and `new` (all fields of `new` on create), and
 /// removes those fields from other managers' sets.
-pub fn track_update(ty: TypeRef<'_>, old: Option<&Value>, new: &mut Value, opts: ManagerOptions<'_>) {
+pub fn track_update(
+    ty: TypeRef<'_>,
+    old: Option<&Value>,
+    new: &mut Value,
+    opts: ManagerOptions<'_>,
+) {
     let _ = (ty, old, new, opts);
 }
