@@ -58,7 +58,7 @@ fn merge_map(
     mut patch: Map<String, Value>,
     ty: Ty,
 ) -> Result<Map<String, Value>, PatchError> {
-    if let Some(directive) = patch.remove(DIRECTIVE) {
+    if let Some(directive) = patch.shift_remove(DIRECTIVE) {
         match directive.as_str() {
             // Replace the map by the patch (its own directives processed against nothing).
             Some("replace") => return merge_map(Map::new(), patch, ty),
@@ -85,10 +85,12 @@ fn merge_map(
         }
         let child_ty = ty.field(&key);
         if patch_value.is_null() {
-            original.remove(&key);
+            original.shift_remove(&key);
             continue;
         }
-        let merged = match (original.remove(&key), patch_value) {
+        // Take the live value out in place, so that `insert` keeps the key's position.
+        let live = original.get_mut(&key).map(Value::take);
+        let merged = match (live, patch_value) {
             (Some(Value::Object(o)), Value::Object(p)) => Value::Object(merge_map(o, p, child_ty)?),
             (Some(Value::Array(o)), Value::Array(p)) => Value::Array(merge_list(o, p, child_ty)?),
             (_, p) => clean(p, child_ty)?,
@@ -122,7 +124,7 @@ fn apply_retain_keys(
     original: &mut Map<String, Value>,
     patch: &mut Map<String, Value>,
 ) -> Result<(), PatchError> {
-    let Some(retain) = patch.remove(RETAIN_KEYS) else {
+    let Some(retain) = patch.shift_remove(RETAIN_KEYS) else {
         return Ok(());
     };
     let Value::Array(retain) = retain else {
@@ -157,7 +159,7 @@ fn apply_set_element_order(
         .cloned()
         .collect();
     for key in keys {
-        let Some(order) = patch.remove(&key) else {
+        let Some(order) = patch.shift_remove(&key) else {
             continue;
         };
         let field = &key[SET_ELEMENT_ORDER.len()..];
@@ -174,7 +176,7 @@ fn apply_set_element_order(
             Some(Value::Array(a)) => Some(a.clone()),
             Some(_) => return Err(bad(format!("{field}: the live value is not a list"))),
         };
-        let patch_list = match patch.remove(field) {
+        let patch_list = match patch.shift_remove(field) {
             None => None,
             Some(Value::Array(a)) => Some(a),
             Some(_) => return Err(bad("invalid patch format of setElementOrder list")),
@@ -478,6 +480,16 @@ mod tests {
         }}}});
         let err = strategic_merge_patch(DEPLOYMENT, &deployment(), &patch).unwrap_err();
         assert!(matches!(err, PatchError::BadRequest(_)), "{err:?}");
+    }
+
+    #[test]
+    fn key_order_is_kept() {
+        let original = json!({"a": 1, "b": {"x": 1, "y": 2}, "c": 3});
+        let out = smp(POD, original, json!({"b": {"x": 5}, "a": null}));
+        assert_eq!(
+            serde_json::to_string(&out).unwrap(),
+            r#"{"b":{"x":5,"y":2},"c":3}"#
+        );
     }
 
     #[test]
