@@ -1316,6 +1316,36 @@ mod tests {
     }
 
     #[test]
+    fn list_map_key_defaults_match_live_items() {
+        // The live object has the defaulted protocol; the config omits it: same item.
+        let mut live = config(2, "nginx:1.25");
+        live["spec"]["template"]["spec"]["containers"][0]["ports"] =
+            json!([{"containerPort": 80, "protocol": "TCP"}]);
+        track_update(DEPLOYMENT, None, &mut live, opts("kubectl-create", T1));
+        let out = apply(Some(&live), &config(2, "nginx:1.25"), "kubectl", T2).unwrap();
+        let ports = &out["spec"]["template"]["spec"]["containers"][0]["ports"];
+        assert_eq!(ports, &json!([{"containerPort": 80, "protocol": "TCP"}]));
+    }
+
+    #[test]
+    fn subresource_writes_ignore_request_managed_fields() {
+        let mut created = config(2, "nginx:1.25");
+        track_update(DEPLOYMENT, None, &mut created, opts("a", T1));
+        let mut status = created.clone();
+        status["metadata"]["managedFields"] = json!([]);
+        status["status"] = json!({"readyReplicas": 2});
+        let o = ManagerOptions {
+            subresource: Some("status"),
+            ..opts("controller", T2)
+        };
+        track_update(DEPLOYMENT, Some(&created), &mut status, o);
+        assert!(owns(&status, "a", "Update", &["f:spec", "f:replicas"]));
+        let e = entry(&status, "controller", "Update").unwrap();
+        assert_eq!(e["subresource"], "status");
+        assert_eq!(e["fieldsV1"], json!({"f:status": {"f:readyReplicas": {}}}));
+    }
+
+    #[test]
     fn bad_apply_bodies() {
         assert!(matches!(
             apply(None, &json!([1]), "a", T1),

@@ -669,6 +669,21 @@ mod tests {
     }
 
     #[test]
+    fn service_ports_merge_by_port() {
+        let svc = TypeRef {
+            kind: "Service",
+            ..POD
+        };
+        let original = json!({"spec": {"ports": [{"port": 80, "targetPort": 8080}, {"port": 443, "targetPort": 8443}]}});
+        let patch = json!({"spec": {"ports": [{"port": 443, "targetPort": 9443}]}});
+        let out = smp(svc, original, patch);
+        assert_eq!(
+            out["spec"]["ports"],
+            json!([{"port": 80, "targetPort": 8080}, {"port": 443, "targetPort": 9443}])
+        );
+    }
+
+    #[test]
     fn custom_resources_and_bad_patches() {
         let cr = TypeRef {
             group: "example.com",
