@@ -4,6 +4,7 @@
 //! `Status` reply. JSON patch (RFC 6902) and merge patch (RFC 7386) come from the `json-patch` crate.
 
 pub mod apply;
+pub mod fieldset;
 pub mod merge_keys;
 pub mod strategic;
 
@@ -23,6 +24,12 @@ pub struct TypeRef<'a> {
 pub struct Conflict {
     /// The manager that owns the field, e.g. "kubectl-client-side-apply".
     pub manager: String,
+    /// The owner's operation, "Apply" or "Update".
+    pub operation: String,
+    /// The owner's apiVersion (shown for Update owners: `using apps/v1`).
+    pub api_version: String,
+    /// The owner's subresource, e.g. "scale" (shown as `with subresource "scale"`).
+    pub subresource: Option<String>,
     /// The field in Kubernetes' display form, e.g. `.spec.replicas` or
     /// `.spec.template.spec.containers[name="web"].image`.
     pub field: String,
