@@ -41,8 +41,17 @@ fn load(dir: Option<&PathBuf>) -> LabSet {
 }
 
 fn list(set: &LabSet) -> anyhow::Result<ExitCode> {
-    let id_w = set.labs.iter().map(|l| l.id.len()).max().unwrap_or(2).max(2);
-    println!("{:>2}  {:<id_w$}  {:>5}  {:>5}  TITLE", "#", "ID", "STEPS", "TASKS");
+    let id_w = set
+        .labs
+        .iter()
+        .map(|l| l.id.len())
+        .max()
+        .unwrap_or(2)
+        .max(2);
+    println!(
+        "{:>2}  {:<id_w$}  {:>5}  {:>5}  TITLE",
+        "#", "ID", "STEPS", "TASKS"
+    );
     for l in &set.labs {
         println!(
             "{:>2}  {:<id_w$}  {:>5}  {:>5}  {}",

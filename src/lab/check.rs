@@ -213,7 +213,11 @@ impl Action {
     /// One line saying what the action does, for confirmations and logs.
     pub fn describe(&self) -> String {
         fn obj(t: &Target) -> String {
-            let ns = t.namespace.as_deref().map(|n| format!(" in {n}")).unwrap_or_default();
+            let ns = t
+                .namespace
+                .as_deref()
+                .map(|n| format!(" in {n}"))
+                .unwrap_or_default();
             match (&t.name, &t.selector) {
                 (Some(n), _) => format!("{} {n}{ns}", t.kind),
                 (None, Some(s)) => format!("{} with labels {s}{ns}", t.kind),

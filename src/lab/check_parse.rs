@@ -15,23 +15,58 @@ pub const CHECK_KINDS: &[&str] = &[
     "assert", "absent", "count", "owned", "jsonpath", "exec", "probe", "quiz", "all", "any",
 ];
 
-const ACTION_KINDS: &[&str] = &["delete", "deleteOne", "scale", "patch", "exec", "apply", "wait"];
+const ACTION_KINDS: &[&str] = &[
+    "delete",
+    "deleteOne",
+    "scale",
+    "patch",
+    "exec",
+    "apply",
+    "wait",
+];
 const TARGET_KEYS: &[&str] = &["apiVersion", "kind", "namespace", "name", "selector"];
 const COUNT_CMP: &[&str] = &["equals", "atLeast", "atMost"];
 const COMPARE_KEYS: &[&str] = &[
-    "equals", "notEquals", "atLeast", "atMost", "greaterThan", "lessThan", "contains", "exists",
+    "equals",
+    "notEquals",
+    "atLeast",
+    "atMost",
+    "greaterThan",
+    "lessThan",
+    "contains",
+    "exists",
 ];
-const EXEC_SPEC_KEYS: &[&str] = &["namespace", "pod", "selector", "container", "command", "timeout"];
+const EXEC_SPEC_KEYS: &[&str] = &[
+    "namespace",
+    "pod",
+    "selector",
+    "container",
+    "command",
+    "timeout",
+];
 const OUTPUT_KEYS: &[&str] = &["contains", "notContains", "equals", "lines"];
 
 /// Default time limit of an `exec` check.
 pub const DEFAULT_EXEC_TIMEOUT: Duration = Duration::from_secs(20);
 
 /// The one key of a single-key mapping (`assert: …`, `delete: …`).
-fn single<'n>(r: &mut Reader, node: &'n Node, what: &str, kinds: &[&str]) -> Option<(&'n str, &'n Node)> {
+fn single<'n>(
+    r: &mut Reader,
+    node: &'n Node,
+    what: &str,
+    kinds: &[&str],
+) -> Option<(&'n str, &'n Node)> {
     let help = format!("write exactly one of: {}", kinds.join(", "));
     let Some(entries) = node.as_map() else {
-        r.error(C, node, format!("{what} must be a mapping with one key, found {}", node.type_name()), help);
+        r.error(
+            C,
+            node,
+            format!(
+                "{what} must be a mapping with one key, found {}",
+                node.type_name()
+            ),
+            help,
+        );
         return None;
     };
     match entries {
@@ -42,7 +77,12 @@ fn single<'n>(r: &mut Reader, node: &'n Node, what: &str, kinds: &[&str]) -> Opt
                 let hint = super::fields::closest(&name, kinds)
                     .map(|s| format!("did you mean `{s}`? "))
                     .unwrap_or_default();
-                r.error(C, k, format!("unknown {what} `{name}`"), format!("{hint}{help}"));
+                r.error(
+                    C,
+                    k,
+                    format!("unknown {what} `{name}`"),
+                    format!("{hint}{help}"),
+                );
                 None
             }
         },
@@ -51,7 +91,12 @@ fn single<'n>(r: &mut Reader, node: &'n Node, what: &str, kinds: &[&str]) -> Opt
             None
         }
         [_, (second, _), ..] => {
-            r.error(C, second, format!("{what} has more than one kind"), format!("{help}; combine checks with `all:` or `any:`"));
+            r.error(
+                C,
+                second,
+                format!("{what} has more than one kind"),
+                format!("{help}; combine checks with `all:` or `any:`"),
+            );
             None
         }
     }
@@ -74,16 +119,35 @@ pub(crate) fn parse_check(r: &mut Reader, node: &Node) -> Option<Check> {
         "quiz" => parse_quiz(r, body).map(Check::Quiz),
         "all" | "any" => {
             let Some(items) = body.as_seq() else {
-                r.error(C, body, format!("`{kind}` must be a list of checks, found {}", body.type_name()), "write `- count: …` items");
+                r.error(
+                    C,
+                    body,
+                    format!(
+                        "`{kind}` must be a list of checks, found {}",
+                        body.type_name()
+                    ),
+                    "write `- count: …` items",
+                );
                 return None;
             };
             if items.is_empty() {
-                r.error(C, body, format!("`{kind}` has no checks"), "list at least one check");
+                r.error(
+                    C,
+                    body,
+                    format!("`{kind}` has no checks"),
+                    "list at least one check",
+                );
                 return None;
             }
             let checks: Vec<Option<Check>> = items.iter().map(|i| parse_check(r, i)).collect();
             let checks: Option<Vec<Check>> = checks.into_iter().collect();
-            checks.map(|c| if kind == "all" { Check::All(c) } else { Check::Any(c) })
+            checks.map(|c| {
+                if kind == "all" {
+                    Check::All(c)
+                } else {
+                    Check::Any(c)
+                }
+            })
         }
         _ => None,
     }
@@ -92,13 +156,23 @@ pub(crate) fn parse_check(r: &mut Reader, node: &Node) -> Option<Check> {
 fn parse_selector(r: &mut Reader, node: &Node) -> Option<LabelSelector> {
     let text = r.string("lab::selector", node, "`selector`")?;
     if !super::vars::find_refs(&text).is_empty() {
-        r.error("lab::selector", node, "variables are not allowed in label selectors", "select by labels with fixed values; put the namespace in `namespace:`");
+        r.error(
+            "lab::selector",
+            node,
+            "variables are not allowed in label selectors",
+            "select by labels with fixed values; put the namespace in `namespace:`",
+        );
         return None;
     }
     match LabelSelector::parse(&text) {
         Ok(s) => Some(s),
         Err(e) => {
-            r.error("lab::selector", node, format!("bad label selector `{text}`: {e}"), "write e.g. `app=web`, `tier!=db`, `env in (a,b)`, `!legacy`, joined by commas");
+            r.error(
+                "lab::selector",
+                node,
+                format!("bad label selector `{text}`: {e}"),
+                "write e.g. `app=web`, `tier!=db`, `env in (a,b)`, `!legacy`, joined by commas",
+            );
             None
         }
     }
@@ -114,14 +188,30 @@ fn parse_target(r: &mut Reader, f: &Fields, what: &str, need_name: bool) -> Opti
         None => None,
     };
     if need_name && name.is_none() {
-        r.error(C, f.node, format!("{what} must name one object"), "add `name: …`");
+        r.error(
+            C,
+            f.node,
+            format!("{what} must name one object"),
+            "add `name: …`",
+        );
         return None;
     }
     if name.is_some() && selector.is_some() {
-        r.error(C, f.get("selector").unwrap_or(f.node), format!("{what} has both `name` and `selector`"), "use one of them");
+        r.error(
+            C,
+            f.get("selector").unwrap_or(f.node),
+            format!("{what} has both `name` and `selector`"),
+            "use one of them",
+        );
         return None;
     }
-    Some(Target { api_version: api_version?, kind: kind?, namespace, name, selector })
+    Some(Target {
+        api_version: api_version?,
+        kind: kind?,
+        namespace,
+        name,
+        selector,
+    })
 }
 
 fn parse_assert(r: &mut Reader, body: &Node) -> Option<ObjectAssert> {
@@ -129,7 +219,12 @@ fn parse_assert(r: &mut Reader, body: &Node) -> Option<ObjectAssert> {
     let api_version = r.req_str(C, &f, "apiVersion", "`assert`");
     let kind = r.req_str(C, &f, "kind", "`assert`");
     let Some(meta) = f.get("metadata") else {
-        r.error(C, body, "`assert` has no `metadata`", "add `metadata:` with `name:` (or `labels:`) and, for namespaced kinds, `namespace:`");
+        r.error(
+            C,
+            body,
+            "`assert` has no `metadata`",
+            "add `metadata:` with `name:` (or `labels:`) and, for namespaced kinds, `namespace:`",
+        );
         return None;
     };
     let mf = r.fields_any(C, meta, "`metadata` of `assert`")?;
@@ -139,7 +234,12 @@ fn parse_assert(r: &mut Reader, body: &Node) -> Option<ObjectAssert> {
     if name.is_none() {
         if let Some(labels) = mf.get("labels") {
             let Some(entries) = labels.as_map() else {
-                r.error(C, labels, "`labels` must be a mapping", "write `labels: {key: value}`");
+                r.error(
+                    C,
+                    labels,
+                    "`labels` must be a mapping",
+                    "write `labels: {key: value}`",
+                );
                 return None;
             };
             let map: BTreeMap<String, String> = entries
@@ -150,28 +250,54 @@ fn parse_assert(r: &mut Reader, body: &Node) -> Option<ObjectAssert> {
             match LabelSelector::parse(&text) {
                 Ok(s) => selector = Some(s),
                 Err(e) => {
-                    r.error("lab::selector", labels, format!("bad labels: {e}"), "label keys and values: up to 63 letters, digits, `-`, `_`, `.`");
+                    r.error(
+                        "lab::selector",
+                        labels,
+                        format!("bad labels: {e}"),
+                        "label keys and values: up to 63 letters, digits, `-`, `_`, `.`",
+                    );
                     return None;
                 }
             }
         }
     }
     if name.is_none() && selector.is_none() {
-        r.error(C, meta, "`assert` names no object", "add `name:` (one object) or `labels:` (at least one object with these labels)");
+        r.error(
+            C,
+            meta,
+            "`assert` names no object",
+            "add `name:` (one object) or `labels:` (at least one object with these labels)",
+        );
         return None;
     }
     Some(ObjectAssert {
-        target: Target { api_version: api_version?, kind: kind?, namespace, name, selector },
+        target: Target {
+            api_version: api_version?,
+            kind: kind?,
+            namespace,
+            name,
+            selector,
+        },
         expect: body.to_json(),
     })
 }
 
-fn count_cmp(r: &mut Reader, f: &Fields, what: &str, default: Option<CountCmp>) -> Option<CountCmp> {
+fn count_cmp(
+    r: &mut Reader,
+    f: &Fields,
+    what: &str,
+    default: Option<CountCmp>,
+) -> Option<CountCmp> {
     let present: Vec<&str> = COUNT_CMP.iter().copied().filter(|k| f.has(k)).collect();
     match present.as_slice() {
         [] => {
             if default.is_none() {
-                r.error(C, f.node, format!("{what} has no expected count"), "add one of `equals: N`, `atLeast: N`, `atMost: N`");
+                r.error(
+                    C,
+                    f.node,
+                    format!("{what} has no expected count"),
+                    "add one of `equals: N`, `atLeast: N`, `atMost: N`",
+                );
             }
             default
         }
@@ -185,37 +311,75 @@ fn count_cmp(r: &mut Reader, f: &Fields, what: &str, default: Option<CountCmp>) 
             })
         }
         [_, second, ..] => {
-            r.error(C, f.get(second).unwrap_or(f.node), format!("{what} has more than one expected count"), "keep one of `equals`, `atLeast`, `atMost`");
+            r.error(
+                C,
+                f.get(second).unwrap_or(f.node),
+                format!("{what} has more than one expected count"),
+                "keep one of `equals`, `atLeast`, `atMost`",
+            );
             None
         }
     }
 }
 
 fn parse_count(r: &mut Reader, body: &Node) -> Option<CountCheck> {
-    let keys: Vec<&str> = TARGET_KEYS.iter().chain(COUNT_CMP).chain(&["where"]).copied().collect();
+    let keys: Vec<&str> = TARGET_KEYS
+        .iter()
+        .chain(COUNT_CMP)
+        .chain(&["where"])
+        .copied()
+        .collect();
     let f = r.fields(C, body, "`count`", &keys)?;
     let target = parse_target(r, &f, "`count`", false);
     let filter = match f.get("where") {
         Some(w) if w.as_map().is_some() => Some(w.to_json()),
         Some(w) => {
-            r.error(C, w, "`where` must be a partial object (a mapping)", "e.g. `where: {status: {phase: Running}}`");
+            r.error(
+                C,
+                w,
+                "`where` must be a partial object (a mapping)",
+                "e.g. `where: {status: {phase: Running}}`",
+            );
             return None;
         }
         None => None,
     };
     let expect = count_cmp(r, &f, "`count`", None);
-    Some(CountCheck { target: target?, filter, expect: expect? })
+    Some(CountCheck {
+        target: target?,
+        filter,
+        expect: expect?,
+    })
 }
 
 fn parse_owned(r: &mut Reader, body: &Node) -> Option<OwnedCheck> {
-    let f = r.fields(C, body, "`owned`", &["owner", "apiVersion", "kind", "selector", "equals", "atLeast", "atMost", "controller"])?;
+    let f = r.fields(
+        C,
+        body,
+        "`owned`",
+        &[
+            "owner",
+            "apiVersion",
+            "kind",
+            "selector",
+            "equals",
+            "atLeast",
+            "atMost",
+            "controller",
+        ],
+    )?;
     let owner = match f.get("owner") {
         Some(o) => {
             let of = r.fields(C, o, "`owner`", TARGET_KEYS)?;
             parse_target(r, &of, "`owner`", true)
         }
         None => {
-            r.error(C, body, "`owned` has no `owner`", "add `owner: {apiVersion: …, kind: …, namespace: …, name: …}`");
+            r.error(
+                C,
+                body,
+                "`owned` has no `owner`",
+                "add `owner: {apiVersion: …, kind: …, namespace: …, name: …}`",
+            );
             None
         }
     };
@@ -231,8 +395,19 @@ fn parse_owned(r: &mut Reader, body: &Node) -> Option<OwnedCheck> {
         None => true,
     };
     let owner = owner?;
-    let owned = Target { api_version: api_version?, kind: kind?, namespace: owner.namespace.clone(), name: None, selector };
-    Some(OwnedCheck { owner, owned, expect: expect?, controller })
+    let owned = Target {
+        api_version: api_version?,
+        kind: kind?,
+        namespace: owner.namespace.clone(),
+        name: None,
+        selector,
+    };
+    Some(OwnedCheck {
+        owner,
+        owned,
+        expect: expect?,
+        controller,
+    })
 }
 
 fn number(r: &mut Reader, node: &Node, what: &str) -> Option<f64> {
@@ -240,14 +415,24 @@ fn number(r: &mut Reader, node: &Node, what: &str) -> Option<f64> {
         Value::Int(i) => Some(i as f64),
         Value::Float(f) => Some(f),
         _ => {
-            r.error(C, node, format!("{what} must be a number, found {}", node.type_name()), "write a number");
+            r.error(
+                C,
+                node,
+                format!("{what} must be a number, found {}", node.type_name()),
+                "write a number",
+            );
             None
         }
     }
 }
 
 fn parse_jsonpath(r: &mut Reader, body: &Node) -> Option<JsonPathCheck> {
-    let keys: Vec<&str> = TARGET_KEYS.iter().chain(COMPARE_KEYS).chain(&["path"]).copied().collect();
+    let keys: Vec<&str> = TARGET_KEYS
+        .iter()
+        .chain(COMPARE_KEYS)
+        .chain(&["path"])
+        .copied()
+        .collect();
     let f = r.fields(C, body, "`jsonpath`", &keys)?;
     let target = parse_target(r, &f, "`jsonpath`", true);
     let path = match f.get("path") {
@@ -261,21 +446,35 @@ fn parse_jsonpath(r: &mut Reader, body: &Node) -> Option<JsonPathCheck> {
                     // Point at the character the parser stopped at when the path is written plainly.
                     let file_text = r.file.text();
                     let plain = file_text.get(span.clone()).is_some_and(|s| s == text);
-                    let at = if plain { (span.start + pos).min(span.end.saturating_sub(1)) } else { span.start };
+                    let at = if plain {
+                        (span.start + pos).min(span.end.saturating_sub(1))
+                    } else {
+                        span.start
+                    };
                     r.error_at("lab::jsonpath", at..at + 1, format!("bad JSONPath `{text}`: {}", e.message()), "write an RFC 9535 JSONPath starting with `$`, e.g. `$.status.readyReplicas` or `$.status.conditions[?@.type=='Ready'].status`");
                     None
                 }
             }
         }
         None => {
-            r.error(C, body, "`jsonpath` has no `path`", "add `path: $.status.…`");
+            r.error(
+                C,
+                body,
+                "`jsonpath` has no `path`",
+                "add `path: $.status.…`",
+            );
             None
         }
     };
     let present: Vec<&str> = COMPARE_KEYS.iter().copied().filter(|k| f.has(k)).collect();
     let compare = match present.as_slice() {
         [] => {
-            r.error(C, body, "`jsonpath` has no comparison", format!("add one of: {}", COMPARE_KEYS.join(", ")));
+            r.error(
+                C,
+                body,
+                "`jsonpath` has no comparison",
+                format!("add one of: {}", COMPARE_KEYS.join(", ")),
+            );
             None
         }
         [key] => {
@@ -292,12 +491,22 @@ fn parse_jsonpath(r: &mut Reader, body: &Node) -> Option<JsonPathCheck> {
             }
         }
         [_, second, ..] => {
-            r.error(C, f.get(second).unwrap_or(body), "`jsonpath` has more than one comparison", "keep one");
+            r.error(
+                C,
+                f.get(second).unwrap_or(body),
+                "`jsonpath` has more than one comparison",
+                "keep one",
+            );
             None
         }
     };
     let (path_text, path) = path?;
-    Some(JsonPathCheck { target: target?, path_text, path, compare: compare? })
+    Some(JsonPathCheck {
+        target: target?,
+        path_text,
+        path,
+        compare: compare?,
+    })
 }
 
 fn parse_exec_spec(r: &mut Reader, f: &Fields, what: &str) -> Option<ExecSpec> {
@@ -306,11 +515,21 @@ fn parse_exec_spec(r: &mut Reader, f: &Fields, what: &str) -> Option<ExecSpec> {
         (Some(p), None) => r.string(C, p, "`pod`").map(PodRef::Name),
         (None, Some(s)) => parse_selector(r, s).map(PodRef::Selector),
         (Some(_), Some(s)) => {
-            r.error(C, s, format!("{what} has both `pod` and `selector`"), "use one of them");
+            r.error(
+                C,
+                s,
+                format!("{what} has both `pod` and `selector`"),
+                "use one of them",
+            );
             None
         }
         (None, None) => {
-            r.error(C, f.node, format!("{what} names no pod"), "add `pod: NAME` or `selector: LABELS`");
+            r.error(
+                C,
+                f.node,
+                format!("{what} names no pod"),
+                "add `pod: NAME` or `selector: LABELS`",
+            );
             None
         }
     };
@@ -318,23 +537,44 @@ fn parse_exec_spec(r: &mut Reader, f: &Fields, what: &str) -> Option<ExecSpec> {
     let command = match f.get("command") {
         Some(c) if c.as_seq().is_some() => r.str_list(C, c, "`command`"),
         Some(c) => {
-            r.error(C, c, "`command` must be a list of arguments", "no shell is involved: write e.g. `command: [etcdctl, member, list]`");
+            r.error(
+                C,
+                c,
+                "`command` must be a list of arguments",
+                "no shell is involved: write e.g. `command: [etcdctl, member, list]`",
+            );
             return None;
         }
         None => {
-            r.error(C, f.node, format!("{what} has no `command`"), "add e.g. `command: [etcdctl, member, list]`");
+            r.error(
+                C,
+                f.node,
+                format!("{what} has no `command`"),
+                "add e.g. `command: [etcdctl, member, list]`",
+            );
             return None;
         }
     };
     if command.is_empty() {
-        r.error(C, f.get("command").unwrap_or(f.node), "`command` is empty", "name the program and its arguments");
+        r.error(
+            C,
+            f.get("command").unwrap_or(f.node),
+            "`command` is empty",
+            "name the program and its arguments",
+        );
         return None;
     }
     let timeout = match f.get("timeout") {
         Some(t) => r.duration(t, "`timeout`")?,
         None => DEFAULT_EXEC_TIMEOUT,
     };
-    Some(ExecSpec { namespace: namespace?, pod: pod?, container, command, timeout })
+    Some(ExecSpec {
+        namespace: namespace?,
+        pod: pod?,
+        container,
+        command,
+        timeout,
+    })
 }
 
 fn parse_exec_check(r: &mut Reader, body: &Node) -> Option<ExecCheck> {
@@ -349,23 +589,42 @@ fn parse_exec_check(r: &mut Reader, body: &Node) -> Option<ExecCheck> {
                 None => None,
             };
             let out = OutputExpect {
-                contains: ef.get("contains").map(|c| r.str_list(C, c, "`contains`")).unwrap_or_default(),
-                not_contains: ef.get("notContains").map(|c| r.str_list(C, c, "`notContains`")).unwrap_or_default(),
+                contains: ef
+                    .get("contains")
+                    .map(|c| r.str_list(C, c, "`contains`"))
+                    .unwrap_or_default(),
+                not_contains: ef
+                    .get("notContains")
+                    .map(|c| r.str_list(C, c, "`notContains`"))
+                    .unwrap_or_default(),
                 equals: r.opt_str(C, &ef, "equals", "`expect`"),
                 lines,
             };
             if out == OutputExpect::default() {
-                r.error(C, e, "`expect` of `exec` expects nothing", format!("add one of: {}", OUTPUT_KEYS.join(", ")));
+                r.error(
+                    C,
+                    e,
+                    "`expect` of `exec` expects nothing",
+                    format!("add one of: {}", OUTPUT_KEYS.join(", ")),
+                );
                 return None;
             }
             Some(out)
         }
         None => {
-            r.error(C, body, "`exec` has no `expect`", "add `expect: {contains: …}`");
+            r.error(
+                C,
+                body,
+                "`exec` has no `expect`",
+                "add `expect: {contains: …}`",
+            );
             None
         }
     };
-    Some(ExecCheck { exec: exec?, expect: expect? })
+    Some(ExecCheck {
+        exec: exec?,
+        expect: expect?,
+    })
 }
 
 /// Parses an action (of a probe or a solution).
@@ -376,21 +635,35 @@ pub(crate) fn parse_action(r: &mut Reader, node: &Node) -> Option<Action> {
         "delete" | "deleteOne" => {
             let f = r.fields(C, body, &what, TARGET_KEYS)?;
             let t = parse_target(r, &f, &what, kind == "delete")?;
-            Some(if kind == "delete" { Action::Delete(t) } else { Action::DeleteOne(t) })
+            Some(if kind == "delete" {
+                Action::Delete(t)
+            } else {
+                Action::DeleteOne(t)
+            })
         }
         "scale" => {
-            let keys: Vec<&str> = TARGET_KEYS.iter().chain(&["field", "replicas"]).copied().collect();
+            let keys: Vec<&str> = TARGET_KEYS
+                .iter()
+                .chain(&["field", "replicas"])
+                .copied()
+                .collect();
             let f = r.fields(C, body, &what, &keys)?;
             let target = parse_target(r, &f, &what, true);
             let field = r.req_str(C, &f, "field", &what);
             let replicas = match f.get("replicas") {
-                Some(n) => r.uint(C, n, "`replicas`").and_then(|n| i64::try_from(n).ok()),
+                Some(n) => r
+                    .uint(C, n, "`replicas`")
+                    .and_then(|n| i64::try_from(n).ok()),
                 None => {
                     r.error(C, body, "`scale` has no `replicas`", "add `replicas: N`");
                     None
                 }
             };
-            Some(Action::Scale { target: target?, field: field?, replicas: replicas? })
+            Some(Action::Scale {
+                target: target?,
+                field: field?,
+                replicas: replicas?,
+            })
         }
         "patch" => {
             let keys: Vec<&str> = TARGET_KEYS.iter().chain(&["patch"]).copied().collect();
@@ -399,11 +672,19 @@ pub(crate) fn parse_action(r: &mut Reader, node: &Node) -> Option<Action> {
             let patch = match f.get("patch") {
                 Some(p) if p.as_map().is_some() => Some(p.to_json()),
                 _ => {
-                    r.error(C, body, "`patch` needs `patch:` with a merge patch (a mapping)", "e.g. `patch: {spec: {size: 5}}`");
+                    r.error(
+                        C,
+                        body,
+                        "`patch` needs `patch:` with a merge patch (a mapping)",
+                        "e.g. `patch: {spec: {size: 5}}`",
+                    );
                     None
                 }
             };
-            Some(Action::Patch { target: target?, patch: patch? })
+            Some(Action::Patch {
+                target: target?,
+                patch: patch?,
+            })
         }
         "exec" => {
             let f = r.fields(C, body, &what, EXEC_SPEC_KEYS)?;
@@ -412,7 +693,12 @@ pub(crate) fn parse_action(r: &mut Reader, node: &Node) -> Option<Action> {
         "apply" => {
             let text = r.string(C, body, "`apply`")?;
             if let Err(e) = super::yaml::parse_multi(&text) {
-                r.error(C, body, format!("`apply` holds YAML that does not parse: {e}"), "write manifests as a block scalar: `apply: |` followed by indented YAML");
+                r.error(
+                    C,
+                    body,
+                    format!("`apply` holds YAML that does not parse: {e}"),
+                    "write manifests as a block scalar: `apply: |` followed by indented YAML",
+                );
                 return None;
             }
             Some(Action::Apply(text))
@@ -422,12 +708,22 @@ pub(crate) fn parse_action(r: &mut Reader, node: &Node) -> Option<Action> {
 }
 
 fn parse_probe(r: &mut Reader, body: &Node) -> Option<Probe> {
-    let f = r.fields(C, body, "`probe`", &["description", "action", "expect", "within"])?;
+    let f = r.fields(
+        C,
+        body,
+        "`probe`",
+        &["description", "action", "expect", "within"],
+    )?;
     let description = r.req_str(C, &f, "description", "`probe`");
     let action = match f.get("action") {
         Some(a) => parse_action(r, a),
         None => {
-            r.error(C, body, "`probe` has no `action`", format!("add `action:` with one of {}", ACTION_KINDS.join(", ")));
+            r.error(
+                C,
+                body,
+                "`probe` has no `action`",
+                format!("add `action:` with one of {}", ACTION_KINDS.join(", ")),
+            );
             None
         }
     };
@@ -435,24 +731,44 @@ fn parse_probe(r: &mut Reader, body: &Node) -> Option<Probe> {
         Some(e) => {
             let check = parse_check(r, e)?;
             if check.changes_cluster() {
-                r.error(C, e, "a probe's `expect` cannot be another probe", "expect a reading check such as `count` or `absent`");
+                r.error(
+                    C,
+                    e,
+                    "a probe's `expect` cannot be another probe",
+                    "expect a reading check such as `count` or `absent`",
+                );
                 return None;
             }
             Some(check)
         }
         None => {
-            r.error(C, body, "`probe` has no `expect`", "add `expect:` with the check that must pass after the action");
+            r.error(
+                C,
+                body,
+                "`probe` has no `expect`",
+                "add `expect:` with the check that must pass after the action",
+            );
             None
         }
     };
     let within = match f.get("within") {
         Some(w) => r.duration(w, "`within`"),
         None => {
-            r.error(C, body, "`probe` has no `within`", "every probe waits at most a given time: add e.g. `within: 30s`");
+            r.error(
+                C,
+                body,
+                "`probe` has no `within`",
+                "every probe waits at most a given time: add e.g. `within: 30s`",
+            );
             None
         }
     };
-    Some(Probe { description: description?, action: action?, expect: Box::new(expect?), within: within? })
+    Some(Probe {
+        description: description?,
+        action: action?,
+        expect: Box::new(expect?),
+        within: within?,
+    })
 }
 
 fn parse_quiz(r: &mut Reader, body: &Node) -> Option<Quiz> {
@@ -461,11 +777,21 @@ fn parse_quiz(r: &mut Reader, body: &Node) -> Option<Quiz> {
     let question = r.req_str(q, &f, "question", "`quiz`");
     let explanation = r.req_str(q, &f, "explanation", "`quiz`");
     let Some(choices_node) = f.get("choices") else {
-        r.error(q, body, "`quiz` has no `choices`", "add `choices:` with items `- text: …` and `correct: true` on the right ones");
+        r.error(
+            q,
+            body,
+            "`quiz` has no `choices`",
+            "add `choices:` with items `- text: …` and `correct: true` on the right ones",
+        );
         return None;
     };
     let Some(items) = choices_node.as_seq() else {
-        r.error(q, choices_node, "`choices` must be a list", "items `- text: …` with `correct: true` on the right ones");
+        r.error(
+            q,
+            choices_node,
+            "`choices` must be a list",
+            "items `- text: …` with `correct: true` on the right ones",
+        );
         return None;
     };
     let mut choices = Vec::new();
@@ -479,12 +805,26 @@ fn parse_quiz(r: &mut Reader, body: &Node) -> Option<Quiz> {
         choices.push(Choice { text, correct });
     }
     if choices.len() < 2 {
-        r.error(q, choices_node, "a quiz needs at least two choices", "add more choices");
+        r.error(
+            q,
+            choices_node,
+            "a quiz needs at least two choices",
+            "add more choices",
+        );
         return None;
     }
     if !choices.iter().any(|c| c.correct) {
-        r.error(q, choices_node, "no choice is marked `correct: true`", "mark the right answer(s) with `correct: true`");
+        r.error(
+            q,
+            choices_node,
+            "no choice is marked `correct: true`",
+            "mark the right answer(s) with `correct: true`",
+        );
         return None;
     }
-    Some(Quiz { question: question?, choices, explanation: explanation? })
+    Some(Quiz {
+        question: question?,
+        choices,
+        explanation: explanation?,
+    })
 }

@@ -113,16 +113,32 @@ impl Reader<'_> {
     }
 
     /// Checks only that `node` is a mapping (any keys).
-    pub fn fields_any<'n>(&mut self, code: &'static str, node: &'n Node, what: &str) -> Option<Fields<'n>> {
+    pub fn fields_any<'n>(
+        &mut self,
+        code: &'static str,
+        node: &'n Node,
+        what: &str,
+    ) -> Option<Fields<'n>> {
         let Some(entries) = node.as_map() else {
-            self.error(code, node, format!("{what} must be a mapping, found {}", node.type_name()), "");
+            self.error(
+                code,
+                node,
+                format!("{what} must be a mapping, found {}", node.type_name()),
+                "",
+            );
             return None;
         };
         Some(Fields { node, entries })
     }
 
     /// A required text field.
-    pub fn req_str(&mut self, code: &'static str, f: &Fields, key: &str, what: &str) -> Option<String> {
+    pub fn req_str(
+        &mut self,
+        code: &'static str,
+        f: &Fields,
+        key: &str,
+        what: &str,
+    ) -> Option<String> {
         match f.get(key) {
             Some(v) => self.string(code, v, &format!("`{key}` of {what}")),
             None => {
@@ -138,7 +154,13 @@ impl Reader<'_> {
     }
 
     /// An optional text field.
-    pub fn opt_str(&mut self, code: &'static str, f: &Fields, key: &str, what: &str) -> Option<String> {
+    pub fn opt_str(
+        &mut self,
+        code: &'static str,
+        f: &Fields,
+        key: &str,
+        what: &str,
+    ) -> Option<String> {
         f.get(key)
             .and_then(|v| self.string(code, v, &format!("`{key}` of {what}")))
     }
@@ -153,6 +175,8 @@ impl Reader<'_> {
                 let unquoted_var = text.get(start..).is_some_and(|t| t.starts_with("{{"));
                 let help = if unquoted_var {
                     "YAML reads an unquoted `{{var}}` as a mapping: write it in quotes, e.g. \"{{ns}}\""
+                } else if matches!(node.value, Value::Map(_)) {
+                    "unquoted text containing `: ` is read as a mapping: put the text in quotes"
                 } else {
                     "write it as text"
                 };
@@ -170,7 +194,10 @@ impl Reader<'_> {
     /// A list of text items (a single text is taken as a list of one).
     pub fn str_list(&mut self, code: &'static str, node: &Node, what: &str) -> Vec<String> {
         match &node.value {
-            Value::Seq(items) => items.iter().filter_map(|i| self.string(code, i, what)).collect(),
+            Value::Seq(items) => items
+                .iter()
+                .filter_map(|i| self.string(code, i, what))
+                .collect(),
             Value::Null => Vec::new(),
             _ => self.string(code, node, what).into_iter().collect(),
         }
@@ -184,7 +211,10 @@ impl Reader<'_> {
                 self.error(
                     code,
                     node,
-                    format!("{what} must be a whole number ≥ 0, found {}", node.type_name()),
+                    format!(
+                        "{what} must be a whole number ≥ 0, found {}",
+                        node.type_name()
+                    ),
                     "write a number, e.g. 3",
                 );
                 None

@@ -31,9 +31,14 @@ pub(crate) fn split(file: &Arc<SourceFile>) -> Result<(Range<usize>, usize), Lab
     let text = file.text();
     let first_end = text.find('\n').map_or(text.len(), |i| i + 1);
     if text[..first_end].trim_end() != "---" {
-        return Err(LabDiagnostic::error(F, file, 0..first_end.max(1).min(text.len()), "a lab file starts with YAML front matter")
-            .with_label("expected `---` here")
-            .with_help("begin the file with `---`, then `id:`, `title:`, `order:`, then `---`"));
+        return Err(LabDiagnostic::error(
+            F,
+            file,
+            0..first_end.max(1).min(text.len()),
+            "a lab file starts with YAML front matter",
+        )
+        .with_label("expected `---` here")
+        .with_help("begin the file with `---`, then `id:`, `title:`, `order:`, then `---`"));
     }
     let mut pos = first_end;
     while pos < text.len() {
@@ -44,13 +49,22 @@ pub(crate) fn split(file: &Arc<SourceFile>) -> Result<(Range<usize>, usize), Lab
         }
         pos = end;
     }
-    Err(LabDiagnostic::error(F, file, 0..3.min(text.len()), "the front matter is not closed")
-        .with_label("opened here")
-        .with_help("end the front matter with a line `---`"))
+    Err(LabDiagnostic::error(
+        F,
+        file,
+        0..3.min(text.len()),
+        "the front matter is not closed",
+    )
+    .with_label("opened here")
+    .with_help("end the front matter with a line `---`"))
 }
 
 /// Reads the front matter YAML at `range` of the file.
-pub(crate) fn read(file: &Arc<SourceFile>, range: Range<usize>, diags: &mut Vec<LabDiagnostic>) -> Option<FrontMatter> {
+pub(crate) fn read(
+    file: &Arc<SourceFile>,
+    range: Range<usize>,
+    diags: &mut Vec<LabDiagnostic>,
+) -> Option<FrontMatter> {
     let yaml_text = &file.text()[range.clone()];
     let node = match super::yaml::parse(yaml_text) {
         Ok(n) => n,
@@ -64,20 +78,36 @@ pub(crate) fn read(file: &Arc<SourceFile>, range: Range<usize>, diags: &mut Vec<
             return None;
         }
     };
-    let mut r = Reader { file, base: range.start, diags };
+    let mut r = Reader {
+        file,
+        base: range.start,
+        diags,
+    };
     let f = r.fields(F, &node, "the front matter", KEYS)?;
     let id = r.req_str(F, &f, "id", "the front matter");
-    let id_span = f.get("id").map_or(range.start..range.start + 1, |n| r.span(n));
+    let id_span = f
+        .get("id")
+        .map_or(range.start..range.start + 1, |n| r.span(n));
     if let Some(id) = &id {
         if !is_id(id) {
-            r.error_at(F, id_span.clone(), format!("lab id `{id}` is not kebab-case"), "use lowercase letters, digits and dashes, e.g. `custom-resources`");
+            r.error_at(
+                F,
+                id_span.clone(),
+                format!("lab id `{id}` is not kebab-case"),
+                "use lowercase letters, digits and dashes, e.g. `custom-resources`",
+            );
         }
     }
     let title = r.req_str(F, &f, "title", "the front matter");
     let order = match f.get("order") {
         Some(n) => r.uint(F, n, "`order`").and_then(|n| u32::try_from(n).ok()),
         None => {
-            r.error(F, &node, "the front matter has no `order`", "add `order: N`, the chapter number");
+            r.error(
+                F,
+                &node,
+                "the front matter has no `order`",
+                "add `order: N`, the chapter number",
+            );
             None
         }
     };
@@ -89,15 +119,25 @@ pub(crate) fn read(file: &Arc<SourceFile>, range: Range<usize>, diags: &mut Vec<
                 let valid_name = name.starts_with(|c: char| c.is_ascii_alphabetic())
                     && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
                 if !valid_name {
-                    r.error(F, key, format!("`{name}` is not a variable name"), "use letters, digits and `_`, starting with a letter");
+                    r.error(
+                        F,
+                        key,
+                        format!("`{name}` is not a variable name"),
+                        "use letters, digits and `_`, starting with a letter",
+                    );
                     continue;
                 }
-                let Some(default) = r.string(F, value, &format!("the default of `{name}`")) else { continue };
+                let Some(default) = r.string(F, value, &format!("the default of `{name}`")) else {
+                    continue;
+                };
                 if !is_id(&default) || default.len() > 40 {
                     r.error(F, value, format!("`{default}` is not a usable namespace name"), "lowercase letters, digits and dashes, at most 40 characters (an attendee prefix is added in a classroom)");
                     continue;
                 }
-                namespaces.push(NamespaceVar { name: name.to_string(), default });
+                namespaces.push(NamespaceVar {
+                    name: name.to_string(),
+                    default,
+                });
             }
         }
     }
@@ -112,7 +152,10 @@ pub(crate) fn read(file: &Arc<SourceFile>, range: Range<usize>, diags: &mut Vec<
                     None => vec![value],
                 };
                 for item in items {
-                    let Some(text) = r.string(F, item, &format!("an entry of `requires.{key}`")) else { continue };
+                    let Some(text) = r.string(F, item, &format!("an entry of `requires.{key}`"))
+                    else {
+                        continue;
+                    };
                     let span = r.span(item);
                     if key == "labs" {
                         requires.labs.push(text.clone());

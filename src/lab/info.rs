@@ -21,12 +21,18 @@ pub fn parse_info(info: &str) -> (String, CodeAttrs, Vec<InfoError>) {
     let mut attrs = CodeAttrs::default();
     let mut errors = Vec::new();
     let mut tokens = tokens(info).into_iter();
-    let lang = tokens.next().map(|(t, _)| t.to_string()).unwrap_or_default();
+    let lang = tokens
+        .next()
+        .map(|(t, _)| t.to_string())
+        .unwrap_or_default();
     let all = || {
         format!(
             "code blocks take the flags {} and the attributes {}",
             FLAGS.join(", "),
-            KEYS.iter().map(|k| format!("{k}=…")).collect::<Vec<_>>().join(", ")
+            KEYS.iter()
+                .map(|k| format!("{k}=…"))
+                .collect::<Vec<_>>()
+                .join(", ")
         )
     };
     let mut manifest_span = None;
@@ -65,7 +71,8 @@ pub fn parse_info(info: &str) -> (String, CodeAttrs, Vec<InfoError>) {
                     "set" | "file" => {
                         if attrs.manifest.is_some() {
                             errors.push(InfoError {
-                                message: "a code block refers to one bundled manifest set or file".into(),
+                                message: "a code block refers to one bundled manifest set or file"
+                                    .into(),
                                 help: "keep either `set=NAME` or `file=SET/PATH`".into(),
                                 span: span.clone(),
                             });
@@ -147,7 +154,8 @@ mod tests {
 
     #[test]
     fn reads_flags_and_keys() {
-        let (lang, attrs, errors) = parse_info("yaml apply editable id=crontab-crd namespace={{ns}}");
+        let (lang, attrs, errors) =
+            parse_info("yaml apply editable id=crontab-crd namespace={{ns}}");
         assert_eq!(lang, "yaml");
         assert!(attrs.apply && attrs.editable && !attrs.copy);
         assert_eq!(attrs.id.as_deref(), Some("crontab-crd"));
@@ -155,7 +163,13 @@ mod tests {
         assert!(errors.is_empty(), "{errors:?}");
         let (_, attrs, errors) = parse_info("yaml apply file=gordon/crd.yaml");
         assert!(errors.is_empty());
-        assert_eq!(attrs.manifest, Some(ManifestRef { set: "gordon".into(), file: Some("crd.yaml".into()) }));
+        assert_eq!(
+            attrs.manifest,
+            Some(ManifestRef {
+                set: "gordon".into(),
+                file: Some("crd.yaml".into())
+            })
+        );
     }
 
     #[test]

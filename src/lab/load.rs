@@ -83,12 +83,14 @@ impl LabSet {
                     set.labs.extend(lab);
                     set.diagnostics.extend(diags);
                 }
-                Err(e) => set
-                    .diagnostics
-                    .push(LabDiagnostic::unreadable(&path, format!("cannot read: {e}"))),
+                Err(e) => set.diagnostics.push(LabDiagnostic::unreadable(
+                    &path,
+                    format!("cannot read: {e}"),
+                )),
             }
         }
-        set.labs.sort_by(|a, b| (a.order, &a.id).cmp(&(b.order, &b.id)));
+        set.labs
+            .sort_by(|a, b| (a.order, &a.id).cmp(&(b.order, &b.id)));
         set
     }
 
@@ -104,7 +106,11 @@ impl LabSet {
                         "lab::duplicate-id",
                         &lab.source,
                         lab.spans.id.clone(),
-                        format!("lab id `{}` is also used by {}", lab.id, first.path.display()),
+                        format!(
+                            "lab id `{}` is also used by {}",
+                            lab.id,
+                            first.path.display()
+                        ),
                     )
                     .with_help("give every lab its own id"),
                 );

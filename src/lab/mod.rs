@@ -29,7 +29,8 @@ pub use check::{
 pub use check_parse::{CHECK_KINDS, DEFAULT_EXEC_TIMEOUT};
 pub use diag::LabDiagnostic;
 pub use load::{
-    controller_loop_diagram, gordon_reference_solution, is_lab_file, load_dir, load_embedded, LabSet,
+    LabSet, controller_loop_diagram, gordon_reference_solution, is_lab_file, load_dir,
+    load_embedded,
 };
 pub use model::{
     Block, CodeAttrs, CodeBlock, Lab, ManifestRef, Markdown, NamespaceVar, Need, NeedKind,

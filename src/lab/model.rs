@@ -244,7 +244,8 @@ impl Lab {
 
     /// The code block with this `id=` attribute.
     pub fn code_block(&self, id: &str) -> Option<&CodeBlock> {
-        self.code_blocks().find(|c| c.attrs.id.as_deref() == Some(id))
+        self.code_blocks()
+            .find(|c| c.attrs.id.as_deref() == Some(id))
     }
 
     /// The text the lab was parsed from.

@@ -5,7 +5,7 @@ use super::fields::Reader;
 use super::info::parse_info;
 use super::model::{Block, CodeBlock, Lab, LabSpans, ManifestRef, Markdown, NeedKind, Step};
 use super::source::SourceFile;
-use super::{frontmatter, task_parse, vars, MANIFEST_SETS};
+use super::{MANIFEST_SETS, frontmatter, task_parse, vars};
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -42,12 +42,15 @@ fn parse_file(file: &Arc<SourceFile>, diags: &mut Vec<LabDiagnostic>) -> Option<
         refs: Vec::new(),
     };
     walker.walk(body_start);
-    let Walker { intro, steps, refs, .. } = walker;
+    let Walker {
+        intro, steps, refs, ..
+    } = walker;
     if steps.is_empty() {
         let at = body_start.min(file.text().len());
         diags.push(
-            LabDiagnostic::error("lab::structure", file, at..at, "the lab has no steps")
-                .with_help("write each step as a `## heading` followed by its text, code blocks and tasks"),
+            LabDiagnostic::error("lab::structure", file, at..at, "the lab has no steps").with_help(
+                "write each step as a `## heading` followed by its text, code blocks and tasks",
+            ),
         );
         return None;
     }
@@ -62,7 +65,10 @@ fn parse_file(file: &Arc<SourceFile>, diags: &mut Vec<LabDiagnostic>) -> Option<
         steps,
         path: file.path().to_path_buf(),
         source: Arc::clone(file),
-        spans: LabSpans { id: fm.id_span, requires_labs: fm.requires_labs },
+        spans: LabSpans {
+            id: fm.id_span,
+            requires_labs: fm.requires_labs,
+        },
     };
     check_lab(file, &lab, body_start, &refs, &fm.requires_sets, diags);
     Some(lab)
@@ -100,7 +106,10 @@ impl Walker<'_> {
         if !seg.trim().is_empty() {
             let lead = seg.len() - seg.trim_start_matches(['\n', '\r']).len();
             let (line, _) = self.file.line_col(start + lead);
-            let md = Markdown { text: seg.trim_matches(['\n', '\r']).to_string(), line };
+            let md = Markdown {
+                text: seg.trim_matches(['\n', '\r']).to_string(),
+                line,
+            };
             self.blocks().push(Block::Markdown(md));
         }
     }
@@ -198,7 +207,12 @@ impl Walker<'_> {
                     .with_help("write the step's title after `## `"),
             );
         }
-        self.steps.push(Step { title, instructor_only, blocks: Vec::new(), line });
+        self.steps.push(Step {
+            title,
+            instructor_only,
+            blocks: Vec::new(),
+            line,
+        });
     }
 
     /// Code blocks inside lists or quotes are rendered as markdown; attributes there would be lost.
@@ -217,7 +231,9 @@ impl Walker<'_> {
         self.seg_start = range.end;
         let text = self.file.text();
         let (line, _) = self.file.line_col(range.start);
-        let fence_line_end = text[range.start..].find('\n').map_or(text.len(), |i| range.start + i);
+        let fence_line_end = text[range.start..]
+            .find('\n')
+            .map_or(text.len(), |i| range.start + i);
         let content_start = (fence_line_end + 1).min(text.len());
         let info_start = text[range.start..fence_line_end]
             .find(info.trim())
@@ -236,8 +252,13 @@ impl Walker<'_> {
             if attrs != Default::default() {
                 let span = info_start..fence_line_end;
                 self.diags.push(
-                    LabDiagnostic::error("lab::code-attr", self.file, span, "task blocks take no attributes")
-                        .with_help("write the fence as ```task and put everything in the YAML"),
+                    LabDiagnostic::error(
+                        "lab::code-attr",
+                        self.file,
+                        span,
+                        "task blocks take no attributes",
+                    )
+                    .with_help("write the fence as ```task and put everything in the YAML"),
                 );
             }
             self.task_block(content, content_start, line);
@@ -248,31 +269,53 @@ impl Walker<'_> {
                 let at = text[info_start..fence_line_end]
                     .find(&m.set)
                     .map_or(info_start, |i| info_start + i);
-                self.diags.push(unknown_set(self.file, at..at + m.set.len(), &m.set));
+                self.diags
+                    .push(unknown_set(self.file, at..at + m.set.len(), &m.set));
             }
         }
-        self.blocks().push(Block::Code(CodeBlock { lang, attrs, text: content, line }));
+        self.blocks().push(Block::Code(CodeBlock {
+            lang,
+            attrs,
+            text: content,
+            line,
+        }));
     }
 
     fn check_closed(&mut self, range: &Range<usize>, info: &str) {
         let text = &self.file.text()[range.clone()];
-        let fence: String = text.trim_start().chars().take_while(|c| *c == '`' || *c == '~').collect();
+        let fence: String = text
+            .trim_start()
+            .chars()
+            .take_while(|c| *c == '`' || *c == '~')
+            .collect();
         let last = text.trim_end().lines().last().unwrap_or("").trim();
-        let closed = text.trim_end().lines().count() > 1 && last.starts_with(fence.as_str()) && last.trim_matches(['`', '~']).is_empty();
+        let closed = text.trim_end().lines().count() > 1
+            && last.starts_with(fence.as_str())
+            && last.trim_matches(['`', '~']).is_empty();
         if !closed {
             let _ = info;
             self.diags.push(
-                LabDiagnostic::error("lab::structure", self.file, range.start..range.start + fence.len().max(1), "a code block that is never closed")
-                    .with_label("opened here")
-                    .with_help(format!("close it with a line `{fence}`")),
+                LabDiagnostic::error(
+                    "lab::structure",
+                    self.file,
+                    range.start..range.start + fence.len().max(1),
+                    "a code block that is never closed",
+                )
+                .with_label("opened here")
+                .with_help(format!("close it with a line `{fence}`")),
             );
         }
     }
 
     fn task_block(&mut self, content: String, content_start: usize, line: usize) {
         let text = self.file.text();
-        let plain = text.get(content_start..content_start + content.len()) == Some(content.as_str());
-        let base = if plain { content_start } else { content_start.min(text.len()) };
+        let plain =
+            text.get(content_start..content_start + content.len()) == Some(content.as_str());
+        let base = if plain {
+            content_start
+        } else {
+            content_start.min(text.len())
+        };
         let node = match super::yaml::parse(&content) {
             Ok(n) => n,
             Err(e) => {
@@ -286,7 +329,11 @@ impl Walker<'_> {
             }
         };
         let before = self.diags.len();
-        let mut reader = Reader { file: self.file, base, diags: self.diags };
+        let mut reader = Reader {
+            file: self.file,
+            base,
+            diags: self.diags,
+        };
         let task = task_parse::parse_task(&mut reader, &node, line);
         collect_refs(&reader, &node, &mut self.refs);
         let had_errors = self.diags.len() > before;
@@ -297,8 +344,16 @@ impl Walker<'_> {
         if task.check.uses_exec() && !task.needs.iter().any(|n| n.kind == NeedKind::RealCluster) {
             let span = base..base + content.find('\n').unwrap_or(content.len()).max(1);
             self.diags.push(
-                LabDiagnostic::error("lab::task", self.file, span, format!("task `{}` runs commands in pods but does not say it needs a real cluster", task.id))
-                    .with_help("add `needs:` with `- real-cluster: <why>`: the sandbox has no exec"),
+                LabDiagnostic::error(
+                    "lab::task",
+                    self.file,
+                    span,
+                    format!(
+                        "task `{}` runs commands in pods but does not say it needs a real cluster",
+                        task.id
+                    ),
+                )
+                .with_help("add `needs:` with `- real-cluster: <why>`: the sandbox has no exec"),
             );
         }
         self.blocks().push(Block::Task(task));
@@ -306,16 +361,28 @@ impl Walker<'_> {
 }
 
 fn unknown_set(file: &Arc<SourceFile>, span: Range<usize>, set: &str) -> LabDiagnostic {
-    LabDiagnostic::error("lab::manifest-set", file, span, format!("unknown manifest set `{set}`"))
-        .with_label("not bundled")
-        .with_help(format!("the bundled sets are: {}", MANIFEST_SETS.join(", ")))
+    LabDiagnostic::error(
+        "lab::manifest-set",
+        file,
+        span,
+        format!("unknown manifest set `{set}`"),
+    )
+    .with_label("not bundled")
+    .with_help(format!(
+        "the bundled sets are: {}",
+        MANIFEST_SETS.join(", ")
+    ))
 }
 
 /// Solution references (`apply:` block ids and `sets:`) with their spans.
 fn collect_refs(r: &Reader, task: &super::yaml::Node, out: &mut Vec<SolutionRef>) {
-    let Some(solution) = task.get("solution") else { return };
+    let Some(solution) = task.get("solution") else {
+        return;
+    };
     for (key, is_set) in [("apply", false), ("sets", true)] {
-        let Some(node) = solution.get(key) else { continue };
+        let Some(node) = solution.get(key) else {
+            continue;
+        };
         let items: Vec<&super::yaml::Node> = match node.as_seq() {
             Some(items) => items.iter().collect(),
             None => vec![node],
@@ -349,12 +416,20 @@ fn check_lab(
             let help = if known.is_empty() {
                 "declare it in the front matter: `namespaces: {NAME: default}`".to_string()
             } else {
-                format!("the lab declares: {}; add it under `namespaces:` in the front matter", known.join(", "))
+                format!(
+                    "the lab declares: {}; add it under `namespaces:` in the front matter",
+                    known.join(", ")
+                )
             };
             diags.push(
-                LabDiagnostic::error("lab::unknown-var", file, span, format!("unknown variable `{}`", r.name))
-                    .with_label("not declared")
-                    .with_help(help),
+                LabDiagnostic::error(
+                    "lab::unknown-var",
+                    file,
+                    span,
+                    format!("unknown variable `{}`", r.name),
+                )
+                .with_label("not declared")
+                .with_help(help),
             );
         }
     }
@@ -363,8 +438,16 @@ fn check_lab(
         if let Some(first) = seen.insert(task.id.as_str(), task.line) {
             let at = file.line_start(task.line);
             diags.push(
-                LabDiagnostic::error("lab::duplicate-id", file, at..at + 7, format!("task id `{}` is used twice (first on line {first})", task.id))
-                    .with_help("give every task of a lab its own id"),
+                LabDiagnostic::error(
+                    "lab::duplicate-id",
+                    file,
+                    at..at + 7,
+                    format!(
+                        "task id `{}` is used twice (first on line {first})",
+                        task.id
+                    ),
+                )
+                .with_help("give every task of a lab its own id"),
             );
         }
     }
@@ -374,8 +457,13 @@ fn check_lab(
             if let Some(first) = block_ids.insert(id.as_str(), block.line) {
                 let at = file.line_start(block.line);
                 diags.push(
-                    LabDiagnostic::error("lab::duplicate-id", file, at..at + 3, format!("code block id `{id}` is used twice (first on line {first})"))
-                        .with_help("give every code block its own id"),
+                    LabDiagnostic::error(
+                        "lab::duplicate-id",
+                        file,
+                        at..at + 3,
+                        format!("code block id `{id}` is used twice (first on line {first})"),
+                    )
+                    .with_help("give every code block its own id"),
                 );
             }
         }
@@ -387,13 +475,26 @@ fn check_lab(
                 match applicable {
                     Some(true) => {}
                     Some(false) => diags.push(
-                        LabDiagnostic::error("lab::solution-ref", file, span.clone(), format!("code block `{id}` is not a manifest to apply"))
-                            .with_help("mark the block with `apply` in its info string"),
+                        LabDiagnostic::error(
+                            "lab::solution-ref",
+                            file,
+                            span.clone(),
+                            format!("code block `{id}` is not a manifest to apply"),
+                        )
+                        .with_help("mark the block with `apply` in its info string"),
                     ),
                     None => diags.push(
-                        LabDiagnostic::error("lab::solution-ref", file, span.clone(), format!("no code block has `id={id}`"))
-                            .with_label("unknown block")
-                            .with_help(format!("code block ids in this lab: {}", block_ids.keys().copied().collect::<Vec<_>>().join(", "))),
+                        LabDiagnostic::error(
+                            "lab::solution-ref",
+                            file,
+                            span.clone(),
+                            format!("no code block has `id={id}`"),
+                        )
+                        .with_label("unknown block")
+                        .with_help(format!(
+                            "code block ids in this lab: {}",
+                            block_ids.keys().copied().collect::<Vec<_>>().join(", ")
+                        )),
                     ),
                 }
             }

@@ -63,7 +63,9 @@ impl LabelSelector {
             let v = labels.get(&r.key);
             match r.op {
                 SelectorOp::Equals | SelectorOp::In => v.is_some_and(|v| r.values.contains(v)),
-                SelectorOp::NotEquals | SelectorOp::NotIn => v.is_none_or(|v| !r.values.contains(v)),
+                SelectorOp::NotEquals | SelectorOp::NotIn => {
+                    v.is_none_or(|v| !r.values.contains(v))
+                }
                 SelectorOp::Exists => v.is_some(),
                 SelectorOp::DoesNotExist => v.is_none(),
             }
@@ -106,7 +108,11 @@ fn parse_requirement(part: &str) -> Result<Requirement, String> {
             values: vec![],
         });
     }
-    for (token, op) in [("!=", SelectorOp::NotEquals), ("==", SelectorOp::Equals), ("=", SelectorOp::Equals)] {
+    for (token, op) in [
+        ("!=", SelectorOp::NotEquals),
+        ("==", SelectorOp::Equals),
+        ("=", SelectorOp::Equals),
+    ] {
         if let Some((k, v)) = part.split_once(token) {
             return Ok(Requirement {
                 key: check_key(k.trim())?,
@@ -121,7 +127,12 @@ fn parse_requirement(part: &str) -> Result<Requirement, String> {
             let inner = v
                 .strip_prefix('(')
                 .and_then(|v| v.strip_suffix(')'))
-                .ok_or_else(|| format!("`{}` needs a list in parentheses, e.g. `(a,b)`", token.trim()))?;
+                .ok_or_else(|| {
+                    format!(
+                        "`{}` needs a list in parentheses, e.g. `(a,b)`",
+                        token.trim()
+                    )
+                })?;
             let values = inner
                 .split(',')
                 .map(|s| check_value(s.trim()))
@@ -143,7 +154,8 @@ fn parse_requirement(part: &str) -> Result<Requirement, String> {
 fn is_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && s.starts_with(|c: char| c.is_ascii_alphanumeric())
         && s.ends_with(|c: char| c.is_ascii_alphanumeric())
 }
@@ -158,12 +170,15 @@ fn check_key(key: &str) -> Result<String, String> {
             && p.len() <= 253
             && p.split('.').all(|l| {
                 !l.is_empty()
-                    && l.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                    && l.chars()
+                        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
                     && !l.starts_with('-')
                     && !l.ends_with('-')
             });
         if !ok {
-            return Err(format!("`{p}` is not a valid label key prefix (a DNS subdomain)"));
+            return Err(format!(
+                "`{p}` is not a valid label key prefix (a DNS subdomain)"
+            ));
         }
     }
     if !is_name(name) {
@@ -207,20 +222,29 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn parses_and_matches_all_operators() {
-        let s = LabelSelector::parse("operator.prgcont.cz/gordon=example,tier!=db,env in (a, b),!legacy,app")
-            .expect("valid");
+        let s = LabelSelector::parse(
+            "operator.prgcont.cz/gordon=example,tier!=db,env in (a, b),!legacy,app",
+        )
+        .expect("valid");
         assert_eq!(s.requirements.len(), 5);
         assert!(s.matches(&labels(&[
             ("operator.prgcont.cz/gordon", "example"),
             ("env", "b"),
             ("app", "x")
         ])));
-        assert!(!s.matches(&labels(&[("operator.prgcont.cz/gordon", "example"), ("env", "c"), ("app", "x")])));
+        assert!(!s.matches(&labels(&[
+            ("operator.prgcont.cz/gordon", "example"),
+            ("env", "c"),
+            ("app", "x")
+        ])));
         assert_eq!(
             s.to_string(),
             "operator.prgcont.cz/gordon=example,tier!=db,env in (a,b),!legacy,app"

@@ -7,7 +7,9 @@ use super::yaml::Node;
 use std::time::Duration;
 
 const T: &str = "lab::task";
-const TASK_KEYS: &[&str] = &["id", "title", "check", "hints", "solution", "needs", "timeout"];
+const TASK_KEYS: &[&str] = &[
+    "id", "title", "check", "hints", "solution", "needs", "timeout",
+];
 const SOLUTION_KEYS: &[&str] = &["text", "apply", "sets", "operator", "actions"];
 const NEED_KINDS: &[&str] = &["real-cluster", "cluster-admin", "network", "program"];
 
@@ -17,7 +19,9 @@ pub const DEFAULT_TASK_TIMEOUT: Duration = Duration::from_secs(60);
 /// Whether an id is kebab-case: lowercase letters, digits and single dashes.
 pub fn is_id(id: &str) -> bool {
     !id.is_empty()
-        && id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !id.starts_with('-')
         && !id.ends_with('-')
         && !id.contains("--")
@@ -29,7 +33,12 @@ pub(crate) fn parse_task(r: &mut Reader, node: &Node, line: usize) -> Option<Tas
     let id = r.req_str(T, &f, "id", "the task");
     if let (Some(id), Some(n)) = (&id, f.get("id")) {
         if !is_id(id) {
-            r.error(T, n, format!("task id `{id}` is not kebab-case"), "use lowercase letters, digits and dashes, e.g. `crontab-crd`");
+            r.error(
+                T,
+                n,
+                format!("task id `{id}` is not kebab-case"),
+                "use lowercase letters, digits and dashes, e.g. `crontab-crd`",
+            );
             return None;
         }
     }
@@ -37,7 +46,12 @@ pub(crate) fn parse_task(r: &mut Reader, node: &Node, line: usize) -> Option<Tas
     let check = match f.get("check") {
         Some(c) => parse_check(r, c),
         None => {
-            r.error(T, node, "the task has no `check`", "add `check:` (see labs/README.md for the check language)");
+            r.error(
+                T,
+                node,
+                "the task has no `check`",
+                "add `check:` (see labs/README.md for the check language)",
+            );
             None
         }
     };
@@ -51,7 +65,12 @@ pub(crate) fn parse_task(r: &mut Reader, node: &Node, line: usize) -> Option<Tas
             Some(hints)
         }
         None => {
-            r.error(T, node, "the task has no `hints`", "add `hints:` with at least one hint, most general first");
+            r.error(
+                T,
+                node,
+                "the task has no `hints`",
+                "add `hints:` with at least one hint, most general first",
+            );
             None
         }
     };
@@ -67,21 +86,41 @@ pub(crate) fn parse_task(r: &mut Reader, node: &Node, line: usize) -> Option<Tas
     let solution = match (f.get("solution"), check.quiz()) {
         (Some(s), _) => parse_solution(r, s)?,
         (None, Some(quiz)) => {
-            let answers: Vec<String> = quiz.choices.iter().filter(|c| c.correct).map(|c| format!("- {}", c.text)).collect();
-            Solution { text: format!("{}\n\n{}", answers.join("\n"), quiz.explanation), ..Solution::default() }
+            let answers: Vec<String> = quiz
+                .choices
+                .iter()
+                .filter(|c| c.correct)
+                .map(|c| format!("- {}", c.text))
+                .collect();
+            Solution {
+                text: format!("{}\n\n{}", answers.join("\n"), quiz.explanation),
+                ..Solution::default()
+            }
         }
         (None, None) => {
             r.error(T, node, "the task has no `solution`", "add `solution:` with `text:` and what `oplab labs test` should do (`apply`, `sets`, `operator`, `actions`)");
             return None;
         }
     };
-    Some(Task { id: id?, title: title?, check, hints: hints?, solution, needs, timeout, line })
+    Some(Task {
+        id: id?,
+        title: title?,
+        check,
+        hints: hints?,
+        solution,
+        needs,
+        timeout,
+        line,
+    })
 }
 
 fn parse_solution(r: &mut Reader, node: &Node) -> Option<Solution> {
     let f = r.fields(T, node, "`solution`", SOLUTION_KEYS)?;
     let text = r.req_str(T, &f, "text", "`solution`")?;
-    let apply = f.get("apply").map(|a| r.str_list(T, a, "`apply`")).unwrap_or_default();
+    let apply = f
+        .get("apply")
+        .map(|a| r.str_list(T, a, "`apply`"))
+        .unwrap_or_default();
     let sets = f
         .get("sets")
         .map(|s| r.str_list(T, s, "`sets`"))
@@ -109,7 +148,12 @@ fn parse_solution(r: &mut Reader, node: &Node) -> Option<Solution> {
     let actions = match f.get("actions") {
         Some(a) => {
             let Some(items) = a.as_seq() else {
-                r.error(T, a, "`actions` must be a list", "write `- delete: …`, `- scale: …`, …");
+                r.error(
+                    T,
+                    a,
+                    "`actions` must be a list",
+                    "write `- delete: …`, `- scale: …`, …",
+                );
                 return None;
             };
             let parsed: Option<Vec<_>> = items.iter().map(|i| parse_action(r, i)).collect();
@@ -117,12 +161,23 @@ fn parse_solution(r: &mut Reader, node: &Node) -> Option<Solution> {
         }
         None => Vec::new(),
     };
-    Some(Solution { text, apply, sets, operator, actions })
+    Some(Solution {
+        text,
+        apply,
+        sets,
+        operator,
+        actions,
+    })
 }
 
 fn parse_needs(r: &mut Reader, node: &Node) -> Option<Vec<Need>> {
     let Some(items) = node.as_seq() else {
-        r.error(T, node, "`needs` must be a list", "write `- real-cluster: why`");
+        r.error(
+            T,
+            node,
+            "`needs` must be a list",
+            "write `- real-cluster: why`",
+        );
         return None;
     };
     let mut needs = Vec::new();
@@ -133,7 +188,10 @@ fn parse_needs(r: &mut Reader, node: &Node) -> Option<Vec<Need>> {
                 let pf = r.fields(T, value, "`program`", &["name", "reason"])?;
                 let name = r.req_str(T, &pf, "name", "`program`")?;
                 let reason = r.req_str(T, &pf, "reason", "`program`")?;
-                needs.push(Need { kind: NeedKind::Program(name), reason });
+                needs.push(Need {
+                    kind: NeedKind::Program(name),
+                    reason,
+                });
                 continue;
             }
             let reason = r.string(T, value, &format!("the reason for `{key}`"))?;

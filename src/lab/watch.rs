@@ -1,8 +1,8 @@
 //! Live reload of a `--labs DIR`: reparse the directory whenever a lab file changes.
 
-use super::load::{is_lab_file, load_dir, LabSet};
+use super::load::{LabSet, is_lab_file, load_dir};
 use notify_debouncer_full::notify::RecursiveMode;
-use notify_debouncer_full::{new_debouncer, DebounceEventResult, Debouncer, RecommendedCache};
+use notify_debouncer_full::{DebounceEventResult, Debouncer, RecommendedCache, new_debouncer};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

@@ -261,6 +261,10 @@ mod tests {
         let text = "id: x\ntitle: [unclosed\n";
         let err = parse(text).expect_err("broken");
         let off = err.offset.expect("offset");
-        assert!(off >= 6, "offset {off} should be on line 2: {}", err.message);
+        assert!(
+            off >= 6,
+            "offset {off} should be on line 2: {}",
+            err.message
+        );
     }
 }
