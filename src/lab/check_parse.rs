@@ -231,33 +231,33 @@ fn parse_assert(r: &mut Reader, body: &Node) -> Option<ObjectAssert> {
     let name = r.opt_str(C, &mf, "name", "`metadata`");
     let namespace = r.opt_str(C, &mf, "namespace", "`metadata`");
     let mut selector = None;
-    if name.is_none() {
-        if let Some(labels) = mf.get("labels") {
-            let Some(entries) = labels.as_map() else {
+    if name.is_none()
+        && let Some(labels) = mf.get("labels")
+    {
+        let Some(entries) = labels.as_map() else {
+            r.error(
+                C,
+                labels,
+                "`labels` must be a mapping",
+                "write `labels: {key: value}`",
+            );
+            return None;
+        };
+        let map: BTreeMap<String, String> = entries
+            .iter()
+            .filter_map(|(k, v)| Some((k.scalar_text()?, v.scalar_text()?)))
+            .collect();
+        let text = LabelSelector::from_labels(&map).to_string();
+        match LabelSelector::parse(&text) {
+            Ok(s) => selector = Some(s),
+            Err(e) => {
                 r.error(
-                    C,
+                    "lab::selector",
                     labels,
-                    "`labels` must be a mapping",
-                    "write `labels: {key: value}`",
+                    format!("bad labels: {e}"),
+                    "label keys and values: up to 63 letters, digits, `-`, `_`, `.`",
                 );
                 return None;
-            };
-            let map: BTreeMap<String, String> = entries
-                .iter()
-                .filter_map(|(k, v)| Some((k.scalar_text()?, v.scalar_text()?)))
-                .collect();
-            let text = LabelSelector::from_labels(&map).to_string();
-            match LabelSelector::parse(&text) {
-                Ok(s) => selector = Some(s),
-                Err(e) => {
-                    r.error(
-                        "lab::selector",
-                        labels,
-                        format!("bad labels: {e}"),
-                        "label keys and values: up to 63 letters, digits, `-`, `_`, `.`",
-                    );
-                    return None;
-                }
             }
         }
     }

@@ -105,14 +105,15 @@ pub fn parse_info(info: &str) -> (String, CodeAttrs, Vec<InfoError>) {
             }
         }
     }
-    if attrs.manifest.is_some() && !attrs.apply {
-        if let Some(span) = manifest_span {
-            errors.push(InfoError {
-                message: "a bundled manifest reference without `apply`".into(),
-                help: "add `apply` so the TUI offers to apply it".into(),
-                span,
-            });
-        }
+    if attrs.manifest.is_some()
+        && !attrs.apply
+        && let Some(span) = manifest_span
+    {
+        errors.push(InfoError {
+            message: "a bundled manifest reference without `apply`".into(),
+            help: "add `apply` so the TUI offers to apply it".into(),
+            span,
+        });
     }
     if attrs.editable && !attrs.apply {
         errors.push(InfoError {

@@ -72,7 +72,7 @@ pub enum Block {
     /// A fenced code block that is not a task.
     Code(CodeBlock),
     /// A ```` ```task ```` block.
-    Task(Task),
+    Task(Box<Task>),
 }
 
 /// A segment of raw markdown.
@@ -257,7 +257,7 @@ impl Lab {
 impl Step {
     pub fn tasks(&self) -> impl Iterator<Item = &Task> {
         self.blocks.iter().filter_map(|b| match b {
-            Block::Task(t) => Some(t),
+            Block::Task(t) => Some(&**t),
             _ => None,
         })
     }

@@ -27,7 +27,7 @@ fn parse_file(file: &Arc<SourceFile>, diags: &mut Vec<LabDiagnostic>) -> Option<
     let (fm_range, body_start) = match frontmatter::split(file) {
         Ok(x) => x,
         Err(d) => {
-            diags.push(d);
+            diags.push(*d);
             return None;
         }
     };
@@ -264,14 +264,14 @@ impl Walker<'_> {
             self.task_block(content, content_start, line);
             return;
         }
-        if let Some(m) = &attrs.manifest {
-            if !MANIFEST_SETS.contains(&m.set.as_str()) {
-                let at = text[info_start..fence_line_end]
-                    .find(&m.set)
-                    .map_or(info_start, |i| info_start + i);
-                self.diags
-                    .push(unknown_set(self.file, at..at + m.set.len(), &m.set));
-            }
+        if let Some(m) = &attrs.manifest
+            && !MANIFEST_SETS.contains(&m.set.as_str())
+        {
+            let at = text[info_start..fence_line_end]
+                .find(&m.set)
+                .map_or(info_start, |i| info_start + i);
+            self.diags
+                .push(unknown_set(self.file, at..at + m.set.len(), &m.set));
         }
         self.blocks().push(Block::Code(CodeBlock {
             lang,
@@ -356,7 +356,7 @@ impl Walker<'_> {
                 .with_help("add `needs:` with `- real-cluster: <why>`: the sandbox has no exec"),
             );
         }
-        self.blocks().push(Block::Task(task));
+        self.blocks().push(Block::Task(Box::new(task)));
     }
 }
 
@@ -453,19 +453,19 @@ fn check_lab(
     }
     let mut block_ids: HashMap<&str, usize> = HashMap::new();
     for block in lab.code_blocks() {
-        if let Some(id) = &block.attrs.id {
-            if let Some(first) = block_ids.insert(id.as_str(), block.line) {
-                let at = file.line_start(block.line);
-                diags.push(
-                    LabDiagnostic::error(
-                        "lab::duplicate-id",
-                        file,
-                        at..at + 3,
-                        format!("code block id `{id}` is used twice (first on line {first})"),
-                    )
-                    .with_help("give every code block its own id"),
-                );
-            }
+        if let Some(id) = &block.attrs.id
+            && let Some(first) = block_ids.insert(id.as_str(), block.line)
+        {
+            let at = file.line_start(block.line);
+            diags.push(
+                LabDiagnostic::error(
+                    "lab::duplicate-id",
+                    file,
+                    at..at + 3,
+                    format!("code block id `{id}` is used twice (first on line {first})"),
+                )
+                .with_help("give every code block its own id"),
+            );
         }
     }
     for r in refs {

@@ -31,16 +31,16 @@ pub fn is_id(id: &str) -> bool {
 pub(crate) fn parse_task(r: &mut Reader, node: &Node, line: usize) -> Option<Task> {
     let f = r.fields(T, node, "a task", TASK_KEYS)?;
     let id = r.req_str(T, &f, "id", "the task");
-    if let (Some(id), Some(n)) = (&id, f.get("id")) {
-        if !is_id(id) {
-            r.error(
-                T,
-                n,
-                format!("task id `{id}` is not kebab-case"),
-                "use lowercase letters, digits and dashes, e.g. `crontab-crd`",
-            );
-            return None;
-        }
+    if let (Some(id), Some(n)) = (&id, f.get("id"))
+        && !is_id(id)
+    {
+        r.error(
+            T,
+            n,
+            format!("task id `{id}` is not kebab-case"),
+            "use lowercase letters, digits and dashes, e.g. `crontab-crd`",
+        );
+        return None;
     }
     let title = r.req_str(T, &f, "title", "the task");
     let check = match f.get("check") {
