@@ -268,3 +268,21 @@ fn the_reference_solution_is_embedded_and_python_compiles_it() {
         Err(_) => eprintln!("python3 not found: skipping the compile check"),
     }
 }
+
+#[test]
+fn the_reference_solution_passes_its_python_unit_tests() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("labs/solutions");
+    let python = std::env::var("OPLAB_PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = std::process::Command::new(python)
+        .args(["-B", "-m", "unittest", "test_gordon_operator"])
+        .current_dir(&dir)
+        .output();
+    match out {
+        Ok(out) => assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(_) => eprintln!("python3 not found: skipping"),
+    }
+}
