@@ -1,5 +1,6 @@
 //! The command line: one clap subcommand per file, each a thin layer over the library.
 
+pub mod labs;
 pub mod sandbox;
 
 use clap::{Parser, Subcommand};
@@ -17,6 +18,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the embedded sandbox cluster in the foreground.
     Sandbox(sandbox::SandboxArgs),
+    /// List and validate lab files.
+    Labs(labs::LabsArgs),
 }
 
 /// Entry point used by `src/main.rs`.
@@ -25,6 +28,7 @@ pub fn main() -> ExitCode {
     init_logging();
     let result = match cli.command {
         Some(Command::Sandbox(args)) => sandbox::run(args),
+        Some(Command::Labs(args)) => labs::run(args),
         None => {
             eprintln!("the TUI is not built yet; try `oplab --help`");
             Ok(ExitCode::FAILURE)

@@ -1,0 +1,91 @@
+//! `oplab labs list` and `oplab labs validate [DIR]`: the lab files seen from the command line.
+
+use crate::lab::{self, LabSet};
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct LabsArgs {
+    #[command(subcommand)]
+    pub command: LabsCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum LabsCommand {
+    /// List the labs: id, title, steps and tasks.
+    List {
+        /// Read the labs from this directory instead of the built-in ones.
+        #[arg(long)]
+        labs: Option<PathBuf>,
+    },
+    /// Check lab files and print every problem with file:line:col; exits non-zero on any error.
+    Validate {
+        /// Directory of lab files (default: the built-in labs).
+        dir: Option<PathBuf>,
+    },
+}
+
+pub fn run(args: LabsArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        LabsCommand::List { labs } => list(&load(labs.as_ref())),
+        LabsCommand::Validate { dir } => validate(&load(dir.as_ref())),
+    }
+}
+
+fn load(dir: Option<&PathBuf>) -> LabSet {
+    match dir {
+        Some(d) => lab::load_dir(d),
+        None => lab::load_embedded(),
+    }
+}
+
+fn list(set: &LabSet) -> anyhow::Result<ExitCode> {
+    let id_w = set
+        .labs
+        .iter()
+        .map(|l| l.id.len())
+        .max()
+        .unwrap_or(2)
+        .max(2);
+    println!(
+        "{:>2}  {:<id_w$}  {:>5}  {:>5}  TITLE",
+        "#", "ID", "STEPS", "TASKS"
+    );
+    for l in &set.labs {
+        println!(
+            "{:>2}  {:<id_w$}  {:>5}  {:>5}  {}",
+            l.order,
+            l.id,
+            l.steps.len(),
+            l.tasks().count(),
+            l.title
+        );
+    }
+    let errors = set.diagnostics.iter().filter(|d| d.is_error()).count();
+    if errors > 0 {
+        eprintln!("{errors} problem(s) in the lab files: run `oplab labs validate` to see them");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn validate(set: &LabSet) -> anyhow::Result<ExitCode> {
+    let diags = set.lint();
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    for d in &diags {
+        eprint!("{}", d.render(color));
+        eprintln!();
+    }
+    let errors = diags.iter().filter(|d| d.is_error()).count();
+    let warnings = diags.len() - errors;
+    let tasks: usize = set.labs.iter().map(|l| l.tasks().count()).sum();
+    println!(
+        "{} lab(s), {tasks} task(s): {errors} error(s), {warnings} warning(s)",
+        set.labs.len()
+    );
+    Ok(if errors > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
