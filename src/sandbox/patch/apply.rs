@@ -1360,12 +1360,3 @@ mod tests {
     }
 }
 
-/// The message of a 409 apply conflict.
-pub fn conflict_message(conflicts: &[super::Conflict]) -> String {
-    format!("Apply failed with {} conflicts", conflicts.len())
-}
-
-/// The `details.causes` of a 409 apply conflict.
-pub fn conflict_causes(conflicts: &[super::Conflict]) -> Value {
-    Value::Array(conflicts.iter().map(|c| serde_json::json!({"reason": "FieldManagerConflict", "message": format!("conflict with \"{}\"", c.manager), "field": c.field})).collect())
-}
