@@ -321,6 +321,11 @@ fn parse_body(headers: &HeaderMap, body: &[u8], method: &Method) -> Result<(Valu
         "application/apply-patch+yaml" | "application/apply-patch+cbor" => Some(PatchType::Apply),
         _ => None,
     };
+    if media == "application/vnd.kubernetes.protobuf" || media == "application/cbor" {
+        return Err(ApiError::unsupported_media_type(format!(
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {media})"
+        )));
+    }
     if *method == Method::PATCH && patch_type.is_none() {
         return Err(ApiError::unsupported_media_type(format!(
             "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {media})"
