@@ -133,6 +133,14 @@ pub fn server_side_apply(
         e.set.subtract(&diff.removed);
     }
     if !conflicts.is_empty() {
+        // kubectl's upgrade from client-side to server-side apply: conflicts only on fields of the
+        // last-applied configuration are taken over, as the API server's last-applied manager does.
+        if opts.manager == "kubectl"
+            && let Some(allowed) = live.and_then(|l| last_applied_set(root, l))
+            && conflicts.iter().all(|c| allowed.contains(c.field.as_str()))
+        {
+            return server_side_apply(ty, live, applied, true, opts);
+        }
         conflicts.sort_by_key(conflict_identifier);
         return Err(PatchError::Conflicts(conflicts));
     }
@@ -149,6 +157,15 @@ pub fn server_side_apply(
     }
     set_managed_fields(&mut merged, &mut entries);
     Ok(merged)
+}
+
+/// The fields (in display form) of the object's `kubectl.kubernetes.io/last-applied-configuration`.
+fn last_applied_set(root: Ty, live: &Value) -> Option<std::collections::HashSet<String>> {
+    let text = live.pointer("/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration")?.as_str()?;
+    let last: Value = serde_json::from_str(text).ok()?;
+    let mut set = Set::new();
+    field_set(root, &last, &mut Vec::new(), &mut set);
+    Some(set.paths().iter().map(|p| display_path(p)).collect())
 }
 
 /// Records in `new.metadata.managedFields` that `opts.manager` set (operation `Update`)
