@@ -27,7 +27,10 @@ pub fn data_dir() -> anyhow::Result<PathBuf> {
 pub fn run(args: SandboxArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
-        let mut options = crate::sandbox::Options { addr: args.addr, ..Default::default() };
+        let mut options = crate::sandbox::Options {
+            addr: args.addr,
+            ..Default::default()
+        };
         options.config.pod_start_delay = std::time::Duration::from_millis(args.pod_start_delay_ms);
         let sandbox = crate::sandbox::Sandbox::start(options).await?;
         let path = match args.kubeconfig {

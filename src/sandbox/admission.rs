@@ -19,11 +19,17 @@ fn is(rt: &ResourceType, group: &str, kind: &str) -> bool {
 pub fn on_create(api: &Api, rt: &ResourceType, obj: &mut Value) -> Result<(), ApiError> {
     if is(rt, "", "Pod") {
         obj["status"] = json!({"phase": "Pending", "qosClass": qos_class(&obj["spec"])});
-        if obj["spec"]["serviceAccountName"].as_str().is_none_or(str::is_empty) {
+        if obj["spec"]["serviceAccountName"]
+            .as_str()
+            .is_none_or(str::is_empty)
+        {
             obj["spec"]["serviceAccountName"] = json!("default");
         }
         obj["spec"]["serviceAccount"] = obj["spec"]["serviceAccountName"].clone();
-        obj["spec"]["enableServiceLinks"] = obj["spec"].get("enableServiceLinks").cloned().unwrap_or(json!(true));
+        obj["spec"]["enableServiceLinks"] = obj["spec"]
+            .get("enableServiceLinks")
+            .cloned()
+            .unwrap_or(json!(true));
         obj["spec"]["priority"] = json!(0);
     } else if is(rt, "", "Service") {
         let spec = &mut obj["spec"];
@@ -36,9 +42,15 @@ pub fn on_create(api: &Api, rt: &ResourceType, obj: &mut Value) -> Result<(), Ap
             spec["clusterIPs"] = json!([ip]);
         }
         if ty == "NodePort" || ty == "LoadBalancer" {
-            for (i, p) in spec["ports"].as_array_mut().into_iter().flatten().enumerate() {
+            for (i, p) in spec["ports"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
                 if p["nodePort"].is_null() {
-                    p["nodePort"] = json!(30000 + (api.allocate_ip(false).len() as i64 * 7 + i as i64) % 2767);
+                    p["nodePort"] =
+                        json!(30000 + (api.allocate_ip(false).len() as i64 * 7 + i as i64) % 2767);
                 }
             }
             if ty == "LoadBalancer" {
@@ -61,7 +73,12 @@ pub fn on_create(api: &Api, rt: &ResourceType, obj: &mut Value) -> Result<(), Ap
 }
 
 /// Server-kept fields on an update.
-pub fn on_update(api: &Api, rt: &ResourceType, current: &Value, obj: &mut Value) -> Result<(), ApiError> {
+pub fn on_update(
+    api: &Api,
+    rt: &ResourceType,
+    current: &Value,
+    obj: &mut Value,
+) -> Result<(), ApiError> {
     if is(rt, "", "Service") {
         for key in ["clusterIP", "clusterIPs"] {
             if obj["spec"][key].is_null() && !current["spec"][key].is_null() {
@@ -87,7 +104,9 @@ pub fn on_update(api: &Api, rt: &ResourceType, current: &Value, obj: &mut Value)
 
 /// Work after a committed write: a created or updated CRD is served at once.
 pub fn after_write(api: &Api, rt: &ResourceType, stored: &Value) {
-    if is(rt, "apiextensions.k8s.io", "CustomResourceDefinition") && stored["metadata"]["deletionTimestamp"].is_null() {
+    if is(rt, "apiextensions.k8s.io", "CustomResourceDefinition")
+        && stored["metadata"]["deletionTimestamp"].is_null()
+    {
         crd::serve(api, stored);
     }
 }
@@ -104,8 +123,12 @@ fn check_crd(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
 fn qos_class(spec: &Value) -> &'static str {
     let containers = spec["containers"].as_array().cloned().unwrap_or_default();
     let any = containers.iter().any(|c| {
-        c["resources"]["requests"].as_object().is_some_and(|m| !m.is_empty())
-            || c["resources"]["limits"].as_object().is_some_and(|m| !m.is_empty())
+        c["resources"]["requests"]
+            .as_object()
+            .is_some_and(|m| !m.is_empty())
+            || c["resources"]["limits"]
+                .as_object()
+                .is_some_and(|m| !m.is_empty())
     });
     if !any {
         return "BestEffort";
@@ -113,17 +136,28 @@ fn qos_class(spec: &Value) -> &'static str {
     let guaranteed = containers.iter().all(|c| {
         let l = &c["resources"]["limits"];
         let r = &c["resources"]["requests"];
-        ["cpu", "memory"].iter().all(|k| !l[k].is_null() && (r[k].is_null() || r[k] == l[k]))
+        ["cpu", "memory"]
+            .iter()
+            .all(|k| !l[k].is_null() && (r[k].is_null() || r[k] == l[k]))
     });
-    if guaranteed { "Guaranteed" } else { "Burstable" }
+    if guaranteed {
+        "Guaranteed"
+    } else {
+        "Burstable"
+    }
 }
 
 fn job_selector(obj: &mut Value) {
-    let Some(uid) = obj["metadata"]["uid"].as_str().map(String::from) else { return };
+    let Some(uid) = obj["metadata"]["uid"].as_str().map(String::from) else {
+        return;
+    };
     if obj["spec"]["manualSelector"].as_bool() == Some(true) {
         return;
     }
-    let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
+    let name = obj["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     obj["spec"]["selector"] = json!({"matchLabels": {"batch.kubernetes.io/controller-uid": uid}});
     let labels = &mut obj["spec"]["template"]["metadata"]["labels"];
     labels["batch.kubernetes.io/controller-uid"] = json!(uid);
@@ -143,7 +177,13 @@ fn pod_update_allowed(rt: &ResourceType, current: &Value, obj: &Value) -> Result
             }
         }
         if let Some(m) = s.as_object_mut() {
-            for k in ["activeDeadlineSeconds", "tolerations", "terminationGracePeriodSeconds", "nodeName", "schedulingGates"] {
+            for k in [
+                "activeDeadlineSeconds",
+                "tolerations",
+                "terminationGracePeriodSeconds",
+                "nodeName",
+                "schedulingGates",
+            ] {
                 m.remove(k);
             }
         }
@@ -182,19 +222,28 @@ fn workload(rt: &ResourceType, old: Option<&Value>, obj: &Value, errs: &mut Vec<
     let spec = &obj["spec"];
     let selector = &spec["selector"];
     if selector.is_null() || selector.as_object().is_some_and(|m| m.is_empty()) {
-        errs.push(FieldError { path: "spec.selector".into(), kind: ErrorKind::Required });
+        errs.push(FieldError {
+            path: "spec.selector".into(),
+            kind: ErrorKind::Required,
+        });
     } else {
         let sel = LabelSelector::from_object(selector);
         let labels = &spec["template"]["metadata"]["labels"];
         if sel.0.is_empty() {
             errs.push(FieldError {
                 path: "spec.selector".into(),
-                kind: ErrorKind::Invalid { value: selector.clone(), detail: "empty selector is invalid for deployment".into() },
+                kind: ErrorKind::Invalid {
+                    value: selector.clone(),
+                    detail: "empty selector is invalid for deployment".into(),
+                },
             });
         } else if !sel.matches(labels) {
             errs.push(FieldError {
                 path: "spec.template.metadata.labels".into(),
-                kind: ErrorKind::Invalid { value: labels.clone(), detail: "`selector` does not match template `labels`".into() },
+                kind: ErrorKind::Invalid {
+                    value: labels.clone(),
+                    detail: "`selector` does not match template `labels`".into(),
+                },
             });
         }
         if let Some(old) = old
@@ -204,7 +253,10 @@ fn workload(rt: &ResourceType, old: Option<&Value>, obj: &Value, errs: &mut Vec<
         {
             errs.push(FieldError {
                 path: "spec.selector".into(),
-                kind: ErrorKind::Invalid { value: selector.clone(), detail: "field is immutable".into() },
+                kind: ErrorKind::Invalid {
+                    value: selector.clone(),
+                    detail: "field is immutable".into(),
+                },
             });
         }
     }
@@ -213,15 +265,23 @@ fn workload(rt: &ResourceType, old: Option<&Value>, obj: &Value, errs: &mut Vec<
     {
         errs.push(FieldError {
             path: "spec.replicas".into(),
-            kind: ErrorKind::Invalid { value: json!(r), detail: "must be greater than or equal to 0".into() },
+            kind: ErrorKind::Invalid {
+                value: json!(r),
+                detail: "must be greater than or equal to 0".into(),
+            },
         });
     }
     if rt.kind == "Job" {
-        let rp = spec["template"]["spec"]["restartPolicy"].as_str().unwrap_or_default();
+        let rp = spec["template"]["spec"]["restartPolicy"]
+            .as_str()
+            .unwrap_or_default();
         if rp != "Never" && rp != "OnFailure" {
             errs.push(FieldError {
                 path: "spec.template.spec.restartPolicy".into(),
-                kind: ErrorKind::NotSupported { value: json!(rp), supported: vec!["OnFailure".into(), "Never".into()] },
+                kind: ErrorKind::NotSupported {
+                    value: json!(rp),
+                    supported: vec!["OnFailure".into(), "Never".into()],
+                },
             });
         }
     }
@@ -231,25 +291,46 @@ fn workload(rt: &ResourceType, old: Option<&Value>, obj: &Value, errs: &mut Vec<
 fn pod_spec(spec: &Value, path: &str, errs: &mut Vec<FieldError>) {
     let containers = spec["containers"].as_array();
     if containers.is_none_or(|c| c.is_empty()) {
-        errs.push(FieldError { path: format!("{path}.containers"), kind: ErrorKind::Required });
+        errs.push(FieldError {
+            path: format!("{path}.containers"),
+            kind: ErrorKind::Required,
+        });
         return;
     }
     let mut seen = std::collections::HashSet::new();
     for (i, c) in containers.into_iter().flatten().enumerate() {
         let base = format!("{path}.containers[{i}]");
         match c["name"].as_str() {
-            None | Some("") => errs.push(FieldError { path: format!("{base}.name"), kind: ErrorKind::Required }),
+            None | Some("") => errs.push(FieldError {
+                path: format!("{base}.name"),
+                kind: ErrorKind::Required,
+            }),
             Some(name) => {
                 for detail in crate::sandbox::meta::dns1123_label_errors(name) {
-                    errs.push(FieldError { path: format!("{base}.name"), kind: ErrorKind::Invalid { value: json!(name), detail } });
+                    errs.push(FieldError {
+                        path: format!("{base}.name"),
+                        kind: ErrorKind::Invalid {
+                            value: json!(name),
+                            detail,
+                        },
+                    });
                 }
                 if !seen.insert(name.to_string()) {
-                    errs.push(FieldError { path: format!("{base}.name"), kind: ErrorKind::Invalid { value: json!(name), detail: "Duplicate value".into() } });
+                    errs.push(FieldError {
+                        path: format!("{base}.name"),
+                        kind: ErrorKind::Invalid {
+                            value: json!(name),
+                            detail: "Duplicate value".into(),
+                        },
+                    });
                 }
             }
         }
         if c["image"].as_str().is_none_or(|s| s.trim().is_empty()) {
-            errs.push(FieldError { path: format!("{base}.image"), kind: ErrorKind::Required });
+            errs.push(FieldError {
+                path: format!("{base}.image"),
+                kind: ErrorKind::Required,
+            });
         }
     }
 }

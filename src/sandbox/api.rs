@@ -61,7 +61,12 @@ pub struct WriteOpts {
 impl WriteOpts {
     /// Options for the sandbox's own controllers.
     pub fn internal(manager: &str) -> Self {
-        Self { dry_run: false, manager: manager.to_string(), validation: FieldValidation::Ignore, force: false }
+        Self {
+            dry_run: false,
+            manager: manager.to_string(),
+            validation: FieldValidation::Ignore,
+            force: false,
+        }
     }
 }
 
@@ -135,9 +140,13 @@ impl Api {
     /// Removes one finalizer; an object being deleted goes once its last finalizer is removed.
     pub fn remove_finalizer(&self, key: &StorageKey, ns: &str, name: &str, finalizer: &str) {
         let _ = self.store.write(key, ns, name, |current, _| {
-            let Some(current) = current else { return Ok::<_, ApiError>(Change::Unchanged) };
+            let Some(current) = current else {
+                return Ok::<_, ApiError>(Change::Unchanged);
+            };
             let mut obj = (**current).clone();
-            let Some(list) = obj["metadata"]["finalizers"].as_array_mut() else { return Ok(Change::Unchanged) };
+            let Some(list) = obj["metadata"]["finalizers"].as_array_mut() else {
+                return Ok(Change::Unchanged);
+            };
             let before = list.len();
             list.retain(|f| f != finalizer);
             if list.len() == before {
@@ -167,7 +176,11 @@ impl Api {
     pub fn allocate_ip(&self, service: bool) -> String {
         let n = self.next_ip.fetch_add(1, Ordering::Relaxed);
         let (a, b) = ((n >> 8) & 0xff, n & 0xff);
-        if service { format!("10.96.{a}.{b}") } else { format!("10.244.{a}.{b}") }
+        if service {
+            format!("10.96.{a}.{b}")
+        } else {
+            format!("10.244.{a}.{b}")
+        }
     }
 
     pub fn get(&self, rt: &ResourceType, ns: &str, name: &str) -> Result<Value, ApiError> {
@@ -198,10 +211,18 @@ impl Api {
     }
 
     /// POST: creates an object.
-    pub fn create(&self, rt: &ResourceType, ns: &str, body: Value, opts: &WriteOpts) -> Result<Written, ApiError> {
+    pub fn create(
+        &self,
+        rt: &ResourceType,
+        ns: &str,
+        body: Value,
+        opts: &WriteOpts,
+    ) -> Result<Written, ApiError> {
         let ns = scope_ns(rt, ns);
         let mut obj = check_body(rt, body)?;
-        let meta = obj["metadata"].as_object_mut().ok_or_else(|| ApiError::bad_request("metadata must be an object"))?;
+        let meta = obj["metadata"]
+            .as_object_mut()
+            .ok_or_else(|| ApiError::bad_request("metadata must be an object"))?;
         match meta.get("namespace").and_then(Value::as_str) {
             Some(n) if rt.namespaced && !n.is_empty() && n != ns => {
                 return Err(ApiError::bad_request(
@@ -215,12 +236,32 @@ impl Api {
         } else {
             meta.remove("namespace");
         }
-        let generate = meta.get("generateName").and_then(Value::as_str).map(String::from);
-        let name = meta.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()).map(String::from);
+        let generate = meta
+            .get("generateName")
+            .and_then(Value::as_str)
+            .map(String::from);
+        let name = meta
+            .get("name")
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty())
+            .map(String::from);
         if name.is_none() && generate.is_none() {
-            return Err(invalid_one(rt, "", "metadata.name", schema::ErrorKind::Required, "name or generateName is required"));
+            return Err(invalid_one(
+                rt,
+                "",
+                "metadata.name",
+                schema::ErrorKind::Required,
+                "name or generateName is required",
+            ));
         }
-        for key in ["uid", "resourceVersion", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "selfLink"] {
+        for key in [
+            "uid",
+            "resourceVersion",
+            "creationTimestamp",
+            "deletionTimestamp",
+            "deletionGracePeriodSeconds",
+            "selfLink",
+        ] {
             meta.remove(key);
         }
         meta.insert("uid".into(), json!(meta::new_uid()));
@@ -230,10 +271,11 @@ impl Api {
         } else {
             meta.remove("generation");
         }
-        if rt.has_status() && !(rt.group == "" && rt.kind == "Node") {
-            if let Some(map) = obj.as_object_mut() {
-                map.remove("status");
-            }
+        if rt.has_status()
+            && !(rt.group.is_empty() && rt.kind == "Node")
+            && let Some(map) = obj.as_object_mut()
+        {
+            map.remove("status");
         }
         if rt.namespaced {
             self.check_namespace_open(ns)?;
@@ -252,23 +294,44 @@ impl Api {
             candidate["metadata"]["name"] = json!(name);
             self.check_name(rt, &name)?;
             let mut candidate = candidate;
-            track_update(type_ref(rt), None, &mut candidate, manager_opts(rt, opts, None).as_opts());
+            track_update(
+                type_ref(rt),
+                None,
+                &mut candidate,
+                manager_opts(rt, opts, None).as_opts(),
+            );
             if opts.dry_run {
                 if self.store.get(&key, ns, &name).is_some() {
                     return Err(ApiError::already_exists(&rt.group, &rt.plural, &name));
                 }
-                return Ok(Written { object: from_storage(rt, &candidate), created: true, warnings });
+                return Ok(Written {
+                    object: from_storage(rt, &candidate),
+                    created: true,
+                    warnings,
+                });
             }
-            let result = self.store.write(&key, ns, &name, |current, _| match current {
-                Some(_) => Err(ApiError::already_exists(&rt.group, &rt.plural, &name)),
-                None => Ok(Change::Put(candidate)),
-            });
+            let result = self
+                .store
+                .write(&key, ns, &name, |current, _| match current {
+                    Some(_) => Err(ApiError::already_exists(&rt.group, &rt.plural, &name)),
+                    None => Ok(Change::Put(candidate)),
+                });
             match result {
                 Ok(c) => {
                     admission::after_write(self, rt, &c.object);
-                    return Ok(Written { object: from_storage(rt, &c.object), created: true, warnings });
+                    return Ok(Written {
+                        object: from_storage(rt, &c.object),
+                        created: true,
+                        warnings,
+                    });
                 }
-                Err(e) if e.reason == "AlreadyExists" && name_is_generated(&name, &generate) && attempt < 7 => continue,
+                Err(e)
+                    if e.reason == "AlreadyExists"
+                        && name_is_generated(&name, &generate)
+                        && attempt < 7 =>
+                {
+                    continue;
+                }
                 Err(e) => return Err(e),
             }
         }
@@ -299,6 +362,7 @@ impl Api {
     }
 
     /// PATCH: json-patch, merge-patch, strategic-merge-patch or server-side apply.
+    #[allow(clippy::too_many_arguments)]
     pub fn patch(
         &self,
         rt: &ResourceType,
@@ -310,7 +374,11 @@ impl Api {
         sub: Option<&str>,
     ) -> Result<Written, ApiError> {
         let ns = scope_ns(rt, ns);
-        if ptype == PatchType::Apply && !opts.dry_run && sub.is_none() && self.store.get(&rt.storage_key(), ns, name).is_none() {
+        if ptype == PatchType::Apply
+            && !opts.dry_run
+            && sub.is_none()
+            && self.store.get(&rt.storage_key(), ns, name).is_none()
+        {
             // Apply creates what does not exist.
             let applied = check_body(rt, body.clone())?;
             if let Some(n) = applied["metadata"]["name"].as_str()
@@ -320,8 +388,14 @@ impl Api {
                     "the name of the object ({n}) does not match the name on the URL ({name})"
                 )));
             }
-            let created = server_side_apply(type_ref(rt), None, &applied, opts.force, manager_opts(rt, opts, None).as_opts())
-                .map_err(|e| patch_error(rt, name, e))?;
+            let created = server_side_apply(
+                type_ref(rt),
+                None,
+                &applied,
+                opts.force,
+                manager_opts(rt, opts, None).as_opts(),
+            )
+            .map_err(|e| patch_error(rt, name, e))?;
             return self.create_applied(rt, ns, created, opts);
         }
         if ptype == PatchType::Strategic && !rt.is_builtin() {
@@ -373,23 +447,42 @@ impl Api {
         })
     }
 
-    fn create_applied(&self, rt: &ResourceType, ns: &str, obj: Value, opts: &WriteOpts) -> Result<Written, ApiError> {
+    fn create_applied(
+        &self,
+        rt: &ResourceType,
+        ns: &str,
+        obj: Value,
+        opts: &WriteOpts,
+    ) -> Result<Written, ApiError> {
         // The apply computed managedFields; create keeps them.
         let managed = obj["metadata"]["managedFields"].clone();
-        let mut written = self.create(rt, ns, obj, &WriteOpts { manager: String::new(), ..opts.clone() })?;
+        let mut written = self.create(
+            rt,
+            ns,
+            obj,
+            &WriteOpts {
+                manager: String::new(),
+                ..opts.clone()
+            },
+        )?;
         if !written.created || managed.is_null() {
             return Ok(written);
         }
-        let name = written.object["metadata"]["name"].as_str().unwrap_or_default().to_string();
+        let name = written.object["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let key = rt.storage_key();
-        let c = self.store.write(&key, ns, &name, |current, _| match current {
-            Some(cur) => {
-                let mut o = (**cur).clone();
-                o["metadata"]["managedFields"] = managed.clone();
-                Ok::<_, ApiError>(Change::Put(o))
-            }
-            None => Ok(Change::Unchanged),
-        })?;
+        let c = self
+            .store
+            .write(&key, ns, &name, |current, _| match current {
+                Some(cur) => {
+                    let mut o = (**cur).clone();
+                    o["metadata"]["managedFields"] = managed.clone();
+                    Ok::<_, ApiError>(Change::Put(o))
+                }
+                None => Ok(Change::Unchanged),
+            })?;
         if !c.object.is_null() {
             written.object = from_storage(rt, &c.object);
         }
@@ -433,7 +526,11 @@ impl Api {
                 (*committed.object).clone()
             }
         };
-        Ok(Written { object: from_storage(rt, &object), created: false, warnings })
+        Ok(Written {
+            object: from_storage(rt, &object),
+            created: false,
+            warnings,
+        })
     }
 
     /// Turns a candidate object into the change to commit: preconditions, immutable metadata,
@@ -450,9 +547,13 @@ impl Api {
         if !obj.is_object() || !obj["metadata"].is_object() {
             return Err(ApiError::bad_request("the object must have metadata"));
         }
-        let current_rv = current["metadata"]["resourceVersion"].as_str().unwrap_or_default();
+        let current_rv = current["metadata"]["resourceVersion"]
+            .as_str()
+            .unwrap_or_default();
         match obj["metadata"]["resourceVersion"].as_str() {
-            Some(rv) if !rv.is_empty() && rv != current_rv => return Err(ApiError::stale(&rt.group, &rt.plural, name)),
+            Some(rv) if !rv.is_empty() && rv != current_rv => {
+                return Err(ApiError::stale(&rt.group, &rt.plural, name));
+            }
             _ => {}
         }
         match sub {
@@ -486,8 +587,18 @@ impl Api {
         // Metadata the client cannot change.
         {
             let cm = &current["metadata"];
-            let meta = obj["metadata"].as_object_mut().ok_or_else(|| ApiError::bad_request("metadata must be an object"))?;
-            for key in ["uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "namespace", "name", "generation"] {
+            let meta = obj["metadata"]
+                .as_object_mut()
+                .ok_or_else(|| ApiError::bad_request("metadata must be an object"))?;
+            for key in [
+                "uid",
+                "creationTimestamp",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+                "namespace",
+                "name",
+                "generation",
+            ] {
                 match cm.get(key) {
                     Some(v) => {
                         meta.insert(key.into(), v.clone());
@@ -498,7 +609,10 @@ impl Api {
                 }
             }
             meta.insert("resourceVersion".into(), json!(current_rv));
-            if meta.get("managedFields").is_none_or(Value::is_null) && cm.get("managedFields").is_some() && sub.is_none() {
+            if meta.get("managedFields").is_none_or(Value::is_null)
+                && cm.get("managedFields").is_some()
+                && sub.is_none()
+            {
                 // An update that omits managedFields keeps them (clients clear them with an empty list).
                 meta.insert("managedFields".into(), cm["managedFields"].clone());
             }
@@ -506,14 +620,23 @@ impl Api {
                 && !ts.is_null()
             {
                 // Finalizers can only be removed once deletion started.
-                let before: Vec<&Value> = cm["finalizers"].as_array().map(|a| a.iter().collect()).unwrap_or_default();
-                let after: Vec<Value> = meta.get("finalizers").and_then(Value::as_array).cloned().unwrap_or_default();
+                let before: Vec<&Value> = cm["finalizers"]
+                    .as_array()
+                    .map(|a| a.iter().collect())
+                    .unwrap_or_default();
+                let after: Vec<Value> = meta
+                    .get("finalizers")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default();
                 if after.iter().any(|f| !before.contains(&f)) {
                     return Err(invalid_one(
                         rt,
                         name,
                         "metadata.finalizers",
-                        schema::ErrorKind::Forbidden("no new finalizers can be added if the object is being deleted".into()),
+                        schema::ErrorKind::Forbidden(
+                            "no new finalizers can be added if the object is being deleted".into(),
+                        ),
                         "",
                     ));
                 }
@@ -528,13 +651,21 @@ impl Api {
             let g = current["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
             obj["metadata"]["generation"] = json!(g);
         }
-        let is_apply_write = obj["metadata"]["managedFields"] != current["metadata"]["managedFields"];
+        let is_apply_write =
+            obj["metadata"]["managedFields"] != current["metadata"]["managedFields"];
         if !is_apply_write {
-            track_update(type_ref(rt), Some(current), &mut obj, manager_opts(rt, opts, sub).as_opts());
+            track_update(
+                type_ref(rt),
+                Some(current),
+                &mut obj,
+                manager_opts(rt, opts, sub).as_opts(),
+            );
         }
         // Deletion completes when the last finalizer goes.
         let deleting = !current["metadata"]["deletionTimestamp"].is_null();
-        let no_finalizers = obj["metadata"]["finalizers"].as_array().is_none_or(|a| a.is_empty());
+        let no_finalizers = obj["metadata"]["finalizers"]
+            .as_array()
+            .is_none_or(|a| a.is_empty());
         if deleting && no_finalizers && !is_graceful_pod(rt, current) {
             return Ok((Change::Delete, warnings));
         }
@@ -553,14 +684,18 @@ impl Api {
         opts: &WriteOpts,
         sub: Option<&str>,
     ) -> Result<Vec<String>, ApiError> {
-        let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
+        let name = obj["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let mut warnings = Vec::new();
         let unknown = if let Some(b) = rt.builtin {
             let mut probe = obj.clone();
             if let Some(m) = probe["metadata"].as_object_mut() {
                 m.remove("managedFields");
             }
-            let paths = (b.unknown_fields)(&probe).map_err(|e| ApiError::bad_request(format!("{} in body {e}", rt.kind)))?;
+            let paths = (b.unknown_fields)(&probe)
+                .map_err(|e| ApiError::bad_request(format!("{} in body {e}", rt.kind)))?;
             for p in &paths {
                 remove_path(obj, p);
             }
@@ -571,10 +706,16 @@ impl Api {
             Vec::new()
         };
         if !unknown.is_empty() {
-            let list: Vec<String> = unknown.iter().map(|p| format!("unknown field \"{p}\"")).collect();
+            let list: Vec<String> = unknown
+                .iter()
+                .map(|p| format!("unknown field \"{p}\""))
+                .collect();
             match opts.validation {
                 FieldValidation::Strict => {
-                    return Err(ApiError::bad_request(format!("strict decoding error: {}", list.join(", "))));
+                    return Err(ApiError::bad_request(format!(
+                        "strict decoding error: {}",
+                        list.join(", ")
+                    )));
                 }
                 FieldValidation::Warn => warnings.extend(list),
                 FieldValidation::Ignore => {}
@@ -582,7 +723,8 @@ impl Api {
         }
         if let Some(b) = rt.builtin {
             defaults::apply(b.group, b.kind, obj);
-            let errors = admission::validate_builtin(rt, old.map(|o| from_storage(rt, o)).as_ref(), obj);
+            let errors =
+                admission::validate_builtin(rt, old.map(|o| from_storage(rt, o)).as_ref(), obj);
             if !errors.is_empty() {
                 return Err(invalid(rt, &name, &errors));
             }
@@ -600,7 +742,13 @@ impl Api {
     }
 
     /// DELETE of one object.
-    pub fn delete(&self, rt: &ResourceType, ns: &str, name: &str, dopts: &DeleteOpts) -> Result<Deleted, ApiError> {
+    pub fn delete(
+        &self,
+        rt: &ResourceType,
+        ns: &str,
+        name: &str,
+        dopts: &DeleteOpts,
+    ) -> Result<Deleted, ApiError> {
         let ns = scope_ns(rt, ns);
         let key = rt.storage_key();
         let max_grace = self.config.max_grace_period.as_secs() as i64;
@@ -641,41 +789,73 @@ impl Api {
             Ok(change)
         })?;
         if let Some((obj, gone)) = dry {
-            return Ok(Deleted { object: from_storage(rt, &obj), gone });
+            return Ok(Deleted {
+                object: from_storage(rt, &obj),
+                gone,
+            });
         }
         let gone = committed.kind == Some(crate::sandbox::store::EventType::Deleted);
-        let object = if committed.object.is_null() { Value::Null } else { from_storage(rt, &committed.object) };
+        let object = if committed.object.is_null() {
+            Value::Null
+        } else {
+            from_storage(rt, &committed.object)
+        };
         Ok(Deleted { object, gone })
     }
 
-    fn deletion_change(&self, rt: &ResourceType, current: &Value, dopts: &DeleteOpts, max_grace: i64) -> Result<Change, ApiError> {
+    fn deletion_change(
+        &self,
+        rt: &ResourceType,
+        current: &Value,
+        dopts: &DeleteOpts,
+        max_grace: i64,
+    ) -> Result<Change, ApiError> {
         let mut obj = current.clone();
         let meta = &current["metadata"];
-        let finalizers: Vec<String> =
-            meta["finalizers"].as_array().into_iter().flatten().filter_map(|f| f.as_str().map(String::from)).collect();
+        let finalizers: Vec<String> = meta["finalizers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|f| f.as_str().map(String::from))
+            .collect();
         let already = !meta["deletionTimestamp"].is_null();
         let is_pod = rt.group.is_empty() && rt.kind == "Pod";
         if is_pod {
-            let requested = dopts.grace_period.or_else(|| current["spec"]["terminationGracePeriodSeconds"].as_i64()).unwrap_or(30);
+            let requested = dopts
+                .grace_period
+                .or_else(|| current["spec"]["terminationGracePeriodSeconds"].as_i64())
+                .unwrap_or(30);
             let grace = requested.clamp(0, max_grace);
-            let scheduled = current["spec"]["nodeName"].as_str().is_some_and(|n| !n.is_empty());
-            let finished = matches!(current["status"]["phase"].as_str(), Some("Succeeded") | Some("Failed"));
+            let scheduled = current["spec"]["nodeName"]
+                .as_str()
+                .is_some_and(|n| !n.is_empty());
+            let finished = matches!(
+                current["status"]["phase"].as_str(),
+                Some("Succeeded") | Some("Failed")
+            );
             if (grace == 0 || !scheduled || finished) && finalizers.is_empty() {
                 return Ok(Change::Delete);
             }
             if already {
-                let shorter = meta["deletionGracePeriodSeconds"].as_i64().is_some_and(|g| grace < g);
+                let shorter = meta["deletionGracePeriodSeconds"]
+                    .as_i64()
+                    .is_some_and(|g| grace < g);
                 if !shorter {
                     return Ok(Change::Unchanged);
                 }
             }
             let ts = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(grace);
-            obj["metadata"]["deletionTimestamp"] = json!(ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
+            obj["metadata"]["deletionTimestamp"] =
+                json!(ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
             obj["metadata"]["deletionGracePeriodSeconds"] = json!(grace);
             return Ok(Change::Put(obj));
         }
         if already {
-            return Ok(if finalizers.is_empty() { Change::Delete } else { Change::Unchanged });
+            return Ok(if finalizers.is_empty() {
+                Change::Delete
+            } else {
+                Change::Unchanged
+            });
         }
         let mut finalizers = finalizers;
         let extra = match dopts.propagation.as_deref() {
@@ -701,7 +881,11 @@ impl Api {
         if is_namespace {
             obj["status"]["phase"] = json!("Terminating");
         }
-        if is_crd && !finalizers.iter().any(|f| f == admission::CRD_CLEANUP_FINALIZER) {
+        if is_crd
+            && !finalizers
+                .iter()
+                .any(|f| f == admission::CRD_CLEANUP_FINALIZER)
+        {
             let mut f = finalizers.clone();
             f.push(admission::CRD_CLEANUP_FINALIZER.to_string());
             obj["metadata"]["finalizers"] = json!(f);
@@ -714,7 +898,10 @@ impl Api {
         let _ = self.store.write(key, ns, name, |current, _| {
             Ok::<_, ApiError>(match current {
                 Some(c) if uid.is_none_or(|u| c["metadata"]["uid"].as_str() == Some(u)) => {
-                    if c["metadata"]["finalizers"].as_array().is_some_and(|f| !f.is_empty()) {
+                    if c["metadata"]["finalizers"]
+                        .as_array()
+                        .is_some_and(|f| !f.is_empty())
+                    {
                         Change::Unchanged
                     } else {
                         Change::Delete
@@ -734,7 +921,9 @@ impl Api {
         f: impl FnOnce(&mut Value) -> bool,
     ) -> Option<Arc<Value>> {
         let result = self.store.write(key, ns, name, |current, _| {
-            let Some(current) = current else { return Ok::<_, ApiError>(Change::Unchanged) };
+            let Some(current) = current else {
+                return Ok::<_, ApiError>(Change::Unchanged);
+            };
             let mut obj = (**current).clone();
             if !f(&mut obj) || obj == **current {
                 return Ok(Change::Unchanged);
@@ -770,11 +959,16 @@ impl Api {
                 rt,
                 name,
                 "spec.replicas",
-                schema::ErrorKind::Invalid { value: json!(replicas), detail: "must be greater than or equal to 0".into() },
+                schema::ErrorKind::Invalid {
+                    value: json!(replicas),
+                    detail: "must be greater than or equal to 0".into(),
+                },
                 "",
             ));
         }
-        let rv = scale["metadata"]["resourceVersion"].as_str().map(String::from);
+        let rv = scale["metadata"]["resourceVersion"]
+            .as_str()
+            .map(String::from);
         let mut next = current.clone();
         set_by_path(&mut next, &paths.spec_replicas, json!(replicas));
         if let Some(rv) = rv {
@@ -787,7 +981,10 @@ impl Api {
     }
 
     fn check_namespace_open(&self, ns: &str) -> Result<(), ApiError> {
-        let key = StorageKey { group: String::new(), plural: "namespaces".into() };
+        let key = StorageKey {
+            group: String::new(),
+            plural: "namespaces".into(),
+        };
         match self.store.get(&key, "", ns) {
             None => Err(ApiError::not_found("", "namespaces", ns)),
             Some(obj) if !obj["metadata"]["deletionTimestamp"].is_null() => Err(ApiError::forbidden(format!(
@@ -799,14 +996,25 @@ impl Api {
     }
 
     fn check_name(&self, rt: &ResourceType, name: &str) -> Result<(), ApiError> {
-        let label_names = rt.group.is_empty() && matches!(rt.kind.as_str(), "Namespace" | "Service");
-        let errs = if label_names { meta::dns1123_label_errors(name) } else { meta::dns1123_subdomain_errors(name) };
+        let label_names =
+            rt.group.is_empty() && matches!(rt.kind.as_str(), "Namespace" | "Service");
+        let errs = if label_names {
+            meta::dns1123_label_errors(name)
+        } else {
+            meta::dns1123_subdomain_errors(name)
+        };
         if errs.is_empty() {
             return Ok(());
         }
         let errors: Vec<FieldError> = errs
             .into_iter()
-            .map(|detail| FieldError { path: "metadata.name".into(), kind: schema::ErrorKind::Invalid { value: json!(name), detail } })
+            .map(|detail| FieldError {
+                path: "metadata.name".into(),
+                kind: schema::ErrorKind::Invalid {
+                    value: json!(name),
+                    detail,
+                },
+            })
             .collect();
         Err(invalid(rt, name, &errors))
     }
@@ -816,18 +1024,23 @@ impl Api {
 /// (kube-rs' finalizer helper relies on it).
 pub fn json_patch_ops(body: Value, doc: &Value) -> Result<json_patch::Patch, ApiError> {
     let Value::Array(ops) = body else {
-        return Err(ApiError::bad_request("error decoding patch: a JSON patch must be an array of operations"));
+        return Err(ApiError::bad_request(
+            "error decoding patch: a JSON patch must be an array of operations",
+        ));
     };
     let ops: Vec<Value> = ops
         .into_iter()
         .filter(|op| {
             let missing_null_test = op["op"] == "test"
                 && op["value"].is_null()
-                && op["path"].as_str().is_some_and(|p| doc.pointer(p).is_none());
+                && op["path"]
+                    .as_str()
+                    .is_some_and(|p| doc.pointer(p).is_none());
             !missing_null_test
         })
         .collect();
-    serde_json::from_value(Value::Array(ops)).map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))
+    serde_json::from_value(Value::Array(ops))
+        .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))
 }
 
 /// The namespace a request works in: "" for cluster-scoped kinds.
@@ -844,16 +1057,31 @@ fn name_is_generated(name: &str, generate: &Option<String>) -> bool {
 }
 
 fn is_graceful_pod(rt: &ResourceType, current: &Value) -> bool {
-    rt.group.is_empty() && rt.kind == "Pod" && current["metadata"]["deletionGracePeriodSeconds"].as_i64().unwrap_or(0) > 0
+    rt.group.is_empty()
+        && rt.kind == "Pod"
+        && current["metadata"]["deletionGracePeriodSeconds"]
+            .as_i64()
+            .unwrap_or(0)
+            > 0
 }
 
 /// Checks apiVersion and kind of a request body against the resource.
 fn check_body(rt: &ResourceType, body: Value) -> Result<Value, ApiError> {
     let Value::Object(mut map) = body else {
-        return Err(ApiError::bad_request("the body of the request must be a JSON or YAML object"));
+        return Err(ApiError::bad_request(
+            "the body of the request must be a JSON or YAML object",
+        ));
     };
-    let kind = map.get("kind").and_then(Value::as_str).unwrap_or_default().to_string();
-    let api_version = map.get("apiVersion").and_then(Value::as_str).unwrap_or_default().to_string();
+    let kind = map
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
+    let api_version = map
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     if !kind.is_empty() && kind != rt.kind {
         return Err(ApiError::bad_request(format!(
             "the kind in the data ({kind}) does not match the expected kind ({})",
@@ -890,7 +1118,11 @@ fn spec_of(obj: &Value) -> Value {
 }
 
 fn type_ref(rt: &ResourceType) -> TypeRef<'_> {
-    TypeRef { group: &rt.group, kind: &rt.kind, builtin: rt.is_builtin() }
+    TypeRef {
+        group: &rt.group,
+        kind: &rt.kind,
+        builtin: rt.is_builtin(),
+    }
 }
 
 struct OwnedManagerOpts {
@@ -902,7 +1134,12 @@ struct OwnedManagerOpts {
 
 impl OwnedManagerOpts {
     fn as_opts(&self) -> ManagerOptions<'_> {
-        ManagerOptions { manager: &self.manager, subresource: self.sub.as_deref(), api_version: &self.api_version, now: &self.now }
+        ManagerOptions {
+            manager: &self.manager,
+            subresource: self.sub.as_deref(),
+            api_version: &self.api_version,
+            now: &self.now,
+        }
     }
 }
 
@@ -941,7 +1178,9 @@ pub fn invalid(rt: &ResourceType, name: &str, errors: &[FieldError]) -> ApiError
         .iter()
         .map(|e| {
             let reason = match e.kind {
-                schema::ErrorKind::Required | schema::ErrorKind::RequiredDetail(_) => "FieldValueRequired",
+                schema::ErrorKind::Required | schema::ErrorKind::RequiredDetail(_) => {
+                    "FieldValueRequired"
+                }
                 schema::ErrorKind::TooLong { .. } => "FieldValueTooLong",
                 schema::ErrorKind::Invalid { .. } => "FieldValueInvalid",
                 schema::ErrorKind::NotSupported { .. } => "FieldValueNotSupported",
@@ -949,22 +1188,42 @@ pub fn invalid(rt: &ResourceType, name: &str, errors: &[FieldError]) -> ApiError
                 schema::ErrorKind::TooMany { .. } => "FieldValueTooMany",
             };
             let text = e.to_string();
-            let msg = text.strip_prefix(&format!("{}: ", e.path)).unwrap_or(&text).to_string();
+            let msg = text
+                .strip_prefix(&format!("{}: ", e.path))
+                .unwrap_or(&text)
+                .to_string();
             json!({"reason": reason, "message": msg, "field": e.path})
         })
         .collect();
     ApiError::invalid(&rt.group, &rt.kind, name, message, json!(causes))
 }
 
-fn invalid_one(rt: &ResourceType, name: &str, path: &str, kind: schema::ErrorKind, _detail: &str) -> ApiError {
-    invalid(rt, name, &[FieldError { path: path.into(), kind }])
+fn invalid_one(
+    rt: &ResourceType,
+    name: &str,
+    path: &str,
+    kind: schema::ErrorKind,
+    _detail: &str,
+) -> ApiError {
+    invalid(
+        rt,
+        name,
+        &[FieldError {
+            path: path.into(),
+            kind,
+        }],
+    )
 }
 
 /// The Scale object of `obj`.
 fn scale_of(rt: &ResourceType, obj: &Value) -> Result<Value, ApiError> {
     let paths = rt.scale.as_ref().ok_or_else(ApiError::no_route)?;
-    let spec = get_by_path(obj, &paths.spec_replicas).cloned().unwrap_or(json!(0));
-    let status = get_by_path(obj, &paths.status_replicas).cloned().unwrap_or(json!(0));
+    let spec = get_by_path(obj, &paths.spec_replicas)
+        .cloned()
+        .unwrap_or(json!(0));
+    let status = get_by_path(obj, &paths.status_replicas)
+        .cloned()
+        .unwrap_or(json!(0));
     let selector = paths
         .label_selector
         .as_deref()
@@ -987,7 +1246,9 @@ fn scale_of(rt: &ResourceType, obj: &Value) -> Result<Value, ApiError> {
     if let Some(sel) = selector {
         scale["status"]["selector"] = json!(sel);
     }
-    if !rt.namespaced && let Some(m) = scale["metadata"].as_object_mut() {
+    if !rt.namespaced
+        && let Some(m) = scale["metadata"].as_object_mut()
+    {
         m.remove("namespace");
     }
     Ok(scale)
@@ -995,17 +1256,26 @@ fn scale_of(rt: &ResourceType, obj: &Value) -> Result<Value, ApiError> {
 
 /// Reads `.spec.replicas`-style paths.
 pub fn get_by_path<'a>(obj: &'a Value, path: &str) -> Option<&'a Value> {
-    path.trim_start_matches('.').split('.').filter(|s| !s.is_empty()).try_fold(obj, |v, seg| v.get(seg))
+    path.trim_start_matches('.')
+        .split('.')
+        .filter(|s| !s.is_empty())
+        .try_fold(obj, |v, seg| v.get(seg))
 }
 
 fn set_by_path(obj: &mut Value, path: &str, value: Value) {
-    let segs: Vec<&str> = path.trim_start_matches('.').split('.').filter(|s| !s.is_empty()).collect();
+    let segs: Vec<&str> = path
+        .trim_start_matches('.')
+        .split('.')
+        .filter(|s| !s.is_empty())
+        .collect();
     let mut cur = obj;
     for (i, seg) in segs.iter().enumerate() {
         if !cur.is_object() {
             *cur = json!({});
         }
-        let Some(map) = cur.as_object_mut() else { return };
+        let Some(map) = cur.as_object_mut() else {
+            return;
+        };
         if i + 1 == segs.len() {
             map.insert((*seg).to_string(), value);
             return;
@@ -1033,7 +1303,9 @@ fn remove_path(obj: &mut Value, path: &str) {
         }
     }
     fn walk(v: &mut Value, segs: &[(String, Option<usize>)]) {
-        let Some(((name, idx), rest)) = segs.split_first() else { return };
+        let Some(((name, idx), rest)) = segs.split_first() else {
+            return;
+        };
         match idx {
             Some(i) => {
                 if let Some(item) = v.as_array_mut().and_then(|a| a.get_mut(*i)) {

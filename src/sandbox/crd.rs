@@ -36,32 +36,48 @@ pub fn validate(crd: &Value) -> Vec<FieldError> {
     let group = spec["group"].as_str().unwrap_or_default();
     let plural = spec["names"]["plural"].as_str().unwrap_or_default();
     let name = crd["metadata"]["name"].as_str().unwrap_or_default();
-    let req = |path: &str| FieldError { path: path.into(), kind: ErrorKind::Required };
+    let req = |path: &str| FieldError {
+        path: path.into(),
+        kind: ErrorKind::Required,
+    };
     if group.is_empty() {
         errs.push(req("spec.group"));
     } else if !group.contains('.') {
         errs.push(FieldError {
             path: "spec.group".into(),
-            kind: ErrorKind::Invalid { value: json!(group), detail: "should be a domain with at least one dot".into() },
+            kind: ErrorKind::Invalid {
+                value: json!(group),
+                detail: "should be a domain with at least one dot".into(),
+            },
         });
     }
     if plural.is_empty() {
         errs.push(req("spec.names.plural"));
     }
-    if spec["names"]["kind"].as_str().unwrap_or_default().is_empty() {
+    if spec["names"]["kind"]
+        .as_str()
+        .unwrap_or_default()
+        .is_empty()
+    {
         errs.push(req("spec.names.kind"));
     }
     if !group.is_empty() && !plural.is_empty() && name != format!("{plural}.{group}") {
         errs.push(FieldError {
             path: "metadata.name".into(),
-            kind: ErrorKind::Invalid { value: json!(name), detail: format!("must be spec.names.plural+\".\"+spec.group") },
+            kind: ErrorKind::Invalid {
+                value: json!(name),
+                detail: "must be spec.names.plural+\".\"+spec.group".into(),
+            },
         });
     }
     match spec["scope"].as_str() {
         Some("Namespaced") | Some("Cluster") => {}
         Some(other) => errs.push(FieldError {
             path: "spec.scope".into(),
-            kind: ErrorKind::NotSupported { value: json!(other), supported: vec!["Cluster".into(), "Namespaced".into()] },
+            kind: ErrorKind::NotSupported {
+                value: json!(other),
+                supported: vec!["Cluster".into(), "Namespaced".into()],
+            },
         }),
         None => errs.push(req("spec.scope")),
     }
@@ -69,14 +85,23 @@ pub fn validate(crd: &Value) -> Vec<FieldError> {
     if versions.is_empty() {
         errs.push(FieldError {
             path: "spec.versions".into(),
-            kind: ErrorKind::Invalid { value: json!([]), detail: "must have exactly one version marked as storage version".into() },
+            kind: ErrorKind::Invalid {
+                value: json!([]),
+                detail: "must have exactly one version marked as storage version".into(),
+            },
         });
     }
-    let storage = versions.iter().filter(|v| v["storage"].as_bool() == Some(true)).count();
+    let storage = versions
+        .iter()
+        .filter(|v| v["storage"].as_bool() == Some(true))
+        .count();
     if !versions.is_empty() && storage != 1 {
         errs.push(FieldError {
             path: "spec.versions".into(),
-            kind: ErrorKind::Invalid { value: json!(versions), detail: "must have exactly one version marked as storage version".into() },
+            kind: ErrorKind::Invalid {
+                value: json!(versions),
+                detail: "must have exactly one version marked as storage version".into(),
+            },
         });
     }
     for (i, v) in versions.iter().enumerate() {
@@ -85,7 +110,10 @@ pub fn validate(crd: &Value) -> Vec<FieldError> {
             errs.push(req(&format!("{base}.name")));
         }
         match v.get("schema").and_then(|s| s.get("openAPIV3Schema")) {
-            Some(schema) => errs.extend(crate::sandbox::schema::structural::check_schema(schema, &format!("{base}.schema.openAPIV3Schema"))),
+            Some(schema) => errs.extend(crate::sandbox::schema::structural::check_schema(
+                schema,
+                &format!("{base}.schema.openAPIV3Schema"),
+            )),
             None => errs.push(req(&format!("{base}.schema.openAPIV3Schema"))),
         }
     }
@@ -112,7 +140,10 @@ pub fn set_status(crd: &mut Value, names_conflict: Option<String>) {
         .and_then(|v| v["name"].as_str())
         .unwrap_or_default()
         .to_string();
-    let mut stored: Vec<Value> = crd["status"]["storedVersions"].as_array().cloned().unwrap_or_default();
+    let mut stored: Vec<Value> = crd["status"]["storedVersions"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     if !stored.iter().any(|v| v.as_str() == Some(storage.as_str())) {
         stored.push(json!(storage));
     }
@@ -126,7 +157,11 @@ pub fn set_status(crd: &mut Value, names_conflict: Option<String>) {
         json!({"type": "Established", "status": "False", "reason": "NotAccepted", "message": "not all names are accepted", "lastTransitionTime": now})
     };
     let keep_time = |t: &str, mut cond: Value| {
-        if let Some(old) = crd["status"]["conditions"].as_array().into_iter().flatten().find(|c| c["type"] == t)
+        if let Some(old) = crd["status"]["conditions"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|c| c["type"] == t)
             && old["status"] == cond["status"]
         {
             cond["lastTransitionTime"] = old["lastTransitionTime"].clone();
@@ -134,7 +169,10 @@ pub fn set_status(crd: &mut Value, names_conflict: Option<String>) {
         cond
     };
     let conditions = json!([
-        keep_time("NamesAccepted", json!({"type": "NamesAccepted", "status": ok, "reason": reason, "message": message, "lastTransitionTime": now})),
+        keep_time(
+            "NamesAccepted",
+            json!({"type": "NamesAccepted", "status": ok, "reason": reason, "message": message, "lastTransitionTime": now})
+        ),
         keep_time("Established", established),
     ]);
     crd["status"] = json!({
@@ -176,10 +214,27 @@ pub fn serve(api: &Api, crd: &Value) {
         return;
     }
     let kind = names["kind"].as_str().unwrap_or_default().to_string();
-    let singular = names["singular"].as_str().map(String::from).unwrap_or_else(|| kind.to_lowercase());
-    let strings = |v: &Value| -> Vec<String> { v.as_array().into_iter().flatten().filter_map(|s| s.as_str().map(String::from)).collect() };
-    let versions: Vec<&Value> = spec["versions"].as_array().into_iter().flatten().filter(|v| v["served"].as_bool() != Some(false)).collect();
-    let all: Vec<String> = versions.iter().filter_map(|v| v["name"].as_str().map(String::from)).collect();
+    let singular = names["singular"]
+        .as_str()
+        .map(String::from)
+        .unwrap_or_else(|| kind.to_lowercase());
+    let strings = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|s| s.as_str().map(String::from))
+            .collect()
+    };
+    let versions: Vec<&Value> = spec["versions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|v| v["served"].as_bool() != Some(false))
+        .collect();
+    let all: Vec<String> = versions
+        .iter()
+        .filter_map(|v| v["name"].as_str().map(String::from))
+        .collect();
     let storage = spec["versions"]
         .as_array()
         .into_iter()
@@ -198,9 +253,20 @@ pub fn serve(api: &Api, crd: &Value) {
         let scale = v["subresources"]["scale"].as_object().map(|s| {
             subresources.push("scale".to_string());
             ScalePaths {
-                spec_replicas: s.get("specReplicasPath").and_then(Value::as_str).unwrap_or(".spec.replicas").to_string(),
-                status_replicas: s.get("statusReplicasPath").and_then(Value::as_str).unwrap_or(".status.replicas").to_string(),
-                label_selector: s.get("labelSelectorPath").and_then(Value::as_str).map(String::from),
+                spec_replicas: s
+                    .get("specReplicasPath")
+                    .and_then(Value::as_str)
+                    .unwrap_or(".spec.replicas")
+                    .to_string(),
+                status_replicas: s
+                    .get("statusReplicasPath")
+                    .and_then(Value::as_str)
+                    .unwrap_or(".status.replicas")
+                    .to_string(),
+                label_selector: s
+                    .get("labelSelectorPath")
+                    .and_then(Value::as_str)
+                    .map(String::from),
             }
         });
         types.push(ResourceType {
@@ -216,9 +282,15 @@ pub fn serve(api: &Api, crd: &Value) {
             scale,
             builtin: None,
             crd: Some(CrdVersion {
-                crd_name: crd["metadata"]["name"].as_str().unwrap_or_default().to_string(),
+                crd_name: crd["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
                 schema: v["schema"].get("openAPIV3Schema").cloned(),
-                printer_columns: v.get("additionalPrinterColumns").filter(|c| c.is_array()).cloned(),
+                printer_columns: v
+                    .get("additionalPrinterColumns")
+                    .filter(|c| c.is_array())
+                    .cloned(),
                 storage_version: storage.clone(),
                 all_versions: all.clone(),
             }),
@@ -231,7 +303,10 @@ pub fn serve(api: &Api, crd: &Value) {
 /// Stops serving a deleted CRD's resource.
 pub fn unserve(api: &Api, crd: &Value) {
     let group = crd["spec"]["group"].as_str().unwrap_or_default();
-    let plural = crd["status"]["acceptedNames"]["plural"].as_str().or_else(|| crd["spec"]["names"]["plural"].as_str()).unwrap_or_default();
+    let plural = crd["status"]["acceptedNames"]["plural"]
+        .as_str()
+        .or_else(|| crd["spec"]["names"]["plural"].as_str())
+        .unwrap_or_default();
     api.update_registry(|reg| reg.remove_crd(group, plural));
 }
 

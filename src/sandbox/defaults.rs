@@ -14,7 +14,9 @@ fn child<'a>(obj: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Map<S
 
 /// Fills defaults into an object of a built-in kind.
 pub fn apply(group: &str, kind: &str, obj: &mut Value) {
-    let Some(root) = obj.as_object_mut() else { return };
+    let Some(root) = obj.as_object_mut() else {
+        return;
+    };
     match (group, kind) {
         ("", "Pod") => {
             if let Some(spec) = child(root, "spec") {
@@ -45,7 +47,11 @@ pub fn apply(group: &str, kind: &str, obj: &mut Value) {
                 set_default(spec, "replicas", json!(1));
                 set_default(spec, "podManagementPolicy", json!("OrderedReady"));
                 set_default(spec, "revisionHistoryLimit", json!(10));
-                set_default(spec, "updateStrategy", json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}));
+                set_default(
+                    spec,
+                    "updateStrategy",
+                    json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 0}}),
+                );
                 set_default(
                     spec,
                     "persistentVolumeClaimRetentionPolicy",
@@ -136,7 +142,15 @@ fn container(c: &mut Map<String, Value>) {
         let last = image.rsplit('/').next().unwrap_or(image);
         !image.contains('@') && last.split_once(':').is_none_or(|(_, t)| t == "latest")
     };
-    set_default(c, "imagePullPolicy", json!(if tag_is_latest { "Always" } else { "IfNotPresent" }));
+    set_default(
+        c,
+        "imagePullPolicy",
+        json!(if tag_is_latest {
+            "Always"
+        } else {
+            "IfNotPresent"
+        }),
+    );
     set_default(c, "terminationMessagePath", json!("/dev/termination-log"));
     set_default(c, "terminationMessagePolicy", json!("File"));
     set_default(c, "resources", json!({}));
@@ -156,7 +170,10 @@ mod tests {
         let mut pod = json!({"spec": {"containers": [{"name": "a", "image": "nginx"}, {"name": "b", "image": "nginx:1.27"}]}});
         apply("", "Pod", &mut pod);
         assert_eq!(pod["spec"]["containers"][0]["imagePullPolicy"], "Always");
-        assert_eq!(pod["spec"]["containers"][1]["imagePullPolicy"], "IfNotPresent");
+        assert_eq!(
+            pod["spec"]["containers"][1]["imagePullPolicy"],
+            "IfNotPresent"
+        );
         assert_eq!(pod["spec"]["restartPolicy"], "Always");
     }
 

@@ -66,17 +66,30 @@ pub fn api_group(reg: &Registry, group: &str) -> Option<Value> {
 }
 
 fn verbs(rt: &ResourceType) -> Vec<&'static str> {
-    vec!["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"]
-        .into_iter()
-        .filter(|v| !(rt.kind == "Namespace" && *v == "deletecollection"))
-        .collect()
+    vec![
+        "create",
+        "delete",
+        "deletecollection",
+        "get",
+        "list",
+        "patch",
+        "update",
+        "watch",
+    ]
+    .into_iter()
+    .filter(|v| !(rt.kind == "Namespace" && *v == "deletecollection"))
+    .collect()
 }
 
 pub fn resource_list(reg: &Registry, group: &str, version: &str) -> Option<Value> {
     if !reg.has_group_version(group, version) {
         return None;
     }
-    let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+    let gv = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
     let mut resources = Vec::new();
     for rt in reg.resources(group, version) {
         let mut r = json!({
@@ -95,21 +108,35 @@ pub fn resource_list(reg: &Registry, group: &str, version: &str) -> Option<Value
         if let Some(b) = rt.builtin
             && b.stored_as.is_none()
         {
-            r["storageVersionHash"] = json!(format!("{:x}", hash(&format!("{}/{}", gv, rt.plural))));
+            r["storageVersionHash"] =
+                json!(format!("{:x}", hash(&format!("{}/{}", gv, rt.plural))));
         }
         resources.push(r);
         for sub in &rt.subresources {
-            let (kind, group, version, sub_verbs): (&str, Option<&str>, Option<&str>, Vec<&str>) = match sub.as_str() {
-                "status" => (&rt.kind, None, None, vec!["get", "patch", "update"]),
-                "scale" => ("Scale", Some("autoscaling"), Some("v1"), vec!["get", "patch", "update"]),
-                "log" => ("Pod", None, None, vec!["get"]),
-                "exec" | "attach" | "portforward" => ("PodExecOptions", None, None, vec!["create", "get"]),
-                "binding" => ("Binding", None, None, vec!["create"]),
-                "eviction" => ("Eviction", Some("policy"), Some("v1"), vec!["create"]),
-                "token" => ("TokenRequest", Some("authentication.k8s.io"), Some("v1"), vec!["create"]),
-                "finalize" => ("Namespace", None, None, vec!["update"]),
-                _ => continue,
-            };
+            let (kind, group, version, sub_verbs): (&str, Option<&str>, Option<&str>, Vec<&str>) =
+                match sub.as_str() {
+                    "status" => (&rt.kind, None, None, vec!["get", "patch", "update"]),
+                    "scale" => (
+                        "Scale",
+                        Some("autoscaling"),
+                        Some("v1"),
+                        vec!["get", "patch", "update"],
+                    ),
+                    "log" => ("Pod", None, None, vec!["get"]),
+                    "exec" | "attach" | "portforward" => {
+                        ("PodExecOptions", None, None, vec!["create", "get"])
+                    }
+                    "binding" => ("Binding", None, None, vec!["create"]),
+                    "eviction" => ("Eviction", Some("policy"), Some("v1"), vec!["create"]),
+                    "token" => (
+                        "TokenRequest",
+                        Some("authentication.k8s.io"),
+                        Some("v1"),
+                        vec!["create"],
+                    ),
+                    "finalize" => ("Namespace", None, None, vec!["update"]),
+                    _ => continue,
+                };
             let mut s = json!({"name": format!("{}/{sub}", rt.plural), "singularName": "", "namespaced": rt.namespaced, "kind": kind, "verbs": sub_verbs});
             if let Some(g) = group {
                 s["group"] = json!(g);
@@ -120,7 +147,9 @@ pub fn resource_list(reg: &Registry, group: &str, version: &str) -> Option<Value
             resources.push(s);
         }
     }
-    Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}))
+    Some(
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}),
+    )
 }
 
 fn hash(s: &str) -> u64 {

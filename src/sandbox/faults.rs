@@ -28,14 +28,20 @@ pub struct Faults {
 impl Default for Faults {
     fn default() -> Self {
         let (drops, _) = watch::channel(0);
-        Self { errors: Mutex::new(None), drops }
+        Self {
+            errors: Mutex::new(None),
+            drops,
+        }
     }
 }
 
 impl Faults {
     /// Fails `share` (0.0..=1.0) of API requests (not discovery, not watches in progress) with `kind`.
     pub fn fail_requests(&self, share: f64, kind: FaultKind) {
-        let rule = (share > 0.0).then_some(ErrorRule { share: share.min(1.0), kind });
+        let rule = (share > 0.0).then_some(ErrorRule {
+            share: share.min(1.0),
+            kind,
+        });
         *self.errors.lock().unwrap_or_else(|e| e.into_inner()) = rule;
     }
 

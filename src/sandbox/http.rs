@@ -38,12 +38,18 @@ pub enum Format {
 pub type Query = HashMap<String, String>;
 
 pub fn parse_query(q: Option<&str>) -> Query {
-    form_urlencoded::parse(q.unwrap_or_default().as_bytes()).into_owned().filter(|(k, _)| !k.is_empty()).collect()
+    form_urlencoded::parse(q.unwrap_or_default().as_bytes())
+        .into_owned()
+        .filter(|(k, _)| !k.is_empty())
+        .collect()
 }
 
 /// The first rendering in the Accept header that the sandbox offers.
 pub fn negotiate(headers: &HeaderMap) -> Format {
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
     for range in accept.split(',') {
         let mut parts = range.split(';').map(str::trim);
         let media = parts.next().unwrap_or_default();
@@ -54,7 +60,9 @@ pub fn negotiate(headers: &HeaderMap) -> Format {
         }
         match params.get("as") {
             Some(&"Table") if params.get("g") == Some(&"meta.k8s.io") => return Format::Table,
-            Some(&"PartialObjectMetadata") | Some(&"PartialObjectMetadataList") if params.get("g") == Some(&"meta.k8s.io") => {
+            Some(&"PartialObjectMetadata") | Some(&"PartialObjectMetadataList")
+                if params.get("g") == Some(&"meta.k8s.io") =>
+            {
                 return Format::Metadata;
             }
             Some(_) => continue,
@@ -67,12 +75,18 @@ pub fn negotiate(headers: &HeaderMap) -> Format {
 pub fn json_response(code: StatusCode, body: &Value) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     let mut resp = (code, bytes).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     resp
 }
 
 pub fn error_response(err: &ApiError) -> Response {
-    json_response(StatusCode::from_u16(err.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR), &err.to_status())
+    json_response(
+        StatusCode::from_u16(err.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        &err.to_status(),
+    )
 }
 
 fn with_warnings(mut resp: Response, warnings: &[String]) -> Response {
@@ -88,9 +102,14 @@ fn with_warnings(mut resp: Response, warnings: &[String]) -> Response {
 /// The entry point for every request; a bug that panics answers 500 instead of dropping the connection.
 pub async fn handle(state: State<Arc<HttpState>>, req: Request<Body>) -> Response {
     use futures::FutureExt;
-    match std::panic::AssertUnwindSafe(handle_inner(state, req)).catch_unwind().await {
+    match std::panic::AssertUnwindSafe(handle_inner(state, req))
+        .catch_unwind()
+        .await
+    {
         Ok(resp) => resp,
-        Err(_) => error_response(&ApiError::internal("the sandbox hit an internal error handling this request; please report it")),
+        Err(_) => error_response(&ApiError::internal(
+            "the sandbox hit an internal error handling this request; please report it",
+        )),
     }
 }
 
@@ -107,24 +126,41 @@ async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
     let query = parse_query(parts.uri.query());
-    let segs: Vec<String> = path.split('/').filter(|s| !s.is_empty()).map(percent_decode).collect();
+    let segs: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(percent_decode)
+        .collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
 
     // Non-resource paths.
     match (parts.method.clone(), segs.as_slice()) {
         (Method::GET, ["version"]) => return json_response(StatusCode::OK, &discovery::version()),
-        (Method::GET, ["healthz" | "livez" | "readyz", ..]) => return (StatusCode::OK, "ok").into_response(),
+        (Method::GET, ["healthz" | "livez" | "readyz", ..]) => {
+            return (StatusCode::OK, "ok").into_response();
+        }
         (Method::GET, ["openapi", "v2"]) => {
             let mut resp = (StatusCode::OK, Vec::<u8>::new()).into_response();
             resp.headers_mut().insert(
                 header::CONTENT_TYPE,
-                HeaderValue::from_static("application/com.github.proto-openapi.spec.v2.v1.0+protobuf"),
+                HeaderValue::from_static(
+                    "application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
+                ),
             );
             return resp;
         }
-        (Method::GET, ["openapi", "v3"]) => return json_response(StatusCode::OK, &json!({"paths": {}})),
-        (Method::GET, ["api"]) => return json_response(StatusCode::OK, &discovery::api_versions(&state.address)),
-        (Method::GET, ["apis"]) => return json_response(StatusCode::OK, &discovery::api_group_list(&state.api.registry())),
+        (Method::GET, ["openapi", "v3"]) => {
+            return json_response(StatusCode::OK, &json!({"paths": {}}));
+        }
+        (Method::GET, ["api"]) => {
+            return json_response(StatusCode::OK, &discovery::api_versions(&state.address));
+        }
+        (Method::GET, ["apis"]) => {
+            return json_response(
+                StatusCode::OK,
+                &discovery::api_group_list(&state.api.registry()),
+            );
+        }
         (Method::GET, ["api", "v1"]) => {
             return match discovery::resource_list(&state.api.registry(), "", "v1") {
                 Some(doc) => json_response(StatusCode::OK, &doc),
@@ -149,13 +185,24 @@ async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -
     let Some(route) = Route::parse(&segs) else {
         return error_response(&ApiError::no_route());
     };
-    let Some(rt) = state.api.registry().get(route.group, route.version, route.plural) else {
+    let Some(rt) = state
+        .api
+        .registry()
+        .get(route.group, route.version, route.plural)
+    else {
         return error_response(&ApiError::no_route());
     };
     if let Some(fault) = state.api.faults.roll() {
         return error_response(&match fault {
-            FaultKind::ServerError => ApiError::internal("injected fault: the sandbox failed this request on purpose"),
-            FaultKind::Conflict => ApiError::conflict(&rt.group, &rt.plural, route.name.unwrap_or(""), "injected fault: please retry"),
+            FaultKind::ServerError => {
+                ApiError::internal("injected fault: the sandbox failed this request on purpose")
+            }
+            FaultKind::Conflict => ApiError::conflict(
+                &rt.group,
+                &rt.plural,
+                route.name.unwrap_or(""),
+                "injected fault: please retry",
+            ),
         });
     }
     let format = negotiate(&parts.headers);
@@ -163,7 +210,14 @@ async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -
         Ok(b) => b,
         Err(_) => return error_response(&ApiError::too_large()),
     };
-    let ctx = Ctx { state: &state, rt: &rt, route: &route, query: &query, headers: &parts.headers, format };
+    let ctx = Ctx {
+        state: &state,
+        rt: &rt,
+        route: &route,
+        query: &query,
+        headers: &parts.headers,
+        format,
+    };
     match dispatch(&ctx, &parts.method, &body).await {
         Ok(resp) => resp,
         Err(err) => error_response(&err),
@@ -203,7 +257,11 @@ impl<'a> Route<'a> {
             rest = &rest[1..];
         }
         let (namespace, rest) = match rest {
-            ["namespaces", ns, r @ ..] if !r.is_empty() && !(r.len() == 1 && matches!(r[0], "status" | "finalize")) => (Some(*ns), r),
+            ["namespaces", ns, r @ ..]
+                if !r.is_empty() && (r.len() != 1 || !matches!(r[0], "status" | "finalize")) =>
+            {
+                (Some(*ns), r)
+            }
             _ => (None, rest),
         };
         let (plural, name, sub) = match rest {
@@ -212,7 +270,14 @@ impl<'a> Route<'a> {
             [p, n, s] => (*p, Some(*n), Some(*s)),
             _ => return None,
         };
-        Some(Self { group, version, namespace, plural, name, sub })
+        Some(Self {
+            group,
+            version,
+            namespace,
+            plural,
+            name,
+            sub,
+        })
     }
 }
 
@@ -249,7 +314,9 @@ impl Ctx<'_> {
             None | Some("") => false,
             Some("All") => true,
             Some(other) => {
-                return Err(ApiError::bad_request(format!("dryRun: Unsupported value: \"{other}\": supported values: \"All\"")));
+                return Err(ApiError::bad_request(format!(
+                    "dryRun: Unsupported value: \"{other}\": supported values: \"All\""
+                )));
             }
         };
         let manager = match self.query.get("fieldManager").filter(|m| !m.is_empty()) {
@@ -264,8 +331,16 @@ impl Ctx<'_> {
                 .to_string(),
             None => String::new(),
         };
-        let force = self.query.get("force").is_some_and(|f| f == "true" || f == "1");
-        Ok(WriteOpts { dry_run, manager, validation, force })
+        let force = self
+            .query
+            .get("force")
+            .is_some_and(|f| f == "true" || f == "1");
+        Ok(WriteOpts {
+            dry_run,
+            manager,
+            validation,
+            force,
+        })
     }
 
     /// Renders one object for the client's requested format.
@@ -273,17 +348,34 @@ impl Ctx<'_> {
         match self.format {
             Format::Json => obj.clone(),
             Format::Metadata => partial_metadata(obj),
-            Format::Table => self.render_table(&[obj], json!({"resourceVersion": obj["metadata"]["resourceVersion"]}), true),
+            Format::Table => self.render_table(
+                &[obj],
+                json!({"resourceVersion": obj["metadata"]["resourceVersion"]}),
+                true,
+            ),
         }
     }
 
     fn render_table(&self, objects: &[&Value], list_meta: Value, with_columns: bool) -> Value {
-        render_table(self.rt, include_object(self.query), objects, list_meta, with_columns)
+        render_table(
+            self.rt,
+            include_object(self.query),
+            objects,
+            list_meta,
+            with_columns,
+        )
     }
 
     fn written(&self, w: Written) -> Response {
-        let code = if w.created { StatusCode::CREATED } else { StatusCode::OK };
-        with_warnings(json_response(code, &self.render_one(&w.object)), &w.warnings)
+        let code = if w.created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        with_warnings(
+            json_response(code, &self.render_one(&w.object)),
+            &w.warnings,
+        )
     }
 }
 
@@ -297,9 +389,23 @@ pub fn include_object(query: &Query) -> IncludeObject {
 }
 
 /// A Table of objects of `rt`; watch events after the first leave out the column definitions.
-pub fn render_table(rt: &ResourceType, include: IncludeObject, objects: &[&Value], list_meta: Value, with_columns: bool) -> Value {
+pub fn render_table(
+    rt: &ResourceType,
+    include: IncludeObject,
+    objects: &[&Value],
+    list_meta: Value,
+    with_columns: bool,
+) -> Value {
     let columns = rt.crd.as_ref().and_then(|c| c.printer_columns.as_ref());
-    let mut t = table::render(&rt.group, &rt.kind, columns, objects, include, list_meta, jiff::Timestamp::now());
+    let mut t = table::render(
+        &rt.group,
+        &rt.kind,
+        columns,
+        objects,
+        include,
+        list_meta,
+        jiff::Timestamp::now(),
+    );
     if !with_columns && let Some(m) = t.as_object_mut() {
         m.remove("columnDefinitions");
     }
@@ -311,8 +417,15 @@ pub fn partial_metadata(obj: &Value) -> Value {
     json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj["metadata"]})
 }
 
-fn parse_body(headers: &HeaderMap, body: &[u8], method: &Method) -> Result<(Value, Option<PatchType>), ApiError> {
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("application/json");
+fn parse_body(
+    headers: &HeaderMap,
+    body: &[u8],
+    method: &Method,
+) -> Result<(Value, Option<PatchType>), ApiError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
     let media = ct.split(';').next().unwrap_or_default().trim();
     let patch_type = match media {
         "application/json-patch+json" => Some(PatchType::Json),
@@ -334,19 +447,30 @@ fn parse_body(headers: &HeaderMap, body: &[u8], method: &Method) -> Result<(Valu
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok((Value::Null, patch_type));
     }
-    let yaml = matches!(media, "application/yaml" | "application/apply-patch+yaml" | "application/x-yaml");
+    let yaml = matches!(
+        media,
+        "application/yaml" | "application/apply-patch+yaml" | "application/x-yaml"
+    );
     let value = match serde_json::from_slice::<Value>(body) {
         Ok(v) => v,
-        Err(json_err) if yaml => {
-            let text = std::str::from_utf8(body).map_err(|_| ApiError::bad_request("the body is not valid UTF-8"))?;
+        Err(_) if yaml => {
+            let text = std::str::from_utf8(body)
+                .map_err(|_| ApiError::bad_request("the body is not valid UTF-8"))?;
             serde_saphyr::from_str::<Value>(text).map_err(|e| {
-                ApiError::bad_request(format!("error converting YAML to JSON: {}", first_line(&e.to_string())))
-            }).map_err(|e| if json_err.is_eof() { e } else { e })?
+                ApiError::bad_request(format!(
+                    "error converting YAML to JSON: {}",
+                    first_line(&e.to_string())
+                ))
+            })?
         }
         Err(e) => {
             return Err(ApiError::bad_request(format!(
                 "error decoding the request body: {e} (the body must be {})",
-                if patch_type == Some(PatchType::Json) { "a JSON array of patch operations" } else { "a JSON object" }
+                if patch_type == Some(PatchType::Json) {
+                    "a JSON array of patch operations"
+                } else {
+                    "a JSON object"
+                }
             )));
         }
     };
@@ -372,11 +496,22 @@ async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Respons
         return Err(ApiError::no_route());
     }
     let ns = ctx.ns();
-    let watching = ctx.query.get("watch").is_some_and(|w| w == "true" || w == "1");
+    let watching = ctx
+        .query
+        .get("watch")
+        .is_some_and(|w| w == "true" || w == "1");
     match (method.clone(), route.name, route.sub) {
         (Method::GET, None, None) if watching => {
             let (labels, fields) = selectors(ctx)?;
-            watch::serve(ctx.state.api.clone(), rt.clone(), route.namespace.map(String::from), labels, fields, ctx.query, ctx.format)
+            watch::serve(
+                ctx.state.api.clone(),
+                rt.clone(),
+                route.namespace.map(String::from),
+                labels,
+                fields,
+                ctx.query,
+                ctx.format,
+            )
         }
         (Method::GET, None, None) => list(ctx),
         (Method::POST, None, None) => {
@@ -385,10 +520,15 @@ async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Respons
             Ok(ctx.written(w))
         }
         (Method::DELETE, None, None) => delete_collection(ctx, body),
-        (Method::GET, Some(name), None) => Ok(json_response(StatusCode::OK, &ctx.render_one(&ctx.api().get(rt, ns, name)?))),
+        (Method::GET, Some(name), None) => Ok(json_response(
+            StatusCode::OK,
+            &ctx.render_one(&ctx.api().get(rt, ns, name)?),
+        )),
         (Method::PUT, Some(name), None | Some("status")) => {
             let (body, _) = parse_body(ctx.headers, body, method)?;
-            let w = ctx.api().replace(rt, ns, name, body, &ctx.write_opts(true)?, route.sub)?;
+            let w = ctx
+                .api()
+                .replace(rt, ns, name, body, &ctx.write_opts(true)?, route.sub)?;
             Ok(ctx.written(w))
         }
         (Method::PATCH, Some(name), None | Some("status")) => {
@@ -396,12 +536,19 @@ async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Respons
             let ptype = ptype.unwrap_or(PatchType::Merge);
             let opts = ctx.write_opts(ptype != PatchType::Apply)?;
             if ptype == PatchType::Apply && opts.manager.is_empty() {
-                return Err(ApiError::bad_request("PATCH /apply requires fieldManager to be set (fieldManager is required for apply requests)"));
+                return Err(ApiError::bad_request(
+                    "PATCH /apply requires fieldManager to be set (fieldManager is required for apply requests)",
+                ));
             }
-            let w = ctx.api().patch(rt, ns, name, ptype, body, &opts, route.sub)?;
+            let w = ctx
+                .api()
+                .patch(rt, ns, name, ptype, body, &opts, route.sub)?;
             Ok(ctx.written(w))
         }
-        (Method::GET, Some(name), Some("status")) => Ok(json_response(StatusCode::OK, &ctx.render_one(&ctx.api().get(rt, ns, name)?))),
+        (Method::GET, Some(name), Some("status")) => Ok(json_response(
+            StatusCode::OK,
+            &ctx.render_one(&ctx.api().get(rt, ns, name)?),
+        )),
         (Method::DELETE, Some(name), None) => {
             let opts = delete_opts(ctx, body)?;
             let d = ctx.api().delete(rt, ns, name, &opts)?;
@@ -412,9 +559,15 @@ async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Respons
                 return Ok(json_response(StatusCode::OK, &ctx.render_one(&d.object)));
             }
             let uid = d.object["metadata"]["uid"].as_str().unwrap_or_default();
-            Ok(json_response(StatusCode::OK, &status::success(&rt.group, &rt.plural, name, uid)))
+            Ok(json_response(
+                StatusCode::OK,
+                &status::success(&rt.group, &rt.plural, name, uid),
+            ))
         }
-        (Method::GET, Some(name), Some("scale")) => Ok(json_response(StatusCode::OK, &ctx.api().get_scale(rt, ns, name)?)),
+        (Method::GET, Some(name), Some("scale")) => Ok(json_response(
+            StatusCode::OK,
+            &ctx.api().get_scale(rt, ns, name)?,
+        )),
         (Method::PUT | Method::PATCH, Some(name), Some("scale")) => {
             let (body, ptype) = parse_body(ctx.headers, body, method)?;
             let opts = ctx.write_opts(true)?;
@@ -425,10 +578,12 @@ async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Respons
                 |current| match ptype {
                     None => Ok(body),
                     Some(PatchType::Json) => {
-                        let ops: json_patch::Patch =
-                            serde_json::from_value(body).map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+                        let ops: json_patch::Patch = serde_json::from_value(body).map_err(|e| {
+                            ApiError::bad_request(format!("error decoding patch: {e}"))
+                        })?;
                         let mut doc = current;
-                        json_patch::patch(&mut doc, &ops).map_err(|e| ApiError::new(422, "Invalid", e.to_string()))?;
+                        json_patch::patch(&mut doc, &ops)
+                            .map_err(|e| ApiError::new(422, "Invalid", e.to_string()))?;
                         Ok(doc)
                     }
                     Some(_) => {
@@ -447,7 +602,11 @@ async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Respons
                 .query
                 .get("container")
                 .cloned()
-                .or_else(|| pod["spec"]["containers"][0]["name"].as_str().map(String::from))
+                .or_else(|| {
+                    pod["spec"]["containers"][0]["name"]
+                        .as_str()
+                        .map(String::from)
+                })
                 .unwrap_or_default();
             let image = pod["spec"]["containers"]
                 .as_array()
@@ -461,7 +620,8 @@ async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Respons
                 "oplab sandbox: container \"{container}\" of pod {ns}/{name} (image {image}) is simulated; it runs no process and writes no logs.\n"
             );
             let mut resp = (StatusCode::OK, text).into_response();
-            resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
             Ok(resp)
         }
         (_, Some(name), Some(sub @ ("exec" | "attach" | "portforward"))) => {
@@ -473,21 +633,41 @@ async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Respons
         (Method::POST, Some(name), Some("eviction")) => {
             let d = ctx.api().delete(rt, ns, name, &DeleteOpts::default())?;
             let _ = d;
-            Ok(json_response(StatusCode::CREATED, &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})))
+            Ok(json_response(
+                StatusCode::CREATED,
+                &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+            ))
         }
         (Method::POST, Some(name), Some("binding")) => {
             let (body, _) = parse_body(ctx.headers, body, method)?;
-            let node = body["target"]["name"].as_str().unwrap_or_default().to_string();
+            let node = body["target"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
             let pod = ctx.api().get(rt, ns, name)?;
-            if pod["spec"]["nodeName"].as_str().is_some_and(|n| !n.is_empty()) {
-                return Err(ApiError::conflict(&rt.group, &rt.plural, name, &format!("pod {name} is already assigned to node \"{}\"", pod["spec"]["nodeName"].as_str().unwrap_or(""))));
+            if pod["spec"]["nodeName"]
+                .as_str()
+                .is_some_and(|n| !n.is_empty())
+            {
+                return Err(ApiError::conflict(
+                    &rt.group,
+                    &rt.plural,
+                    name,
+                    &format!(
+                        "pod {name} is already assigned to node \"{}\"",
+                        pod["spec"]["nodeName"].as_str().unwrap_or("")
+                    ),
+                ));
             }
             let key = rt.storage_key();
             ctx.api().mutate(&key, ns, name, |p| {
                 p["spec"]["nodeName"] = json!(node);
                 true
             });
-            Ok(json_response(StatusCode::CREATED, &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201})))
+            Ok(json_response(
+                StatusCode::CREATED,
+                &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+            ))
         }
         (Method::PUT, Some(name), Some("finalize")) => {
             let (body, _) = parse_body(ctx.headers, body, method)?;
@@ -495,28 +675,45 @@ async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Respons
             let finalizers = body["spec"]["finalizers"].clone();
             ctx.api().get(rt, ns, name)?;
             let obj = ctx.api().mutate(&key, ns, name, |n| {
-                n["spec"]["finalizers"] = if finalizers.is_null() { json!([]) } else { finalizers };
+                n["spec"]["finalizers"] = if finalizers.is_null() {
+                    json!([])
+                } else {
+                    finalizers
+                };
                 true
             });
             let obj = obj.map(|o| (*o).clone()).unwrap_or(Value::Null);
             Ok(json_response(StatusCode::OK, &obj))
         }
-        _ => Err(ApiError::method_not_allowed(format!(
-            "the server does not allow this method on the requested resource"
-        ))),
+        _ => Err(ApiError::method_not_allowed(
+            "the server does not allow this method on the requested resource",
+        )),
     }
 }
 
 fn selectors(ctx: &Ctx<'_>) -> Result<(LabelSelector, FieldSelector), ApiError> {
-    let labels = LabelSelector::parse(ctx.query.get("labelSelector").map(String::as_str).unwrap_or(""))?;
+    let labels = LabelSelector::parse(
+        ctx.query
+            .get("labelSelector")
+            .map(String::as_str)
+            .unwrap_or(""),
+    )?;
     let supported = ctx.rt.builtin.map(|b| b.field_labels).unwrap_or(&[]);
-    let fields = FieldSelector::parse(ctx.query.get("fieldSelector").map(String::as_str).unwrap_or(""), supported)?;
+    let fields = FieldSelector::parse(
+        ctx.query
+            .get("fieldSelector")
+            .map(String::as_str)
+            .unwrap_or(""),
+        supported,
+    )?;
     Ok((labels, fields))
 }
 
 fn list(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let (labels, fields) = selectors(ctx)?;
-    let (items, rv) = ctx.api().list(ctx.rt, ctx.route.namespace, &labels, &fields);
+    let (items, rv) = ctx
+        .api()
+        .list(ctx.rt, ctx.route.namespace, &labels, &fields);
     // Pagination: `continue` is the name to start after.
     let start = match ctx.query.get("continue").filter(|c| !c.is_empty()) {
         Some(token) => decode_continue(token)?,
@@ -526,7 +723,11 @@ fn list(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
         Some(after) => items.into_iter().filter(|o| ns_name(o) > *after).collect(),
         None => items,
     };
-    let limit = ctx.query.get("limit").and_then(|l| l.parse::<usize>().ok()).filter(|l| *l > 0);
+    let limit = ctx
+        .query
+        .get("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .filter(|l| *l > 0);
     let mut meta = json!({"resourceVersion": rv.to_string()});
     if let Some(limit) = limit
         && items.len() > limit
@@ -572,16 +773,22 @@ fn encode_continue(after: &(String, String), rv: u64) -> String {
 fn decode_continue(token: &str) -> Result<Option<(String, String)>, ApiError> {
     use base64::Engine;
     let bad = || ApiError::bad_request("continue key is not valid: illegal base64 data");
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).map_err(|_| bad())?;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| bad())?;
     let v: Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
-    Ok(Some((v["ns"].as_str().unwrap_or_default().to_string(), v["name"].as_str().unwrap_or_default().to_string())))
+    Ok(Some((
+        v["ns"].as_str().unwrap_or_default().to_string(),
+        v["name"].as_str().unwrap_or_default().to_string(),
+    )))
 }
 
 fn delete_opts(ctx: &Ctx<'_>, body: &[u8]) -> Result<DeleteOpts, ApiError> {
     let parsed: Value = if body.iter().all(u8::is_ascii_whitespace) {
         Value::Null
     } else {
-        serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?
+        serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?
     };
     let q = ctx.query;
     let propagation = parsed["propagationPolicy"]
@@ -599,22 +806,30 @@ fn delete_opts(ctx: &Ctx<'_>, body: &[u8]) -> Result<DeleteOpts, ApiError> {
             "propagationPolicy: Unsupported value: \"{p}\": supported values: \"Foreground\", \"Background\", \"Orphan\""
         )));
     }
-    let grace_period = parsed["gracePeriodSeconds"].as_i64().or_else(|| q.get("gracePeriodSeconds").and_then(|g| g.parse().ok()));
-    let dry_run = parsed["dryRun"].as_array().is_some_and(|a| a.iter().any(|d| d == "All"))
+    let grace_period = parsed["gracePeriodSeconds"]
+        .as_i64()
+        .or_else(|| q.get("gracePeriodSeconds").and_then(|g| g.parse().ok()));
+    let dry_run = parsed["dryRun"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|d| d == "All"))
         || q.get("dryRun").is_some_and(|d| d == "All");
     Ok(DeleteOpts {
         dry_run,
         propagation,
         grace_period,
         precondition_uid: parsed["preconditions"]["uid"].as_str().map(String::from),
-        precondition_rv: parsed["preconditions"]["resourceVersion"].as_str().map(String::from),
+        precondition_rv: parsed["preconditions"]["resourceVersion"]
+            .as_str()
+            .map(String::from),
     })
 }
 
 fn delete_collection(ctx: &Ctx<'_>, body: &[u8]) -> Result<Response, ApiError> {
     let (labels, fields) = selectors(ctx)?;
     let opts = delete_opts(ctx, body)?;
-    let (items, rv) = ctx.api().list(ctx.rt, ctx.route.namespace, &labels, &fields);
+    let (items, rv) = ctx
+        .api()
+        .list(ctx.rt, ctx.route.namespace, &labels, &fields);
     let mut deleted = Vec::new();
     for item in items {
         let (ns, name) = ns_name(&item);
@@ -636,14 +851,27 @@ mod tests {
 
     #[test]
     fn routes() {
-        let r = Route::parse(&["api", "v1", "namespaces", "default", "pods", "p", "status"]).unwrap();
-        assert_eq!((r.namespace, r.plural, r.name, r.sub), (Some("default"), "pods", Some("p"), Some("status")));
+        let r =
+            Route::parse(&["api", "v1", "namespaces", "default", "pods", "p", "status"]).unwrap();
+        assert_eq!(
+            (r.namespace, r.plural, r.name, r.sub),
+            (Some("default"), "pods", Some("p"), Some("status"))
+        );
         let r = Route::parse(&["api", "v1", "namespaces", "default"]).unwrap();
-        assert_eq!((r.namespace, r.plural, r.name), (None, "namespaces", Some("default")));
+        assert_eq!(
+            (r.namespace, r.plural, r.name),
+            (None, "namespaces", Some("default"))
+        );
         let r = Route::parse(&["api", "v1", "namespaces", "x", "finalize"]).unwrap();
-        assert_eq!((r.plural, r.name, r.sub), ("namespaces", Some("x"), Some("finalize")));
+        assert_eq!(
+            (r.plural, r.name, r.sub),
+            ("namespaces", Some("x"), Some("finalize"))
+        );
         let r = Route::parse(&["apis", "apps", "v1", "deployments"]).unwrap();
-        assert_eq!((r.group, r.plural, r.namespace), ("apps", "deployments", None));
+        assert_eq!(
+            (r.group, r.plural, r.namespace),
+            ("apps", "deployments", None)
+        );
     }
 
     #[test]
@@ -653,7 +881,10 @@ mod tests {
         assert_eq!(negotiate(&h), Format::Table);
         h.insert(header::ACCEPT, HeaderValue::from_static("application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"));
         assert_eq!(negotiate(&h), Format::Metadata);
-        h.insert(header::ACCEPT, HeaderValue::from_static("application/vnd.kubernetes.protobuf, */*"));
+        h.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("application/vnd.kubernetes.protobuf, */*"),
+        );
         assert_eq!(negotiate(&h), Format::Json);
     }
 }

@@ -6,12 +6,16 @@ use serde_json::Value;
 
 /// Now, as Kubernetes writes timestamps (RFC 3339, seconds precision, UTC).
 pub fn now_rfc3339() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
 }
 
 /// Now with microseconds, as MicroTime fields (events.k8s.io eventTime, Lease renewTime).
 pub fn now_micro() -> String {
-    jiff::Timestamp::now().strftime("%Y-%m-%dT%H:%M:%S.%6fZ").to_string()
+    jiff::Timestamp::now()
+        .strftime("%Y-%m-%dT%H:%M:%S.%6fZ")
+        .to_string()
 }
 
 pub fn new_uid() -> String {
@@ -22,7 +26,9 @@ pub fn new_uid() -> String {
 pub fn random_suffix() -> String {
     const ALPHABET: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
     let mut rng = rand::rng();
-    (0..5).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    (0..5)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 /// Checks a DNS-1123 subdomain (most object names); returns Kubernetes' messages.
@@ -34,7 +40,9 @@ pub fn dns1123_subdomain_errors(name: &str) -> Vec<String> {
     let ok = !name.is_empty()
         && name.split('.').all(|part| {
             !part.is_empty()
-                && part.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
                 && !part.starts_with('-')
                 && !part.ends_with('-')
         });
@@ -51,7 +59,9 @@ pub fn dns1123_label_errors(name: &str) -> Vec<String> {
         errs.push("must be no more than 63 characters".to_string());
     }
     let ok = !name.is_empty()
-        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !name.starts_with('-')
         && !name.ends_with('-');
     if !ok {
@@ -83,19 +93,40 @@ impl LabelSelector {
             if part.is_empty() {
                 continue;
             }
-            let bad = || ApiError::bad_request(format!("unable to parse requirement: found '{part}', expected: identifier"));
+            let bad = || {
+                ApiError::bad_request(format!(
+                    "unable to parse requirement: found '{part}', expected: identifier"
+                ))
+            };
             if let Some(key) = part.strip_prefix('!') {
-                reqs.push(Requirement::NotExists(check_key(key.trim()).ok_or_else(bad)?));
+                reqs.push(Requirement::NotExists(
+                    check_key(key.trim()).ok_or_else(bad)?,
+                ));
             } else if let Some((k, v)) = part.split_once("!=") {
-                reqs.push(Requirement::NotEq(check_key(k.trim()).ok_or_else(bad)?, v.trim().to_string()));
+                reqs.push(Requirement::NotEq(
+                    check_key(k.trim()).ok_or_else(bad)?,
+                    v.trim().to_string(),
+                ));
             } else if let Some((k, v)) = part.split_once("==") {
-                reqs.push(Requirement::Eq(check_key(k.trim()).ok_or_else(bad)?, v.trim().to_string()));
+                reqs.push(Requirement::Eq(
+                    check_key(k.trim()).ok_or_else(bad)?,
+                    v.trim().to_string(),
+                ));
             } else if let Some((k, v)) = part.split_once('=') {
-                reqs.push(Requirement::Eq(check_key(k.trim()).ok_or_else(bad)?, v.trim().to_string()));
+                reqs.push(Requirement::Eq(
+                    check_key(k.trim()).ok_or_else(bad)?,
+                    v.trim().to_string(),
+                ));
             } else if let Some((k, rest)) = split_set_op(part, " notin ") {
-                reqs.push(Requirement::NotIn(check_key(k).ok_or_else(bad)?, parse_set(rest).ok_or_else(bad)?));
+                reqs.push(Requirement::NotIn(
+                    check_key(k).ok_or_else(bad)?,
+                    parse_set(rest).ok_or_else(bad)?,
+                ));
             } else if let Some((k, rest)) = split_set_op(part, " in ") {
-                reqs.push(Requirement::In(check_key(k).ok_or_else(bad)?, parse_set(rest).ok_or_else(bad)?));
+                reqs.push(Requirement::In(
+                    check_key(k).ok_or_else(bad)?,
+                    parse_set(rest).ok_or_else(bad)?,
+                ));
             } else {
                 reqs.push(Requirement::Exists(check_key(part).ok_or_else(bad)?));
             }
@@ -121,13 +152,20 @@ impl LabelSelector {
         let mut reqs = Vec::new();
         if let Some(m) = sel["matchLabels"].as_object() {
             for (k, v) in m {
-                reqs.push(Requirement::Eq(k.clone(), v.as_str().unwrap_or_default().to_string()));
+                reqs.push(Requirement::Eq(
+                    k.clone(),
+                    v.as_str().unwrap_or_default().to_string(),
+                ));
             }
         }
         for e in sel["matchExpressions"].as_array().into_iter().flatten() {
             let key = e["key"].as_str().unwrap_or_default().to_string();
-            let values: Vec<String> =
-                e["values"].as_array().into_iter().flatten().filter_map(|v| v.as_str().map(String::from)).collect();
+            let values: Vec<String> = e["values"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect();
             match e["operator"].as_str() {
                 Some("In") => reqs.push(Requirement::In(key, values)),
                 Some("NotIn") => reqs.push(Requirement::NotIn(key, values)),
@@ -163,13 +201,20 @@ fn split_set_op<'a>(part: &'a str, op: &str) -> Option<(&'a str, &'a str)> {
 
 fn parse_set(s: &str) -> Option<Vec<String>> {
     let inner = s.strip_prefix('(')?.strip_suffix(')')?;
-    Some(inner.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect())
+    Some(
+        inner
+            .split(',')
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect(),
+    )
 }
 
 fn check_key(k: &str) -> Option<String> {
     let ok = !k.is_empty()
         && k.len() <= 317
-        && k.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'));
+        && k.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'));
     ok.then(|| k.to_string())
 }
 
@@ -209,11 +254,18 @@ impl FieldSelector {
             } else if let Some((f, v)) = part.split_once('=') {
                 (f, true, v)
             } else {
-                return Err(ApiError::bad_request(format!("invalid selector: '{s}'; can't understand '{part}'")));
+                return Err(ApiError::bad_request(format!(
+                    "invalid selector: '{s}'; can't understand '{part}'"
+                )));
             };
             let field = field.trim();
-            if field != "metadata.name" && field != "metadata.namespace" && !supported.contains(&field) {
-                return Err(ApiError::bad_request(format!("field label not supported: {field}")));
+            if field != "metadata.name"
+                && field != "metadata.namespace"
+                && !supported.contains(&field)
+            {
+                return Err(ApiError::bad_request(format!(
+                    "field label not supported: {field}"
+                )));
             }
             out.push((field.to_string(), eq, value.trim().to_string()));
         }
@@ -222,7 +274,11 @@ impl FieldSelector {
 
     pub fn matches(&self, obj: &Value) -> bool {
         self.0.iter().all(|(field, eq, want)| {
-            let path = if field == "source" { "source.component" } else { field.as_str() };
+            let path = if field == "source" {
+                "source.component"
+            } else {
+                field.as_str()
+            };
             let actual = path.split('.').try_fold(obj, |v, seg| v.get(seg));
             let actual = match actual {
                 Some(Value::String(s)) => s.clone(),
@@ -236,7 +292,10 @@ impl FieldSelector {
 
     /// The value of `metadata.name=` if the selector pins one name.
     pub fn pinned_name(&self) -> Option<&str> {
-        self.0.iter().find(|(f, eq, _)| f == "metadata.name" && *eq).map(|(_, _, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(f, eq, _)| f == "metadata.name" && *eq)
+            .map(|(_, _, v)| v.as_str())
     }
 }
 
@@ -263,8 +322,10 @@ mod tests {
 
     #[test]
     fn field_selectors() {
-        let pod = json!({"metadata": {"name": "p", "namespace": "n"}, "status": {"phase": "Running"}});
-        let sel = FieldSelector::parse("metadata.name=p,status.phase!=Pending", &["status.phase"]).unwrap();
+        let pod =
+            json!({"metadata": {"name": "p", "namespace": "n"}, "status": {"phase": "Running"}});
+        let sel = FieldSelector::parse("metadata.name=p,status.phase!=Pending", &["status.phase"])
+            .unwrap();
         assert!(sel.matches(&pod));
         assert_eq!(sel.pinned_name(), Some("p"));
         let err = FieldSelector::parse("spec.foo=x", &[]).unwrap_err();

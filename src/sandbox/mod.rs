@@ -40,7 +40,10 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { addr: SocketAddr::from(([127, 0, 0, 1], 0)), config: Config::default() }
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            config: Config::default(),
+        }
     }
 }
 
@@ -58,7 +61,9 @@ impl Sandbox {
     /// Starts a sandbox on a tokio runtime: HTTPS server, controllers, the built-in objects.
     pub async fn start(options: Options) -> anyhow::Result<Self> {
         let listener = server::bind(options.addr).await?;
-        let addr = listener.local_addr().context("reading the listening address")?;
+        let addr = listener
+            .local_addr()
+            .context("reading the listening address")?;
         let tls = tls::TlsMaterial::generate()?;
         let token = random_token();
         let api = Arc::new(Api::new(options.config));
@@ -73,9 +78,25 @@ impl Sandbox {
             }
         }
         let url = format!("https://{addr}");
-        let state = Arc::new(http::HttpState { api: api.clone(), token: token.clone(), address: addr.to_string() });
-        tokio::spawn(server::serve(listener, tls.server_config()?, state, stop.clone()));
-        Ok(Self { url, addr, token, ca_pem: tls.ca_pem, api, stop })
+        let state = Arc::new(http::HttpState {
+            api: api.clone(),
+            token: token.clone(),
+            address: addr.to_string(),
+        });
+        tokio::spawn(server::serve(
+            listener,
+            tls.server_config()?,
+            state,
+            stop.clone(),
+        ));
+        Ok(Self {
+            url,
+            addr,
+            token,
+            ca_pem: tls.ca_pem,
+            api,
+            stop,
+        })
     }
 
     /// The kubeconfig for this sandbox (context `oplab-sandbox`).
@@ -90,10 +111,12 @@ impl Sandbox {
 
     /// A kube-rs client for this sandbox, over HTTPS with the token.
     pub async fn client(&self) -> anyhow::Result<kube::Client> {
-        let kc = kube::config::Kubeconfig::from_yaml(&self.kubeconfig()).context("parsing the sandbox kubeconfig")?;
-        let config = kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
-            .await
-            .context("building a client configuration")?;
+        let kc = kube::config::Kubeconfig::from_yaml(&self.kubeconfig())
+            .context("parsing the sandbox kubeconfig")?;
+        let config =
+            kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+                .await
+                .context("building a client configuration")?;
         kube::Client::try_from(config).context("building a client")
     }
 

@@ -159,7 +159,11 @@ impl ResourceType {
 
     /// `apps/v1`, or `v1` for the core group.
     pub fn api_version(&self) -> String {
-        if self.group.is_empty() { self.version.clone() } else { format!("{}/{}", self.group, self.version) }
+        if self.group.is_empty() {
+            self.version.clone()
+        } else {
+            format!("{}/{}", self.group, self.version)
+        }
     }
 
     pub fn list_kind(&self) -> String {
@@ -177,8 +181,14 @@ impl ResourceType {
     /// The storage key shared by all versions of this resource.
     pub fn storage_key(&self) -> StorageKey {
         match self.builtin.and_then(|b| b.stored_as) {
-            Some((g, p)) => StorageKey { group: g.into(), plural: p.into() },
-            None => StorageKey { group: self.group.clone(), plural: self.plural.clone() },
+            Some((g, p)) => StorageKey {
+                group: g.into(),
+                plural: p.into(),
+            },
+            None => StorageKey {
+                group: self.group.clone(),
+                plural: self.plural.clone(),
+            },
         }
     }
 
@@ -193,7 +203,11 @@ impl ResourceType {
 
     /// `CronTab.stable.example.com` or `Pod`: how Kubernetes names a kind in Invalid messages.
     pub fn group_kind(&self) -> String {
-        if self.group.is_empty() { self.kind.clone() } else { format!("{}.{}", self.kind, self.group) }
+        if self.group.is_empty() {
+            self.kind.clone()
+        } else {
+            format!("{}.{}", self.kind, self.group)
+        }
     }
 }
 
@@ -241,24 +255,42 @@ impl Registry {
 
     /// Whether a group-version is served at all.
     pub fn has_group_version(&self, group: &str, version: &str) -> bool {
-        self.groups.get(group).is_some_and(|g| g.contains_key(version))
+        self.groups
+            .get(group)
+            .is_some_and(|g| g.contains_key(version))
     }
 
     /// The type of a kind at an apiVersion (`apps/v1`, `v1`).
     pub fn by_kind(&self, api_version: &str, kind: &str) -> Option<Arc<ResourceType>> {
         let (group, version) = split_api_version(api_version);
-        self.groups.get(group)?.get(version)?.values().find(|rt| rt.kind == kind).cloned()
+        self.groups
+            .get(group)?
+            .get(version)?
+            .values()
+            .find(|rt| rt.kind == kind)
+            .cloned()
     }
 
     /// The preferred version's type for a storage key (used by controllers and GC).
     pub fn by_storage(&self, key: &StorageKey) -> Option<Arc<ResourceType>> {
         let version = self.preferred.get(&key.group)?;
-        self.get(&key.group, version, &key.plural)
-            .or_else(|| self.groups.get(&key.group)?.values().find_map(|v| v.get(&key.plural).cloned()))
+        self.get(&key.group, version, &key.plural).or_else(|| {
+            self.groups
+                .get(&key.group)?
+                .values()
+                .find_map(|v| v.get(&key.plural).cloned())
+        })
     }
 
     /// Groups in discovery order: core first, then built-in groups, then CRD groups.
-    pub fn groups(&self) -> impl Iterator<Item = (&String, &BTreeMap<String, BTreeMap<String, Arc<ResourceType>>>)> {
+    pub fn groups(
+        &self,
+    ) -> impl Iterator<
+        Item = (
+            &String,
+            &BTreeMap<String, BTreeMap<String, Arc<ResourceType>>>,
+        ),
+    > {
         self.groups.iter()
     }
 
@@ -291,7 +323,13 @@ impl Registry {
     }
 
     /// Replaces every version served for one CRD.
-    pub fn set_crd(&mut self, group: &str, plural: &str, versions: Vec<ResourceType>, preferred: Option<&str>) {
+    pub fn set_crd(
+        &mut self,
+        group: &str,
+        plural: &str,
+        versions: Vec<ResourceType>,
+        preferred: Option<&str>,
+    ) {
         self.remove_crd(group, plural);
         for rt in versions {
             let is_pref = preferred == Some(rt.version.as_str());

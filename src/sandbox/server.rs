@@ -19,11 +19,18 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
             addr.ip()
         );
     }
-    TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))
+    TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr}"))
 }
 
 /// Serves until `stop` is cancelled.
-pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, state: Arc<HttpState>, stop: CancellationToken) {
+pub async fn serve(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    state: Arc<HttpState>,
+    stop: CancellationToken,
+) {
     let acceptor = TlsAcceptor::from(tls);
     let router = axum::Router::new().fallback(handle).with_state(state);
     loop {
@@ -43,7 +50,9 @@ pub async fn serve(listener: TcpListener, tls: Arc<rustls::ServerConfig>, state:
         let router = router.clone();
         let stop = stop.clone();
         tokio::spawn(async move {
-            let Ok(stream) = acceptor.accept(tcp).await else { return };
+            let Ok(stream) = acceptor.accept(tcp).await else {
+                return;
+            };
             let service = TowerToHyperService::new(router);
             let builder = auto::Builder::new(TokioExecutor::new());
             let conn = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);

@@ -13,7 +13,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(code: u16, reason: &'static str, message: impl Into<String>) -> Self {
-        Self { code, reason, message: message.into(), details: None }
+        Self {
+            code,
+            reason,
+            message: message.into(),
+            details: None,
+        }
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
@@ -27,33 +32,59 @@ impl ApiError {
 
     /// `pods "x" not found`, with details {name, kind: plural, group}.
     pub fn not_found(group: &str, plural: &str, name: &str) -> Self {
-        Self::new(404, "NotFound", format!("{} \"{name}\" not found", qualified(group, plural)))
-            .with_details(json!({"name": name, "group": group, "kind": plural}))
+        Self::new(
+            404,
+            "NotFound",
+            format!("{} \"{name}\" not found", qualified(group, plural)),
+        )
+        .with_details(json!({"name": name, "group": group, "kind": plural}))
     }
 
     /// 404 for a path that serves nothing.
     pub fn no_route() -> Self {
-        Self::new(404, "NotFound", "the server could not find the requested resource").with_details(json!({}))
+        Self::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
+        .with_details(json!({}))
     }
 
     pub fn already_exists(group: &str, plural: &str, name: &str) -> Self {
-        Self::new(409, "AlreadyExists", format!("{} \"{name}\" already exists", qualified(group, plural)))
-            .with_details(json!({"name": name, "group": group, "kind": plural}))
+        Self::new(
+            409,
+            "AlreadyExists",
+            format!("{} \"{name}\" already exists", qualified(group, plural)),
+        )
+        .with_details(json!({"name": name, "group": group, "kind": plural}))
     }
 
     /// The optimistic-concurrency conflict of a stale resourceVersion.
     pub fn conflict(group: &str, plural: &str, name: &str, why: &str) -> Self {
-        Self::new(409, "Conflict", format!("Operation cannot be fulfilled on {} \"{name}\": {why}", qualified(group, plural)))
-            .with_details(json!({"name": name, "group": group, "kind": plural}))
+        Self::new(
+            409,
+            "Conflict",
+            format!(
+                "Operation cannot be fulfilled on {} \"{name}\": {why}",
+                qualified(group, plural)
+            ),
+        )
+        .with_details(json!({"name": name, "group": group, "kind": plural}))
     }
 
     pub fn stale(group: &str, plural: &str, name: &str) -> Self {
-        Self::conflict(group, plural, name, "the object has been modified; please apply your changes to the latest version and try again")
+        Self::conflict(
+            group,
+            plural,
+            name,
+            "the object has been modified; please apply your changes to the latest version and try again",
+        )
     }
 
     /// 422 Invalid with a message already rendered in Kubernetes' field-error form.
     pub fn invalid(group: &str, kind: &str, name: &str, message: String, causes: Value) -> Self {
-        Self::new(422, "Invalid", message).with_details(json!({"name": name, "group": group, "kind": kind, "causes": causes}))
+        Self::new(422, "Invalid", message)
+            .with_details(json!({"name": name, "group": group, "kind": kind, "causes": causes}))
     }
 
     pub fn method_not_allowed(message: impl Into<String>) -> Self {
@@ -77,7 +108,11 @@ impl ApiError {
     }
 
     pub fn too_large() -> Self {
-        Self::new(413, "RequestEntityTooLarge", "Request entity too large: limit is 3145728")
+        Self::new(
+            413,
+            "RequestEntityTooLarge",
+            "Request entity too large: limit is 3145728",
+        )
     }
 
     pub fn gone(message: impl Into<String>) -> Self {
@@ -123,5 +158,9 @@ pub fn success(group: &str, plural: &str, name: &str, uid: &str) -> Value {
 
 /// `pods` or `deployments.apps`: how Kubernetes names a resource in messages.
 pub fn qualified(group: &str, plural: &str) -> String {
-    if group.is_empty() { plural.to_string() } else { format!("{plural}.{group}") }
+    if group.is_empty() {
+        plural.to_string()
+    } else {
+        format!("{plural}.{group}")
+    }
 }

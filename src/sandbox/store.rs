@@ -71,6 +71,9 @@ pub struct Expired {
     pub oldest: u64,
 }
 
+/// A live feed of committed changes.
+pub type EventReceiver = broadcast::Receiver<Arc<Event>>;
+
 /// Objects of one resource, by (namespace, name).
 pub type Objects = BTreeMap<(String, String), Arc<Value>>;
 
@@ -130,7 +133,11 @@ impl Store {
         for (key, obj) in objects {
             let (ns, name) = ns_name(&obj);
             index_owners(&mut inner.dependents, &key, &ns, &name, None, Some(&obj));
-            inner.data.entry(key).or_default().insert((ns, name), Arc::new(obj));
+            inner
+                .data
+                .entry(key)
+                .or_default()
+                .insert((ns, name), Arc::new(obj));
         }
         inner.rv = inner.rv.max(last_rv);
         inner.compacted = inner.rv;
@@ -145,7 +152,11 @@ impl Store {
     }
 
     pub fn get(&self, key: &StorageKey, namespace: &str, name: &str) -> Option<Arc<Value>> {
-        self.lock().data.get(key)?.get(&(namespace.to_string(), name.to_string())).cloned()
+        self.lock()
+            .data
+            .get(key)?
+            .get(&(namespace.to_string(), name.to_string()))
+            .cloned()
     }
 
     /// Objects of a resource, in one namespace or all, and the resourceVersion of the snapshot.
@@ -175,17 +186,34 @@ impl Store {
         let change = f(current.as_ref(), next_rv)?;
         let (object, kind) = match change {
             Change::Unchanged => match current {
-                Some(obj) => return Ok(Committed { object: obj, kind: None }),
-                None => return Ok(Committed { object: Arc::new(Value::Null), kind: None }),
+                Some(obj) => {
+                    return Ok(Committed {
+                        object: obj,
+                        kind: None,
+                    });
+                }
+                None => {
+                    return Ok(Committed {
+                        object: Arc::new(Value::Null),
+                        kind: None,
+                    });
+                }
             },
             Change::Put(mut obj) => {
                 set_rv(&mut obj, next_rv);
-                let kind = if current.is_some() { EventType::Modified } else { EventType::Added };
+                let kind = if current.is_some() {
+                    EventType::Modified
+                } else {
+                    EventType::Added
+                };
                 (Arc::new(obj), kind)
             }
             Change::Delete => {
                 let Some(old) = current.clone() else {
-                    return Ok(Committed { object: Arc::new(Value::Null), kind: None });
+                    return Ok(Committed {
+                        object: Arc::new(Value::Null),
+                        kind: None,
+                    });
                 };
                 let mut last = (*old).clone();
                 set_rv(&mut last, next_rv);
@@ -200,7 +228,14 @@ impl Store {
             map.insert(ident.clone(), object.clone());
         }
         let new_for_index = (kind != EventType::Deleted).then_some(&*object);
-        index_owners(&mut inner.dependents, key, namespace, name, current.as_deref(), new_for_index);
+        index_owners(
+            &mut inner.dependents,
+            key,
+            namespace,
+            name,
+            current.as_deref(),
+            new_for_index,
+        );
         let event = Arc::new(Event {
             rv: next_rv,
             key: key.clone(),
@@ -223,7 +258,10 @@ impl Store {
         }
         // Sending under the lock keeps the fan-out in commit order and lets watchers subscribe gap-free.
         let _ = self.tx.send(event);
-        Ok(Committed { object, kind: Some(kind) })
+        Ok(Committed {
+            object,
+            kind: Some(kind),
+        })
     }
 
     /// Starts a watch: the history after `from_rv` (None = none) and a live receiver, gap-free.
@@ -231,15 +269,25 @@ impl Store {
         &self,
         key: &StorageKey,
         from_rv: Option<u64>,
-    ) -> Result<(Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>), Expired> {
+    ) -> Result<(Vec<Arc<Event>>, EventReceiver), Expired> {
         let inner = self.lock();
         let mut replay = Vec::new();
         if let Some(from) = from_rv {
             if from < inner.compacted {
-                return Err(Expired { requested: from, oldest: inner.compacted + 1 });
+                return Err(Expired {
+                    requested: from,
+                    oldest: inner.compacted + 1,
+                });
             }
             let start = inner.history.partition_point(|e| e.rv <= from);
-            replay.extend(inner.history.iter().skip(start).filter(|e| &e.key == key).cloned());
+            replay.extend(
+                inner
+                    .history
+                    .iter()
+                    .skip(start)
+                    .filter(|e| &e.key == key)
+                    .cloned(),
+            );
         }
         Ok((replay, self.tx.subscribe()))
     }
@@ -251,7 +299,11 @@ impl Store {
         namespace: Option<&str>,
     ) -> (Vec<Arc<Value>>, u64, broadcast::Receiver<Arc<Event>>) {
         let inner = self.lock();
-        (collect(&inner, key, namespace), inner.rv, self.tx.subscribe())
+        (
+            collect(&inner, key, namespace),
+            inner.rv,
+            self.tx.subscribe(),
+        )
     }
 
     /// A receiver of every change to every resource (for the sandbox's own controllers).
@@ -268,7 +320,11 @@ impl Store {
 
     /// Objects whose ownerReferences name `owner_uid`.
     pub fn dependents(&self, owner_uid: &str) -> Vec<ObjRef> {
-        self.lock().dependents.get(owner_uid).map(|s| s.iter().cloned().collect()).unwrap_or_default()
+        self.lock()
+            .dependents
+            .get(owner_uid)
+            .map(|s| s.iter().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// Every object of every resource in a namespace (for namespace deletion).
@@ -300,7 +356,9 @@ impl Store {
 }
 
 fn collect(inner: &Inner, key: &StorageKey, namespace: Option<&str>) -> Vec<Arc<Value>> {
-    let Some(objects) = inner.data.get(key) else { return Vec::new() };
+    let Some(objects) = inner.data.get(key) else {
+        return Vec::new();
+    };
     match namespace {
         None => objects.values().cloned().collect(),
         Some(ns) => objects
@@ -327,7 +385,11 @@ pub fn ns_name(obj: &Value) -> (String, String) {
 }
 
 fn owner_uids(obj: &Value) -> impl Iterator<Item = &str> {
-    obj["metadata"]["ownerReferences"].as_array().into_iter().flatten().filter_map(|r| r["uid"].as_str())
+    obj["metadata"]["ownerReferences"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|r| r["uid"].as_str())
 }
 
 fn index_owners(
@@ -338,7 +400,11 @@ fn index_owners(
     old: Option<&Value>,
     new: Option<&Value>,
 ) {
-    let this = ObjRef { key: key.clone(), namespace: namespace.to_string(), name: name.to_string() };
+    let this = ObjRef {
+        key: key.clone(),
+        namespace: namespace.to_string(),
+        name: name.to_string(),
+    };
     if let Some(old) = old {
         for uid in owner_uids(old) {
             if let Some(set) = index.get_mut(uid) {
@@ -351,7 +417,10 @@ fn index_owners(
     }
     if let Some(new) = new {
         for uid in owner_uids(new) {
-            index.entry(uid.to_string()).or_default().insert(this.clone());
+            index
+                .entry(uid.to_string())
+                .or_default()
+                .insert(this.clone());
         }
     }
 }

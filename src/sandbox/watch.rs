@@ -83,14 +83,23 @@ impl Renderer {
             Format::Table => {
                 let first = !self.columns_sent;
                 self.columns_sent = true;
-                render_table(&self.rt, self.include, &[obj], json!({"resourceVersion": obj["metadata"]["resourceVersion"]}), first)
+                render_table(
+                    &self.rt,
+                    self.include,
+                    &[obj],
+                    json!({"resourceVersion": obj["metadata"]["resourceVersion"]}),
+                    first,
+                )
             }
         }
     }
 
     fn bookmark(&self, rv: u64, initial_end: bool) -> Value {
         let (kind, api_version) = match self.format {
-            Format::Metadata => ("PartialObjectMetadata".to_string(), "meta.k8s.io/v1".to_string()),
+            Format::Metadata => (
+                "PartialObjectMetadata".to_string(),
+                "meta.k8s.io/v1".to_string(),
+            ),
             _ => (self.rt.kind.clone(), self.rt.api_version()),
         };
         let mut meta = json!({"resourceVersion": rv.to_string()});
@@ -102,7 +111,8 @@ impl Renderer {
 }
 
 fn line(kind: &str, object: Value) -> Bytes {
-    let mut bytes = serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
+    let mut bytes =
+        serde_json::to_vec(&json!({"type": kind, "object": object})).unwrap_or_default();
     bytes.push(b'\n');
     Bytes::from(bytes)
 }
@@ -118,11 +128,18 @@ pub fn serve(
     query: &Query,
     format: Format,
 ) -> Result<Response, ApiError> {
-    let bookmarks = query.get("allowWatchBookmarks").is_some_and(|b| b == "true" || b == "1");
-    let send_initial = query.get("sendInitialEvents").is_some_and(|b| b == "true" || b == "1");
+    let bookmarks = query
+        .get("allowWatchBookmarks")
+        .is_some_and(|b| b == "true" || b == "1");
+    let send_initial = query
+        .get("sendInitialEvents")
+        .is_some_and(|b| b == "true" || b == "1");
     let rv: Option<u64> = match query.get("resourceVersion").map(String::as_str) {
         None | Some("") | Some("0") => None,
-        Some(s) => Some(s.parse().map_err(|_| ApiError::bad_request(format!("invalid resource version: {s}")))?),
+        Some(s) => Some(
+            s.parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid resource version: {s}")))?,
+        ),
     };
     let timeout = query
         .get("timeoutSeconds")
@@ -131,18 +148,38 @@ pub fn serve(
         .map(Duration::from_secs)
         .unwrap_or(Duration::from_secs(1800));
     let start = match (send_initial, rv) {
-        (true, _) => Start::Snapshot { end_bookmark: bookmarks },
-        (false, None) => Start::Snapshot { end_bookmark: false },
+        (true, _) => Start::Snapshot {
+            end_bookmark: bookmarks,
+        },
+        (false, None) => Start::Snapshot {
+            end_bookmark: false,
+        },
         (false, Some(rv)) => Start::After(rv),
     };
-    let filter = Filter { namespace: if rt.namespaced { namespace } else { None }, rt: rt.clone(), labels, fields };
-    let renderer = Renderer { rt, format, include: include_object(query), columns_sent: false };
+    let filter = Filter {
+        namespace: if rt.namespaced { namespace } else { None },
+        rt: rt.clone(),
+        labels,
+        fields,
+    };
+    let renderer = Renderer {
+        rt,
+        format,
+        include: include_object(query),
+        columns_sent: false,
+    };
     let (tx, rx) = mpsc::channel::<Result<Bytes, Infallible>>(256);
     tokio::spawn(run(api, filter, renderer, start, bookmarks, timeout, tx));
     let stream = tokio_stream::wrappers::ReceiverStream::new(rx);
     let mut resp = (StatusCode::OK, Body::from_stream(stream)).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, private"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, private"),
+    );
     Ok(resp)
 }
 
@@ -160,7 +197,9 @@ async fn run(
     let mut last_rv;
     let mut live: broadcast::Receiver<Arc<Event>> = match start {
         Start::Snapshot { end_bookmark } => {
-            let (objects, rv, rx) = api.store.snapshot_and_watch(&key, filter.namespace.as_deref());
+            let (objects, rv, rx) = api
+                .store
+                .snapshot_and_watch(&key, filter.namespace.as_deref());
             for obj in &objects {
                 if let Some(view) = filter.view(obj)
                     && send(line("ADDED", renderer.object(&view))).await.is_err()
@@ -168,7 +207,11 @@ async fn run(
                     return;
                 }
             }
-            if end_bookmark && send(line("BOOKMARK", renderer.bookmark(rv, true))).await.is_err() {
+            if end_bookmark
+                && send(line("BOOKMARK", renderer.bookmark(rv, true)))
+                    .await
+                    .is_err()
+            {
                 return;
             }
             last_rv = rv;
@@ -180,7 +223,9 @@ async fn run(
                 for ev in replay {
                     last_rv = ev.rv;
                     if let Some((kind, obj)) = filter.translate(&ev)
-                        && send(line(kind.as_str(), renderer.object(&obj))).await.is_err()
+                        && send(line(kind.as_str(), renderer.object(&obj)))
+                            .await
+                            .is_err()
                     {
                         return;
                     }

@@ -24,8 +24,14 @@ impl TestCluster {
         let sandbox = Sandbox::start(options).await.expect("sandbox starts");
         let dir = tempfile::tempdir().expect("tempdir");
         let kubeconfig = dir.path().join("kubeconfig");
-        sandbox.write_kubeconfig(&kubeconfig).expect("kubeconfig written");
-        Self { sandbox, dir, kubeconfig }
+        sandbox
+            .write_kubeconfig(&kubeconfig)
+            .expect("kubeconfig written");
+        Self {
+            sandbox,
+            dir,
+            kubeconfig,
+        }
     }
 
     pub async fn client(&self) -> kube::Client {
@@ -58,7 +64,12 @@ impl TestCluster {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap_or_else(|e| panic!("running {}: {e}", bin.display()));
-        child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("write stdin");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(stdin.as_bytes())
+            .expect("write stdin");
         child.wait_with_output().expect("kubectl output")
     }
 }
@@ -70,14 +81,20 @@ pub fn kubectl_default() -> PathBuf {
     {
         return PathBuf::from(first);
     }
-    which("kubectl").expect("kubectl must be installed for the sandbox tests (it is on every oplab dev and CI machine)")
+    which("kubectl").expect(
+        "kubectl must be installed for the sandbox tests (it is on every oplab dev and CI machine)",
+    )
 }
 
 /// Every kubectl binary to test: the one on PATH and every `kubectl.1.XX` beside its real path.
 /// `OPLAB_KUBECTL_VERSIONS=/path/a,/path/b` picks the binaries instead.
 pub fn kubectl_versions() -> Vec<PathBuf> {
     if let Ok(list) = std::env::var("OPLAB_KUBECTL_VERSIONS") {
-        return list.split(',').filter(|s| !s.is_empty()).map(PathBuf::from).collect();
+        return list
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from)
+            .collect();
     }
     let main = kubectl_default();
     let mut out = vec![main.clone()];
@@ -87,7 +104,11 @@ pub fn kubectl_versions() -> Vec<PathBuf> {
     {
         let mut versions: Vec<PathBuf> = entries
             .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("kubectl.1.")))
+            .filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| n.starts_with("kubectl.1."))
+            })
             .collect();
         versions.sort();
         out.extend(versions);
@@ -96,7 +117,11 @@ pub fn kubectl_versions() -> Vec<PathBuf> {
 }
 
 pub fn which(name: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|p| p.join(name)).find(|p| p.is_file()))
+    std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|p| p.join(name))
+            .find(|p| p.is_file())
+    })
 }
 
 pub fn stdout(o: &Output) -> String {
@@ -110,7 +135,12 @@ pub fn stderr(o: &Output) -> String {
 /// Asserts success and returns stdout.
 #[track_caller]
 pub fn ok(o: Output) -> String {
-    assert!(o.status.success(), "command failed: {}\nstdout: {}", stderr(&o), stdout(&o));
+    assert!(
+        o.status.success(),
+        "command failed: {}\nstdout: {}",
+        stderr(&o),
+        stdout(&o)
+    );
     stdout(&o)
 }
 
@@ -136,7 +166,11 @@ pub struct BlockingCluster {
 
 impl BlockingCluster {
     pub fn start() -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
         let cluster = runtime.block_on(TestCluster::start());
         Self { cluster, runtime }
     }

@@ -28,7 +28,10 @@ pub fn run(api: &Api) {
         let _ = api.create(&rt, "", node(), &WriteOpts::internal("kubelet"));
     }
     if let Some(rt) = svc_rt
-        && api.store.get(&key("", "services"), "default", "kubernetes").is_none()
+        && api
+            .store
+            .get(&key("", "services"), "default", "kubernetes")
+            .is_none()
     {
         let svc = json!({
             "metadata": {"name": "kubernetes", "labels": {"component": "apiserver", "provider": "kubernetes"}},
@@ -40,9 +43,7 @@ pub fn run(api: &Api) {
 
 fn node() -> serde_json::Value {
     let now = crate::sandbox::meta::now_rfc3339();
-    let cond = |t: &str, s: &str, reason: &str, msg: &str| {
-        json!({"type": t, "status": s, "reason": reason, "message": msg, "lastHeartbeatTime": now, "lastTransitionTime": now})
-    };
+    let cond = |t: &str, s: &str, reason: &str, msg: &str| json!({"type": t, "status": s, "reason": reason, "message": msg, "lastHeartbeatTime": now, "lastTransitionTime": now});
     json!({
         "metadata": {
             "name": NODE,

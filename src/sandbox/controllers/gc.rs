@@ -11,7 +11,9 @@ const FOREGROUND: &str = "foregroundDeletion";
 const ORPHAN: &str = "orphan";
 
 fn has_finalizer(obj: &Value, f: &str) -> bool {
-    obj["metadata"]["finalizers"].as_array().is_some_and(|a| a.iter().any(|x| x == f))
+    obj["metadata"]["finalizers"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|x| x == f))
 }
 
 /// The stored owner an ownerReference points at, if it still exists with that uid.
@@ -22,7 +24,11 @@ fn owner_exists(api: &Api, dependent_ns: &str, owner: &Value) -> Option<bool> {
     let uid = owner["uid"].as_str()?;
     let rt = api.registry().by_kind(api_version, kind)?;
     let ns = if rt.namespaced { dependent_ns } else { "" };
-    Some(api.store.get(&rt.storage_key(), ns, name).is_some_and(|o| o["metadata"]["uid"].as_str() == Some(uid)))
+    Some(
+        api.store
+            .get(&rt.storage_key(), ns, name)
+            .is_some_and(|o| o["metadata"]["uid"].as_str() == Some(uid)),
+    )
 }
 
 /// Reacts to a created or changed object.
@@ -48,22 +54,44 @@ pub fn on_object(api: &Arc<Api>, k: &StorageKey, obj: &Arc<Value>) {
         }
     }
     // A dependent whose owners are all gone is deleted (e.g. created with a stale ownerReference).
-    if meta["deletionTimestamp"].is_null() && meta["ownerReferences"].as_array().is_some_and(|a| !a.is_empty()) {
+    if meta["deletionTimestamp"].is_null()
+        && meta["ownerReferences"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    {
         let ns = meta["namespace"].as_str().unwrap_or_default();
-        let owners: Vec<Option<bool>> = meta["ownerReferences"].as_array().into_iter().flatten().map(|o| owner_exists(api, ns, o)).collect();
+        let owners: Vec<Option<bool>> = meta["ownerReferences"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|o| owner_exists(api, ns, o))
+            .collect();
         if owners.iter().all(|o| *o == Some(false)) {
             let (ns, name) = crate::sandbox::store::ns_name(obj);
-            delete_ref(api, &ObjRef { key: k.clone(), namespace: ns, name }, None);
+            delete_ref(
+                api,
+                &ObjRef {
+                    key: k.clone(),
+                    namespace: ns,
+                    name,
+                },
+                None,
+            );
         }
     }
 }
 
 /// Reacts to an object that is gone: its dependents follow, owners waiting in foreground may finish.
 pub fn on_deleted(api: &Arc<Api>, ev: &Event) {
-    let uid = ev.object["metadata"]["uid"].as_str().unwrap_or_default().to_string();
+    let uid = ev.object["metadata"]["uid"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let orphaning = has_finalizer(&ev.object, ORPHAN);
     for dep in api.store.dependents(&uid) {
-        let Some(obj) = api.store.get(&dep.key, &dep.namespace, &dep.name) else { continue };
+        let Some(obj) = api.store.get(&dep.key, &dep.namespace, &dep.name) else {
+            continue;
+        };
         let others_alive = obj["metadata"]["ownerReferences"]
             .as_array()
             .into_iter()
@@ -77,14 +105,27 @@ pub fn on_deleted(api: &Arc<Api>, ev: &Event) {
         }
     }
     // Owners deleting in the foreground finish once their last dependent is gone.
-    for owner in ev.object["metadata"]["ownerReferences"].as_array().into_iter().flatten() {
-        let (Some(api_version), Some(kind), Some(name), Some(owner_uid)) =
-            (owner["apiVersion"].as_str(), owner["kind"].as_str(), owner["name"].as_str(), owner["uid"].as_str())
-        else {
+    for owner in ev.object["metadata"]["ownerReferences"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let (Some(api_version), Some(kind), Some(name), Some(owner_uid)) = (
+            owner["apiVersion"].as_str(),
+            owner["kind"].as_str(),
+            owner["name"].as_str(),
+            owner["uid"].as_str(),
+        ) else {
             continue;
         };
-        let Some(rt) = api.registry().by_kind(api_version, kind) else { continue };
-        let ns = if rt.namespaced { ev.namespace.as_str() } else { "" };
+        let Some(rt) = api.registry().by_kind(api_version, kind) else {
+            continue;
+        };
+        let ns = if rt.namespaced {
+            ev.namespace.as_str()
+        } else {
+            ""
+        };
         let k = rt.storage_key();
         if let Some(o) = api.store.get(&k, ns, name)
             && o["metadata"]["uid"].as_str() == Some(owner_uid)
@@ -97,7 +138,9 @@ pub fn on_deleted(api: &Arc<Api>, ev: &Event) {
 }
 
 fn drop_owner(obj: &mut Value, uid: &str) -> bool {
-    let Some(refs) = obj["metadata"]["ownerReferences"].as_array_mut() else { return false };
+    let Some(refs) = obj["metadata"]["ownerReferences"].as_array_mut() else {
+        return false;
+    };
     let before = refs.len();
     refs.retain(|r| r["uid"].as_str() != Some(uid));
     let changed = refs.len() != before;
@@ -110,12 +153,21 @@ fn drop_owner(obj: &mut Value, uid: &str) -> bool {
 }
 
 fn delete_ref(api: &Api, r: &ObjRef, propagation: Option<&str>) {
-    let Some(rt) = api.registry().by_storage(&r.key) else { return };
-    let opts = DeleteOpts { propagation: propagation.map(String::from), ..Default::default() };
+    let Some(rt) = api.registry().by_storage(&r.key) else {
+        return;
+    };
+    let opts = DeleteOpts {
+        propagation: propagation.map(String::from),
+        ..Default::default()
+    };
     if let Err(e) = api.delete(&rt, &r.namespace, &r.name, &opts)
         && e.code != 404
     {
-        tracing::debug!("garbage collector: deleting {}/{}: {e}", r.namespace, r.name);
+        tracing::debug!(
+            "garbage collector: deleting {}/{}: {e}",
+            r.namespace,
+            r.name
+        );
     }
 }
 

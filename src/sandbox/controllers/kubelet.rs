@@ -26,13 +26,23 @@ pub struct Kubelet {
 
 impl Kubelet {
     pub fn new(api: Arc<Api>, stop: CancellationToken) -> Self {
-        Self { api, stop, pending: Arc::default() }
+        Self {
+            api,
+            stop,
+            pending: Arc::default(),
+        }
     }
 
     /// Moves a pod one stage on, now or after a delay.
     pub fn on_pod(&self, pod: &Arc<Value>) {
         let m = &pod["metadata"];
-        let (Some(ns), Some(name), Some(uid)) = (m["namespace"].as_str(), m["name"].as_str(), m["uid"].as_str()) else { return };
+        let (Some(ns), Some(name), Some(uid)) = (
+            m["namespace"].as_str(),
+            m["name"].as_str(),
+            m["uid"].as_str(),
+        ) else {
+            return;
+        };
         if !m["deletionTimestamp"].is_null() {
             let grace = m["deletionGracePeriodSeconds"].as_u64().unwrap_or(0);
             let remaining = m["deletionTimestamp"]
@@ -40,7 +50,13 @@ impl Kubelet {
                 .and_then(|t| t.parse::<jiff::Timestamp>().ok())
                 .map(|t| t.duration_since(jiff::Timestamp::now()).as_millis().max(0) as u64)
                 .unwrap_or(grace * 1000);
-            self.later(uid, ns, name, Stage::Remove, Duration::from_millis(remaining.min(grace * 1000)));
+            self.later(
+                uid,
+                ns,
+                name,
+                Stage::Remove,
+                Duration::from_millis(remaining.min(grace * 1000)),
+            );
             return;
         }
         if pod["spec"]["nodeName"].as_str().is_none_or(str::is_empty) {
@@ -66,7 +82,14 @@ impl Kubelet {
             true
         });
         if done.is_some() {
-            self.event(ns, name, uid, "Scheduled", &format!("Successfully assigned {ns}/{name} to {NODE}"), "default-scheduler");
+            self.event(
+                ns,
+                name,
+                uid,
+                "Scheduled",
+                &format!("Successfully assigned {ns}/{name} to {NODE}"),
+                "default-scheduler",
+            );
         }
     }
 
@@ -94,7 +117,10 @@ impl Kubelet {
                     }
                 }
             }
-            pending.lock().unwrap_or_else(|e| e.into_inner()).remove(&token);
+            pending
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&token);
         });
     }
 
@@ -161,12 +187,43 @@ impl Kubelet {
             return;
         }
         match bad_image {
-            Some((_, image, why)) => self.event_typed(ns, name, uid, "Warning", "InspectFailed", &format!("Failed to apply default image tag \"{image}\": {why}"), "kubelet"),
+            Some((_, image, why)) => self.event_typed(
+                ns,
+                name,
+                uid,
+                "Warning",
+                "InspectFailed",
+                &format!("Failed to apply default image tag \"{image}\": {why}"),
+                "kubelet",
+            ),
             None => {
                 for (cname, image) in images {
-                    self.event(ns, name, uid, "Pulled", &format!("Container image \"{image}\" already present on machine (simulated)"), "kubelet");
-                    self.event(ns, name, uid, "Created", &format!("Created container: {cname}"), "kubelet");
-                    self.event(ns, name, uid, "Started", &format!("Started container {cname}"), "kubelet");
+                    self.event(
+                        ns,
+                        name,
+                        uid,
+                        "Pulled",
+                        &format!(
+                            "Container image \"{image}\" already present on machine (simulated)"
+                        ),
+                        "kubelet",
+                    );
+                    self.event(
+                        ns,
+                        name,
+                        uid,
+                        "Created",
+                        &format!("Created container: {cname}"),
+                        "kubelet",
+                    );
+                    self.event(
+                        ns,
+                        name,
+                        uid,
+                        "Started",
+                        &format!("Started container {cname}"),
+                        "kubelet",
+                    );
                 }
             }
         }
@@ -201,14 +258,41 @@ impl Kubelet {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn event_typed(&self, ns: &str, name: &str, uid: &str, ty: &str, reason: &str, message: &str, component: &str) {
-        record_event(&self.api, ns, json!({"kind": "Pod", "namespace": ns, "name": name, "uid": uid, "apiVersion": "v1"}), ty, reason, message, component);
+    fn event_typed(
+        &self,
+        ns: &str,
+        name: &str,
+        uid: &str,
+        ty: &str,
+        reason: &str,
+        message: &str,
+        component: &str,
+    ) {
+        record_event(
+            &self.api,
+            ns,
+            json!({"kind": "Pod", "namespace": ns, "name": name, "uid": uid, "apiVersion": "v1"}),
+            ty,
+            reason,
+            message,
+            component,
+        );
     }
 }
 
 /// Writes a core v1 Event about `involved`.
-pub fn record_event(api: &Api, ns: &str, involved: Value, ty: &str, reason: &str, message: &str, component: &str) {
-    let Some(rt) = api.registry().get("", "v1", "events") else { return };
+pub fn record_event(
+    api: &Api,
+    ns: &str,
+    involved: Value,
+    ty: &str,
+    reason: &str,
+    message: &str,
+    component: &str,
+) {
+    let Some(rt) = api.registry().get("", "v1", "events") else {
+        return;
+    };
     let now = meta::now_rfc3339();
     let object_name = involved["name"].as_str().unwrap_or("object").to_string();
     let ev = json!({
@@ -229,7 +313,11 @@ pub fn record_event(api: &Api, ns: &str, involved: Value, ty: &str, reason: &str
 
 /// Pods that a simulated container runs to completion: those of Jobs.
 fn runs_to_completion(pod: &Value) -> bool {
-    pod["metadata"]["ownerReferences"].as_array().into_iter().flatten().any(|o| o["kind"] == "Job")
+    pod["metadata"]["ownerReferences"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|o| o["kind"] == "Job")
         && pod["spec"]["restartPolicy"].as_str() != Some("Always")
 }
 
@@ -255,7 +343,9 @@ pub fn check_image(image: &str) -> Result<(), String> {
         None => (image, None),
     };
     if let Some(d) = digest {
-        let ok = d.split_once(':').is_some_and(|(alg, hex)| !alg.is_empty() && hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit()));
+        let ok = d.split_once(':').is_some_and(|(alg, hex)| {
+            !alg.is_empty() && hex.len() >= 32 && hex.bytes().all(|b| b.is_ascii_hexdigit())
+        });
         if !ok {
             return Err(bad());
         }
@@ -267,21 +357,32 @@ pub fn check_image(image: &str) -> Result<(), String> {
     if let Some(t) = tag {
         let ok = !t.is_empty()
             && t.len() <= 128
-            && t.bytes().next().is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
-            && t.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
+            && t.bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_')
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'));
         if !ok {
             return Err(bad());
         }
     }
     let mut parts: Vec<&str> = path.split('/').collect();
-    if parts.len() > 1 && (parts[0].contains('.') || parts[0].contains(':') || parts[0] == "localhost") {
+    if parts.len() > 1
+        && (parts[0].contains('.') || parts[0].contains(':') || parts[0] == "localhost")
+    {
         parts.remove(0);
     }
     let component_ok = |c: &str| {
         !c.is_empty()
-            && c.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'))
-            && c.bytes().next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-            && c.bytes().last().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            && c.bytes().all(|b| {
+                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-')
+            })
+            && c.bytes()
+                .next()
+                .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+            && c.bytes()
+                .last()
+                .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
     };
     if parts.is_empty() || !parts.iter().all(|c| component_ok(c)) {
         return Err(bad());
@@ -295,10 +396,23 @@ mod tests {
 
     #[test]
     fn image_references() {
-        for ok in ["nginx", "nginx:1.27", "quay.io/operator-framework/olm:v0.46.0", "localhost:5000/x/y:z", "busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"] {
+        for ok in [
+            "nginx",
+            "nginx:1.27",
+            "quay.io/operator-framework/olm:v0.46.0",
+            "localhost:5000/x/y:z",
+            "busybox@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        ] {
             assert!(check_image(ok).is_ok(), "{ok}");
         }
-        for bad in ["Nginx", "nginx:", "nginx::1", "-nginx", "a b", "nginx@sha256:xyz"] {
+        for bad in [
+            "Nginx",
+            "nginx:",
+            "nginx::1",
+            "-nginx",
+            "a b",
+            "nginx@sha256:xyz",
+        ] {
             assert!(check_image(bad).is_err(), "{bad}");
         }
     }

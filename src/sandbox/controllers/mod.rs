@@ -13,7 +13,10 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
 pub fn key(group: &str, plural: &str) -> StorageKey {
-    StorageKey { group: group.to_string(), plural: plural.to_string() }
+    StorageKey {
+        group: group.to_string(),
+        plural: plural.to_string(),
+    }
 }
 
 /// Runs every controller until `stop` is cancelled.
@@ -54,7 +57,13 @@ fn handle(api: &Arc<Api>, kubelet: &kubelet::Kubelet, ev: &Arc<Event>) {
     on_object(api, kubelet, &ev.key, &ev.object, ev.old.as_deref());
 }
 
-fn on_object(api: &Arc<Api>, kubelet: &kubelet::Kubelet, k: &StorageKey, obj: &Arc<serde_json::Value>, old: Option<&serde_json::Value>) {
+fn on_object(
+    api: &Arc<Api>,
+    kubelet: &kubelet::Kubelet,
+    k: &StorageKey,
+    obj: &Arc<serde_json::Value>,
+    old: Option<&serde_json::Value>,
+) {
     match (k.group.as_str(), k.plural.as_str()) {
         ("", "pods") => kubelet.on_pod(obj),
         ("", "namespaces") => namespaces::on_namespace(api, obj, old),

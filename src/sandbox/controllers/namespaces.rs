@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 /// Reacts to a namespace: fills a new one, empties a terminating one.
 pub fn on_namespace(api: &Arc<Api>, ns_obj: &Arc<Value>, old: Option<&Value>) {
-    let Some(ns) = ns_obj["metadata"]["name"].as_str() else { return };
+    let Some(ns) = ns_obj["metadata"]["name"].as_str() else {
+        return;
+    };
     if ns_obj["metadata"]["deletionTimestamp"].is_null() {
         if old.is_none() {
             populate(api, ns);
@@ -22,15 +24,24 @@ pub fn on_namespace(api: &Arc<Api>, ns_obj: &Arc<Value>, old: Option<&Value>) {
 fn populate(api: &Api, ns: &str) {
     let opts = WriteOpts::internal("kube-controller-manager");
     let reg = api.registry();
-    let (sa, cm) = (reg.get("", "v1", "serviceaccounts"), reg.get("", "v1", "configmaps"));
+    let (sa, cm) = (
+        reg.get("", "v1", "serviceaccounts"),
+        reg.get("", "v1", "configmaps"),
+    );
     drop(reg);
     if let Some(rt) = sa
-        && api.store.get(&key("", "serviceaccounts"), ns, "default").is_none()
+        && api
+            .store
+            .get(&key("", "serviceaccounts"), ns, "default")
+            .is_none()
     {
         let _ = api.create(&rt, ns, json!({"metadata": {"name": "default"}}), &opts);
     }
     if let Some(rt) = cm
-        && api.store.get(&key("", "configmaps"), ns, "kube-root-ca.crt").is_none()
+        && api
+            .store
+            .get(&key("", "configmaps"), ns, "kube-root-ca.crt")
+            .is_none()
     {
         let body = json!({
             "metadata": {"name": "kube-root-ca.crt", "annotations": {"kubernetes.io/description": "Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters."}},
@@ -51,9 +62,19 @@ fn drain(api: &Api, ns: &str) {
         if !obj["metadata"]["deletionTimestamp"].is_null() {
             continue;
         }
-        let Some(rt) = api.registry().by_storage(&k) else { continue };
+        let Some(rt) = api.registry().by_storage(&k) else {
+            continue;
+        };
         let name = obj["metadata"]["name"].as_str().unwrap_or_default();
-        let _ = api.delete(&rt, ns, name, &DeleteOpts { propagation: Some("Background".into()), ..Default::default() });
+        let _ = api.delete(
+            &rt,
+            ns,
+            name,
+            &DeleteOpts {
+                propagation: Some("Background".into()),
+                ..Default::default()
+            },
+        );
     }
 }
 
@@ -69,10 +90,17 @@ pub fn on_crd(api: &Arc<Api>, crd: &Arc<Value>) {
     let (objects, _) = api.store.list(&k, None);
     if objects.is_empty() {
         crate::sandbox::crd::unserve(api, crd);
-        api.remove_finalizer(&key("apiextensions.k8s.io", "customresourcedefinitions"), "", name, CRD_CLEANUP_FINALIZER);
+        api.remove_finalizer(
+            &key("apiextensions.k8s.io", "customresourcedefinitions"),
+            "",
+            name,
+            CRD_CLEANUP_FINALIZER,
+        );
         return;
     }
-    let Some(rt) = api.registry().by_storage(&k) else { return };
+    let Some(rt) = api.registry().by_storage(&k) else {
+        return;
+    };
     for obj in objects {
         if obj["metadata"]["deletionTimestamp"].is_null() {
             let (ns, n) = crate::sandbox::store::ns_name(&obj);
@@ -95,7 +123,11 @@ pub fn on_deleted(api: &Arc<Api>, ev: &Event) {
     }
     let crd_name = format!("{}.{}", ev.key.plural, ev.key.group);
     if !ev.key.group.is_empty()
-        && let Some(crd) = api.store.get(&key("apiextensions.k8s.io", "customresourcedefinitions"), "", &crd_name)
+        && let Some(crd) = api.store.get(
+            &key("apiextensions.k8s.io", "customresourcedefinitions"),
+            "",
+            &crd_name,
+        )
     {
         on_crd(api, &crd);
     }

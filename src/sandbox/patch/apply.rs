@@ -161,7 +161,9 @@ pub fn server_side_apply(
 
 /// The fields (in display form) of the object's `kubectl.kubernetes.io/last-applied-configuration`.
 fn last_applied_set(root: Ty, live: &Value) -> Option<std::collections::HashSet<String>> {
-    let text = live.pointer("/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration")?.as_str()?;
+    let text = live
+        .pointer("/metadata/annotations/kubectl.kubernetes.io~1last-applied-configuration")?
+        .as_str()?;
     let last: Value = serde_json::from_str(text).ok()?;
     let mut set = Set::new();
     field_set(root, &last, &mut Vec::new(), &mut set);
@@ -1376,4 +1378,3 @@ mod tests {
         ));
     }
 }
-
