@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use http::{Method, Request, StatusCode};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 async fn send(
     client: &kube::Client,

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use futures::{StreamExt, TryStreamExt};
+use futures::StreamExt;
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace};
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams, PostParams};
@@ -163,8 +163,6 @@ async fn controller_with_owned_children_does_not_hot_loop() {
         )
         .await
         .expect("patch");
-    let followed = eventually(Duration::from_secs(10), || true).await;
-    assert!(followed);
     tokio::time::sleep(Duration::from_millis(1500)).await;
     let after = count.load(Ordering::SeqCst);
     assert!(
@@ -350,7 +348,6 @@ async fn finalizer_helper_runs_cleanup_before_deletion() {
     );
     run(cleaned.clone()).await;
     assert_eq!(cleaned.load(Ordering::SeqCst), 1);
-    assert!(eventually(Duration::from_secs(5), || true).await);
     let gone = parents.get_opt("f1").await.expect("get_opt");
     assert!(gone.is_none(), "the object outlived its last finalizer");
 }
@@ -411,8 +408,10 @@ async fn server_side_apply_conflicts_and_discovery() {
     );
     // dryRun=All changes nothing.
     let dry = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "dry"}, "data": {"a": "1"}});
-    let mut pp = PostParams::default();
-    pp.dry_run = true;
+    let pp = PostParams {
+        dry_run: true,
+        ..Default::default()
+    };
     cms.create(&pp, &serde_json::from_value(dry).expect("cm"))
         .await
         .expect("dry create");
@@ -465,5 +464,4 @@ async fn server_side_apply_conflicts_and_discovery() {
             .resource_version
             .is_some_and(|rv| !rv.is_empty())
     );
-    let _ = TryStreamExt::try_collect::<Vec<()>>(futures::stream::empty::<Result<(), ()>>()).await;
 }
