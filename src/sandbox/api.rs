@@ -198,13 +198,13 @@ impl Api {
         ns: Option<&str>,
         labels: &LabelSelector,
         fields: &FieldSelector,
-    ) -> (Vec<Value>, u64) {
+    ) -> (Vec<Arc<Value>>, u64) {
         let ns = if rt.namespaced { ns } else { None };
         let (objects, rv) = self.store.list(&rt.storage_key(), ns);
         let items = objects
-            .iter()
+            .into_iter()
             .filter(|o| labels.matches(&o["metadata"]["labels"]))
-            .map(|o| from_storage(rt, o))
+            .map(|o| crate::sandbox::convert::from_storage_shared(rt, o))
             .filter(|o| fields.matches(o))
             .collect();
         (items, rv)
