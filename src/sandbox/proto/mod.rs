@@ -8,6 +8,11 @@
 //! field tags become JSON names, `Time`/`MicroTime`/`Duration`/`IntOrString`/`Quantity`/
 //! `RawExtension`/`FieldsV1`/`JSON` get their custom JSON forms, and zero scalars that Go's JSON
 //! encoder would omit (non-pointer `omitempty` fields) are dropped.
+//!
+//! Regenerate the table with the Go facts (checkouts of kubernetes/api, apimachinery and
+//! apiextensions-apiserver): `python3 tools/gen_proto_schema.py --go API=api
+//! --go APIMACHINERY/pkg=apimachinery::pkg --go APIEXTENSIONS/pkg=apiextensions_apiserver::pkg
+//! > src/sandbox/proto/schema.rs` (see the script's doc string).
 
 #[rustfmt::skip]
 pub mod schema;
