@@ -280,6 +280,7 @@ impl Api {
         if rt.namespaced {
             self.check_namespace_open(ns)?;
         }
+        admission::before_create_validation(rt, &mut obj);
         let warnings = self.admit(rt, None, &mut obj, opts, None)?;
         admission::on_create(self, rt, &mut obj)?;
         let stored = to_storage(rt, obj);

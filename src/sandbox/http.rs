@@ -434,9 +434,14 @@ fn parse_body(
         "application/apply-patch+yaml" | "application/apply-patch+cbor" => Some(PatchType::Apply),
         _ => None,
     };
+    if media == "application/vnd.kubernetes.protobuf" && *method != Method::PATCH {
+        let value = crate::sandbox::proto::decode(body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding the protobuf request body: {e}")))?;
+        return Ok((value, None));
+    }
     if media == "application/vnd.kubernetes.protobuf" || media == "application/cbor" {
         return Err(ApiError::unsupported_media_type(format!(
-            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {media})"
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {media})"
         )));
     }
     if *method == Method::PATCH && patch_type.is_none() {
