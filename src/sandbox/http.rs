@@ -435,8 +435,9 @@ fn parse_body(
         _ => None,
     };
     if media == "application/vnd.kubernetes.protobuf" && *method != Method::PATCH {
-        let value = crate::sandbox::proto::decode(body)
-            .map_err(|e| ApiError::bad_request(format!("error decoding the protobuf request body: {e}")))?;
+        let value = crate::sandbox::proto::decode(body).map_err(|e| {
+            ApiError::bad_request(format!("error decoding the protobuf request body: {e}"))
+        })?;
         return Ok((value, None));
     }
     if media == "application/vnd.kubernetes.protobuf" || media == "application/cbor" {
@@ -755,7 +756,14 @@ fn list(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             "metadata": meta,
             "items": items.iter().map(|o| partial_metadata(o)).collect::<Vec<_>>(),
         }),
-        Format::Json => return Ok(list_response(&ctx.rt.list_kind(), &ctx.rt.api_version(), &meta, &items)),
+        Format::Json => {
+            return Ok(list_response(
+                &ctx.rt.list_kind(),
+                &ctx.rt.api_version(),
+                &meta,
+                &items,
+            ));
+        }
     };
     Ok(json_response(StatusCode::OK, &body))
 }
@@ -778,7 +786,10 @@ fn list_response(kind: &str, api_version: &str, meta: &Value, items: &[Arc<Value
     }
     out.extend_from_slice(b"]}");
     let mut resp = (StatusCode::OK, out).into_response();
-    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     resp
 }
 
@@ -861,7 +872,12 @@ fn delete_collection(ctx: &Ctx<'_>, body: &[u8]) -> Result<Response, ApiError> {
             Err(e) => return Err(e),
         }
     }
-    Ok(list_response(&ctx.rt.list_kind(), &ctx.rt.api_version(), &json!({"resourceVersion": rv.to_string()}), &deleted))
+    Ok(list_response(
+        &ctx.rt.list_kind(),
+        &ctx.rt.api_version(),
+        &json!({"resourceVersion": rv.to_string()}),
+        &deleted,
+    ))
 }
 
 #[cfg(test)]

@@ -31,12 +31,17 @@ pub fn expire(api: &Api) {
     let mut by_ns: HashMap<String, Vec<(u64, String)>> = HashMap::new();
     for ev in events {
         let (ns, name) = crate::sandbox::store::ns_name(&ev);
-        let created = ev["metadata"]["creationTimestamp"].as_str().and_then(|t| t.parse::<jiff::Timestamp>().ok());
+        let created = ev["metadata"]["creationTimestamp"]
+            .as_str()
+            .and_then(|t| t.parse::<jiff::Timestamp>().ok());
         if created.is_some_and(|t| now.duration_since(t).as_secs() as u64 > TTL.as_secs()) {
             api.remove_now(&k, &ns, &name, None);
             continue;
         }
-        let rv = ev["metadata"]["resourceVersion"].as_str().and_then(|r| r.parse().ok()).unwrap_or(0);
+        let rv = ev["metadata"]["resourceVersion"]
+            .as_str()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(0);
         by_ns.entry(ns).or_default().push((rv, name));
     }
     for (ns, mut list) in by_ns {
