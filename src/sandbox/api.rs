@@ -35,7 +35,7 @@ impl Default for Config {
         Self {
             pod_start_delay: Duration::from_millis(300),
             max_grace_period: Duration::from_secs(2),
-            watch_history: 20_000,
+            watch_history: 5_000,
             bookmark_interval: Duration::from_secs(30),
         }
     }
