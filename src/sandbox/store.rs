@@ -102,7 +102,7 @@ pub struct Store {
 }
 
 /// How many events a watch may fall behind before it is ended (the client resumes from its last resourceVersion).
-const FANOUT_CAPACITY: usize = 65_536;
+const FANOUT_CAPACITY: usize = 16_384;
 
 impl Store {
     pub fn new(history_cap: usize) -> Self {
@@ -250,7 +250,16 @@ impl Store {
         {
             tracing::error!("sandbox state: could not record a write: {err}");
         }
-        inner.history.push_back(event.clone());
+        // History keeps only the new state: old states live as long as the live fan-out needs them.
+        inner.history.push_back(Arc::new(Event {
+            rv: event.rv,
+            key: event.key.clone(),
+            namespace: event.namespace.clone(),
+            name: event.name.clone(),
+            kind: event.kind,
+            object: event.object.clone(),
+            old: None,
+        }));
         while inner.history.len() > inner.history_cap {
             if let Some(old) = inner.history.pop_front() {
                 inner.compacted = old.rv;
