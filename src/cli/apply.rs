@@ -92,7 +92,10 @@ pub fn run_apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async move {
         let conn = connect(&args.cluster).await?;
         let settings = Settings {
-            namespace: args.namespace.clone().unwrap_or(conn.default_namespace.clone()),
+            namespace: args
+                .namespace
+                .clone()
+                .unwrap_or(conn.default_namespace.clone()),
             force_conflicts: args.force_conflicts,
             dry_run: args.dry_run,
             ..Default::default()
@@ -130,7 +133,10 @@ pub fn run_delete(args: DeleteArgs) -> anyhow::Result<ExitCode> {
     runtime()?.block_on(async move {
         let conn = connect(&args.cluster).await?;
         let settings = Settings {
-            namespace: args.namespace.clone().unwrap_or(conn.default_namespace.clone()),
+            namespace: args
+                .namespace
+                .clone()
+                .unwrap_or(conn.default_namespace.clone()),
             ..Default::default()
         };
         let (tx, rx) = mpsc::unbounded_channel();
@@ -162,7 +168,11 @@ fn finish(result: Result<Report, Failure>, dry_run: bool) -> ExitCode {
                 (n > 0).then(|| format!("{n} {o}"))
             })
             .collect();
-            println!("{} objects: {}{suffix}", report.results.len(), summary.join(", "));
+            println!(
+                "{} objects: {}{suffix}",
+                report.results.len(),
+                summary.join(", ")
+            );
             ExitCode::SUCCESS
         }
         Err(f) => failed(&f),
@@ -193,9 +203,10 @@ async fn show_progress(mut rx: mpsc::UnboundedReceiver<ApplyEvent>, verb: &'stat
                 bar.set_message(verb);
             }
             ApplyEvent::Phase(p) => bar.set_message(format!("{verb} {}", p.label())),
-            ApplyEvent::WaitingForCrds { names } => {
-                bar.set_message(format!("waiting for {} CRDs to be Established", names.len()))
-            }
+            ApplyEvent::WaitingForCrds { names } => bar.set_message(format!(
+                "waiting for {} CRDs to be Established",
+                names.len()
+            )),
             ApplyEvent::Done { .. } => bar.inc(1),
             ApplyEvent::Failed(_) => {}
         }

@@ -40,12 +40,21 @@ impl fmt::Display for Outcome {
 #[derive(Debug, Clone)]
 pub enum ApplyEvent {
     /// Documents parsed; checking them starts.
-    Checking { total: usize },
+    Checking {
+        total: usize,
+    },
     /// Every document passed; writing starts.
-    Checked { total: usize },
+    Checked {
+        total: usize,
+    },
     Phase(Phase),
-    WaitingForCrds { names: Vec<String> },
-    Done { object: ObjectRef, outcome: Outcome },
+    WaitingForCrds {
+        names: Vec<String>,
+    },
+    Done {
+        object: ObjectRef,
+        outcome: Outcome,
+    },
     Failed(DocError),
 }
 
@@ -179,7 +188,9 @@ pub async fn execute(
             wait_established(client, &crds, settings.establish_timeout)
                 .await
                 .map_err(|e| partial(vec![e]))?;
-            refresh(&mut resolver, &planned).await.map_err(|e| partial(vec![e]))?;
+            refresh(&mut resolver, &planned)
+                .await
+                .map_err(|e| partial(vec![e]))?;
         }
         if batch.is_empty() {
             continue;
@@ -309,9 +320,11 @@ async fn refresh(resolver: &mut Resolver, planned: &[Planned]) -> Result<(), Doc
             .prefetch(&docs)
             .await
             .map_err(|e| from_kube(&e, None, None))?;
-        let served = docs
-            .iter()
-            .all(|d| resolver.resolve(d).is_some_and(|k| k.pending_schema.is_none()));
+        let served = docs.iter().all(|d| {
+            resolver
+                .resolve(d)
+                .is_some_and(|k| k.pending_schema.is_none())
+        });
         if served {
             return Ok(());
         }

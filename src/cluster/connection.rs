@@ -81,7 +81,7 @@ pub async fn probe(client: &kube::Client, server: &str, context: &str) -> anyhow
         Ok(Ok(_)) => return Ok(()),
         // any API answer (even 401/403) means the server is there
         Ok(Err(kube::Error::Api(_))) => return Ok(()),
-        Ok(Err(err)) => format!("{err}"),
+        Ok(Err(err)) => error_chain(&err),
         Err(_) => format!("no answer within {}s", PROBE_TIMEOUT.as_secs()),
     };
     anyhow::bail!(
@@ -97,4 +97,18 @@ impl Connection {
              (run `oplab sandbox` in another terminal for a persistent one)"
         })
     }
+}
+
+/// `err: source: source...`, without repeats (hyper and rustls nest the same text).
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
 }

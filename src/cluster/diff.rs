@@ -34,7 +34,11 @@ fn to_yaml(v: &Value) -> String {
 
 /// The unified diff of one object (empty when nothing changes).
 pub fn object_diff(p: &Planned) -> String {
-    let before = p.live.as_ref().map(|l| to_yaml(&clean(l))).unwrap_or_default();
+    let before = p
+        .live
+        .as_ref()
+        .map(|l| to_yaml(&clean(l)))
+        .unwrap_or_default();
     let after = to_yaml(&clean(&p.after));
     if before == after {
         return String::new();

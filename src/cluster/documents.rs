@@ -75,10 +75,7 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Document>, ParseError> {
                 ParseError {
                     file: file.to_string(),
                     line: at,
-                    message: format!(
-                        "invalid YAML: {}",
-                        msg.lines().next().unwrap_or_default()
-                    ),
+                    message: format!("invalid YAML: {}", msg.lines().next().unwrap_or_default()),
                 }
             })?;
         if object.is_null() {
@@ -90,7 +87,9 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Document>, ParseError> {
             message,
         };
         if !object.is_object() {
-            return Err(fail("a document must be a mapping (a Kubernetes object)".into()));
+            return Err(fail(
+                "a document must be a mapping (a Kubernetes object)".into(),
+            ));
         }
         for field in ["apiVersion", "kind"] {
             if !object[field].as_str().is_some_and(|s| !s.is_empty()) {
@@ -175,7 +174,11 @@ mod tests {
         let text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n   bad: [\n";
         let err = parse("f.yaml", text).expect_err("bad yaml");
         assert_eq!(err.file, "f.yaml");
-        assert!(err.line >= 8, "line {} should be in the second document", err.line);
+        assert!(
+            err.line >= 8,
+            "line {} should be in the second document",
+            err.line
+        );
         assert!(err.message.starts_with("invalid YAML"), "{}", err.message);
     }
 

@@ -32,7 +32,10 @@ impl fmt::Display for DocError {
             write!(f, "\n    field {field}")?;
         }
         for (manager, field) in &self.conflicts {
-            write!(f, "\n    conflict: field {field} is owned by field manager {manager:?}")?;
+            write!(
+                f,
+                "\n    conflict: field {field} is owned by field manager {manager:?}"
+            )?;
         }
         if !self.hint.is_empty() {
             write!(f, "\n    what to do: {}", self.hint)?;
@@ -100,7 +103,8 @@ pub fn from_kube(err: &kube::Error, at: Option<String>, object: Option<String>) 
                 .map(|d| d.causes.clone())
                 .unwrap_or_default();
             if status.code == 409 && causes.iter().any(|c| c.reason == "FieldManagerConflict") {
-                out.message = "field manager conflict: another manager owns fields this manifest sets".into();
+                out.message =
+                    "field manager conflict: another manager owns fields this manifest sets".into();
                 for c in &causes {
                     let manager = c
                         .message
@@ -108,7 +112,8 @@ pub fn from_kube(err: &kube::Error, at: Option<String>, object: Option<String>) 
                         .nth(1)
                         .unwrap_or(c.message.as_str())
                         .to_string();
-                    out.conflicts.push((manager, c.field.trim_start_matches('.').to_string()));
+                    out.conflicts
+                        .push((manager, c.field.trim_start_matches('.').to_string()));
                 }
                 out.hint = "rerun with --force-conflicts to take these fields over for oplab, or drop them from the manifest".into();
                 return out;

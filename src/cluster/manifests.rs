@@ -271,6 +271,9 @@ mod tests {
             text: "a: 1\nb: \"{{nope}}\"\n".into(),
         };
         let err = substitute(&bad, &vars).expect_err("unknown var");
-        assert!(err.to_string().starts_with("x.yaml:2: unknown variable {{nope}}"));
+        assert!(
+            err.to_string()
+                .starts_with("x.yaml:2: unknown variable {{nope}}")
+        );
     }
 }
