@@ -117,7 +117,8 @@ async fn one_broken_document_applies_nothing_and_is_named() {
             "{GOOD_CM}---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n   oops: [\n"
         ),
     );
-    let f = load_documents(&[bad_yaml.clone()], &Vars::default()).expect_err("bad yaml");
+    let f =
+        load_documents(std::slice::from_ref(&bad_yaml), &Vars::default()).expect_err("bad yaml");
     let text = f.to_string();
     assert!(text.contains(&format!("{bad_yaml}:")), "{text}");
     assert!(text.contains("invalid YAML"), "{text}");
@@ -177,7 +178,7 @@ async fn one_broken_document_applies_nothing_and_is_named() {
     );
     assert!(
         f.errors[0]
-            .fields
+            .fields()
             .iter()
             .any(|x| x.starts_with("spec.replicas")),
         "{f}"
@@ -211,7 +212,7 @@ async fn one_broken_document_applies_nothing_and_is_named() {
     assert!(at.ends_with("zz-bad.yaml:5"), "{at}");
     assert!(
         f.errors[0]
-            .fields
+            .fields()
             .iter()
             .any(|x| x.starts_with("spec.replicas")),
         "{f}"
@@ -237,7 +238,7 @@ async fn one_broken_document_applies_nothing_and_is_named() {
         .expect_err("invalid");
     assert!(
         f.errors[0]
-            .fields
+            .fields()
             .iter()
             .any(|x| x.starts_with("spec.replicas")),
         "{f}"
@@ -345,10 +346,7 @@ async fn conflicts_are_reported_and_forced_on_request() {
     .await
     .expect_err("conflict");
     assert!(f.nothing_applied);
-    assert_eq!(
-        f.errors[0].conflicts,
-        vec![("other-team".to_string(), "data.a".to_string())]
-    );
+    assert_eq!(f.errors[0].conflicts(), vec![("other-team", "data.a")]);
     assert!(f.to_string().contains("--force-conflicts"), "{f}");
     assert_eq!(
         api.get("first-ok")

@@ -92,13 +92,13 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Document>, ParseError> {
             ));
         }
         for field in ["apiVersion", "kind"] {
-            if !object[field].as_str().is_some_and(|s| !s.is_empty()) {
+            if object[field].as_str().is_none_or(str::is_empty) {
                 return Err(fail(format!("{field}: Required value")));
             }
         }
-        if !object["metadata"]["name"]
+        if object["metadata"]["name"]
             .as_str()
-            .is_some_and(|s| !s.is_empty())
+            .is_none_or(str::is_empty)
         {
             return Err(fail("metadata.name: Required value".into()));
         }

@@ -11,10 +11,8 @@ pub struct DocError {
     pub object: Option<String>,
     /// What went wrong, as the server (or the parser) said it.
     pub message: String,
-    /// Field paths with their messages, from the 422 Status causes.
-    pub fields: Vec<String>,
-    /// Field-manager conflicts: `(manager, field)`.
-    pub conflicts: Vec<(String, String)>,
+    /// Field paths with their messages (422 causes) and field-manager conflicts (409 causes).
+    pub details: Vec<Detail>,
     /// What to do about it.
     pub hint: String,
 }
@@ -28,19 +26,52 @@ impl fmt::Display for DocError {
             write!(f, "{object}: ")?;
         }
         write!(f, "{}", self.message)?;
-        for field in &self.fields {
-            write!(f, "\n    field {field}")?;
-        }
-        for (manager, field) in &self.conflicts {
-            write!(
-                f,
-                "\n    conflict: field {field} is owned by field manager {manager:?}"
-            )?;
+        for d in &self.details {
+            match d {
+                Detail::Field(field) => write!(f, "\n    field {field}")?,
+                Detail::Conflict { manager, field } => write!(
+                    f,
+                    "\n    conflict: field {field} is owned by field manager {manager:?}"
+                )?,
+            }
         }
         if !self.hint.is_empty() {
             write!(f, "\n    what to do: {}", self.hint)?;
         }
         Ok(())
+    }
+}
+
+/// One cause of a [`DocError`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Detail {
+    /// `path: message`, e.g. `spec.replicas: Invalid value: 50: ...`.
+    Field(String),
+    /// Another field manager owns `field`.
+    Conflict { manager: String, field: String },
+}
+
+impl DocError {
+    /// The `path: message` details.
+    pub fn fields(&self) -> Vec<&str> {
+        self.details
+            .iter()
+            .filter_map(|d| match d {
+                Detail::Field(f) => Some(f.as_str()),
+                Detail::Conflict { .. } => None,
+            })
+            .collect()
+    }
+
+    /// The `(manager, field)` conflicts.
+    pub fn conflicts(&self) -> Vec<(&str, &str)> {
+        self.details
+            .iter()
+            .filter_map(|d| match d {
+                Detail::Conflict { manager, field } => Some((manager.as_str(), field.as_str())),
+                Detail::Field(_) => None,
+            })
+            .collect()
     }
 }
 
@@ -112,8 +143,10 @@ pub fn from_kube(err: &kube::Error, at: Option<String>, object: Option<String>) 
                         .nth(1)
                         .unwrap_or(c.message.as_str())
                         .to_string();
-                    out.conflicts
-                        .push((manager, c.field.trim_start_matches('.').to_string()));
+                    out.details.push(Detail::Conflict {
+                        manager,
+                        field: c.field.trim_start_matches('.').to_string(),
+                    });
                 }
                 out.hint = "rerun with --force-conflicts to take these fields over for oplab, or drop them from the manifest".into();
                 return out;
@@ -122,7 +155,8 @@ pub fn from_kube(err: &kube::Error, at: Option<String>, object: Option<String>) 
                 if c.field.is_empty() {
                     continue;
                 }
-                out.fields.push(format!("{}: {}", c.field, c.message));
+                out.details
+                    .push(Detail::Field(format!("{}: {}", c.field, c.message)));
             }
             out.hint = match status.code {
                 422 | 400 => "fix the field(s) in that document and apply again".into(),

@@ -11,7 +11,7 @@ pub mod resolve;
 
 pub use apply::{ApplyEvent, Checked, Outcome, Report, Settings};
 pub use documents::Document;
-pub use errors::{DocError, Failure};
+pub use errors::{Detail, DocError, Failure};
 pub use manifests::Vars;
 
 /// Loads every `SET|FILE|DIR`, fills the variables and parses all documents.

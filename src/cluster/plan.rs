@@ -15,7 +15,7 @@
 //! half-applied set, which is what the workshop's old "run it again" advice came from.
 
 use super::documents::Document;
-use super::errors::{DocError, Failure, from_kube};
+use super::errors::{Detail, DocError, Failure, from_kube};
 use super::resolve::{Kind, Resolver, is_crd};
 use crate::sandbox::schema::structural;
 use futures::{StreamExt, stream};
@@ -312,13 +312,15 @@ async fn check_one(
 
 /// Validates an object of a kind the set's own CRD defines against that CRD's schema.
 fn validate_locally(p: &Planned, schema: &Value) -> Result<(), DocError> {
-    let mut errors: Vec<String> = structural::validate(schema, &p.doc.object)
+    let mut errors: Vec<Detail> = structural::validate(schema, &p.doc.object)
         .iter()
-        .map(ToString::to_string)
+        .map(|e| Detail::Field(e.to_string()))
         .collect();
     let mut pruned = p.doc.object.clone();
     for path in structural::prune(schema, &mut pruned) {
-        errors.push(format!("{path}: field not declared in schema"));
+        errors.push(Detail::Field(format!(
+            "{path}: field not declared in schema"
+        )));
     }
     if errors.is_empty() {
         return Ok(());
@@ -330,9 +332,8 @@ fn validate_locally(p: &Planned, schema: &Value) -> Result<(), DocError> {
             "{} is invalid against the schema of its CRD in this set (checked locally: the CRD is not installed yet)",
             p.object.kind
         ),
-        fields: errors,
+        details: errors,
         hint: "fix the field(s) in that document and apply again".into(),
-        ..Default::default()
     })
 }
 

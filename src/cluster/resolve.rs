@@ -22,10 +22,13 @@ struct SetCrdVersion {
     schema: Value,
 }
 
+/// `(plural, kind, namespaced)` of each top-level resource of a group version.
+type Served = Vec<(String, String, bool)>;
+
 /// Discovery results per `apiVersion`, fetched once each.
 pub struct Resolver {
     client: kube::Client,
-    served: HashMap<String, Option<Vec<(String, String, bool)>>>,
+    served: HashMap<String, Option<Served>>,
     set_crds: HashMap<(String, String, String), SetCrdVersion>,
 }
 
@@ -118,10 +121,7 @@ impl Resolver {
 }
 
 /// `(plural, kind, namespaced)` for the top-level resources of one group version; `None` on 404.
-async fn fetch(
-    client: &kube::Client,
-    av: &str,
-) -> Result<Option<Vec<(String, String, bool)>>, kube::Error> {
+async fn fetch(client: &kube::Client, av: &str) -> Result<Option<Served>, kube::Error> {
     let res = if av.contains('/') {
         client.list_api_group_resources(av).await
     } else {
