@@ -4,5 +4,6 @@
 //! benchmarks drive the same code the attendee runs.
 
 pub mod cli;
+pub mod cluster;
 pub mod lab;
 pub mod sandbox;

@@ -1,6 +1,9 @@
 //! The command line: one clap subcommand per file, each a thin layer over the library.
 
+pub mod apply;
+pub mod bench;
 pub mod labs;
+pub mod manifests;
 pub mod sandbox;
 
 use clap::{Parser, Subcommand};
@@ -20,6 +23,15 @@ pub enum Command {
     Sandbox(sandbox::SandboxArgs),
     /// List and validate lab files.
     Labs(labs::LabsArgs),
+    /// Apply bundled sets, files or directories: checked on the server first, then applied in order.
+    Apply(apply::ApplyArgs),
+    /// Delete what a set, file or directory applied, in reverse order.
+    Delete(apply::DeleteArgs),
+    /// List the bundled manifest sets or print one with its variables filled.
+    Manifests(manifests::ManifestsArgs),
+    /// Benchmarks (for developers).
+    #[command(hide = true)]
+    Bench(bench::BenchArgs),
 }
 
 /// Entry point used by `src/main.rs`.
@@ -29,6 +41,10 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Sandbox(args)) => sandbox::run(args),
         Some(Command::Labs(args)) => labs::run(args),
+        Some(Command::Apply(args)) => apply::run_apply(args),
+        Some(Command::Delete(args)) => apply::run_delete(args),
+        Some(Command::Manifests(args)) => manifests::run(args),
+        Some(Command::Bench(args)) => bench::run(args),
         None => {
             eprintln!("the TUI is not built yet; try `oplab --help`");
             Ok(ExitCode::FAILURE)
@@ -45,7 +61,7 @@ pub fn main() -> ExitCode {
 
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("OPLAB_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,kube_client=off"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

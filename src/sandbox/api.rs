@@ -376,7 +376,6 @@ impl Api {
     ) -> Result<Written, ApiError> {
         let ns = scope_ns(rt, ns);
         if ptype == PatchType::Apply
-            && !opts.dry_run
             && sub.is_none()
             && self.store.get(&rt.storage_key(), ns, name).is_none()
         {
@@ -467,6 +466,11 @@ impl Api {
             },
         )?;
         if !written.created || managed.is_null() {
+            return Ok(written);
+        }
+        if opts.dry_run {
+            // nothing was stored: show the managedFields the apply would record
+            written.object["metadata"]["managedFields"] = managed;
             return Ok(written);
         }
         let name = written.object["metadata"]["name"]
@@ -999,7 +1003,10 @@ impl Api {
     fn check_name(&self, rt: &ResourceType, name: &str) -> Result<(), ApiError> {
         let label_names =
             rt.group.is_empty() && matches!(rt.kind.as_str(), "Namespace" | "Service");
-        let errs = if label_names {
+        let errs = if rt.group == "rbac.authorization.k8s.io" {
+            // RBAC names are path segments (ValidateRBACName), e.g. `system:controller:x`
+            path_segment_errors(name)
+        } else if label_names {
             meta::dns1123_label_errors(name)
         } else {
             meta::dns1123_subdomain_errors(name)
@@ -1019,6 +1026,20 @@ impl Api {
             .collect();
         Err(invalid(rt, name, &errors))
     }
+}
+
+/// Go's `path.IsValidPathSegmentName`.
+fn path_segment_errors(name: &str) -> Vec<String> {
+    let mut errs = Vec::new();
+    if name == "." || name == ".." {
+        errs.push(format!("may not be '{name}'"));
+    }
+    for c in ["/", "%"] {
+        if name.contains(c) {
+            errs.push(format!("may not contain '{c}'"));
+        }
+    }
+    errs
 }
 
 /// Parses a JSON patch; a `test` for `null` at a path that does not exist passes, as on a real server

@@ -1,0 +1,114 @@
+//! Connecting to a cluster as kubectl does (kubeconfig, `--context`, `KUBECONFIG`), or to an in-process sandbox.
+
+use anyhow::Context;
+use kube::config::{KubeConfigOptions, Kubeconfig};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How long the reachability probe waits for the API server.
+pub const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Where to connect: the kubectl flags.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    pub kubeconfig: Option<PathBuf>,
+    pub context: Option<String>,
+    /// Start an in-memory sandbox for this command instead.
+    pub sandbox: bool,
+}
+
+/// A connected client, its default namespace and (with `--sandbox`) the sandbox that must stay alive.
+pub struct Connection {
+    pub client: kube::Client,
+    pub default_namespace: String,
+    pub server: String,
+    pub context: String,
+    pub sandbox: Option<crate::sandbox::Sandbox>,
+}
+
+impl Target {
+    /// Connects and probes the server, so an unreachable cluster fails fast with what to do.
+    pub async fn connect(&self) -> anyhow::Result<Connection> {
+        if self.sandbox {
+            let sandbox = crate::sandbox::Sandbox::start(crate::sandbox::Options::default())
+                .await
+                .context("starting the in-process sandbox")?;
+            let client = sandbox.client().await?;
+            return Ok(Connection {
+                client,
+                default_namespace: "default".into(),
+                server: sandbox.url.clone(),
+                context: "oplab-sandbox (in memory)".into(),
+                sandbox: Some(sandbox),
+            });
+        }
+        let options = KubeConfigOptions {
+            context: self.context.clone(),
+            ..Default::default()
+        };
+        let kubeconfig = match &self.kubeconfig {
+            Some(path) => Kubeconfig::read_from(path)
+                .with_context(|| format!("reading kubeconfig {}", path.display()))?,
+            None => Kubeconfig::read().context(
+                "no kubeconfig found (KUBECONFIG or ~/.kube/config). Start a cluster (kind, minikube, k3d) or run with --sandbox",
+            )?,
+        };
+        let context = self
+            .context
+            .clone()
+            .or_else(|| kubeconfig.current_context.clone())
+            .unwrap_or_default();
+        let config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
+            .await
+            .with_context(|| format!("loading context {context:?} from the kubeconfig"))?;
+        let server = config.cluster_url.to_string();
+        let default_namespace = config.default_namespace.clone();
+        let client = kube::Client::try_from(config).context("building the Kubernetes client")?;
+        probe(&client, &server, &context).await?;
+        Ok(Connection {
+            client,
+            default_namespace,
+            server,
+            context,
+            sandbox: None,
+        })
+    }
+}
+
+/// Asks the server for its version with a short timeout.
+pub async fn probe(client: &kube::Client, server: &str, context: &str) -> anyhow::Result<()> {
+    let cause = match tokio::time::timeout(PROBE_TIMEOUT, client.apiserver_version()).await {
+        Ok(Ok(_)) => return Ok(()),
+        // any API answer (even 401/403) means the server is there
+        Ok(Err(kube::Error::Api(_))) => return Ok(()),
+        Ok(Err(err)) => error_chain(&err),
+        Err(_) => format!("no answer within {}s", PROBE_TIMEOUT.as_secs()),
+    };
+    anyhow::bail!(
+        "no cluster reachable at {server} (context {context}): {cause}. Start one (kind, minikube, k3d) or run with --sandbox"
+    )
+}
+
+impl Connection {
+    /// A note for the user when the cluster lives only as long as this command.
+    pub fn sandbox_note(&self) -> Option<&'static str> {
+        self.sandbox.as_ref().map(|_| {
+            "using an in-memory sandbox for this command only: its objects vanish when oplab exits \
+             (run `oplab sandbox` in another terminal for a persistent one)"
+        })
+    }
+}
+
+/// `err: source: source...`, without repeats (hyper and rustls nest the same text).
+fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    parts.join(": ")
+}
