@@ -6,3 +6,4 @@
 pub mod cli;
 pub mod lab;
 pub mod sandbox;
+pub mod tui;

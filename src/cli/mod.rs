@@ -1,7 +1,9 @@
 //! The command line: one clap subcommand per file, each a thin layer over the library.
 
+pub mod bench;
 pub mod labs;
 pub mod sandbox;
+pub mod tui;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -10,6 +12,8 @@ use std::process::ExitCode;
 #[derive(Debug, Parser)]
 #[command(name = "oplab", version, about, long_about = None)]
 pub struct Cli {
+    #[command(flatten)]
+    pub tui: tui::TuiArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -20,19 +24,23 @@ pub enum Command {
     Sandbox(sandbox::SandboxArgs),
     /// List and validate lab files.
     Labs(labs::LabsArgs),
+    /// Measure oplab's own performance (for developers).
+    #[command(hide = true)]
+    Bench(bench::BenchArgs),
 }
 
 /// Entry point used by `src/main.rs`.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    // The TUI owns the terminal: log lines on stderr would tear its screen.
+    if cli.command.is_some() {
+        init_logging();
+    }
     let result = match cli.command {
         Some(Command::Sandbox(args)) => sandbox::run(args),
         Some(Command::Labs(args)) => labs::run(args),
-        None => {
-            eprintln!("the TUI is not built yet; try `oplab --help`");
-            Ok(ExitCode::FAILURE)
-        }
+        Some(Command::Bench(args)) => bench::run(args),
+        None => tui::run(&cli.tui),
     };
     match result {
         Ok(code) => code,
