@@ -333,7 +333,7 @@ impl App {
                 .iter()
                 .enumerate()
                 .find(|(_, c)| c.row + c.rows > self.scroll)
-                .or_else(|| self.view.codes.iter().enumerate().last()),
+                .or_else(|| self.view.codes.iter().enumerate().next_back()),
         }
     }
 
@@ -459,19 +459,7 @@ impl App {
                 Some(Prompt::Command(q)) => q.push(c),
                 None => {}
             },
-            Action::Backspace => match self.prompt.as_mut() {
-                Some(Prompt::Search(q)) => {
-                    q.pop();
-                    let q = q.clone();
-                    self.set_query(q);
-                }
-                Some(Prompt::Command(q)) => {
-                    if q.pop().is_none() {
-                        self.prompt = None;
-                    }
-                }
-                None => {}
-            },
+            Action::Backspace => self.backspace(),
             Action::Confirm(yes) => self.confirmed(yes),
             Action::Apply | Action::Edit | Action::Diff => {
                 let lab = self.current_lab().map(|l| l.id.clone()).unwrap_or_default();
@@ -498,6 +486,22 @@ impl App {
             }
             Action::ToggleOperator => self.effects.push(Effect::Request(Request::ToggleOperator)),
             Action::Resize(..) => {}
+        }
+    }
+
+    fn backspace(&mut self) {
+        let close = match self.prompt.as_mut() {
+            Some(Prompt::Search(q)) => {
+                q.pop();
+                let q = q.clone();
+                self.set_query(q);
+                false
+            }
+            Some(Prompt::Command(q)) => q.pop().is_none(),
+            None => false,
+        };
+        if close {
+            self.prompt = None;
         }
     }
 

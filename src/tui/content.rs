@@ -162,8 +162,12 @@ fn code_block(view: &mut StepView, code: &CodeBlock, opts: &ViewOptions<'_>, wid
     };
     let gutter = Span::styled("│ ", header_style);
     for row in rows {
-        view.lines
-            .extend(hard_wrap(&[gutter.clone()], &[gutter.clone()], &row, width));
+        view.lines.extend(hard_wrap(
+            std::slice::from_ref(&gutter),
+            std::slice::from_ref(&gutter),
+            &row,
+            width,
+        ));
     }
     view.codes.push(CodeRef {
         row: start,

@@ -208,11 +208,7 @@ impl Renderer<'_> {
 
     fn start(&mut self, tag: Tag<'_>) {
         match tag {
-            Tag::Paragraph => {
-                if !self.in_item() {
-                    self.blank();
-                }
-            }
+            Tag::Paragraph if !self.in_item() => self.blank(),
             Tag::Heading { level, .. } => {
                 self.flush();
                 self.blank();

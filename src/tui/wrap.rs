@@ -130,7 +130,17 @@ impl Row {
         self.content += w;
     }
 
-    fn finish(self) -> Line<'static> {
+    /// The row as a line, without trailing blanks after its text.
+    fn finish(mut self) -> Line<'static> {
+        if self.content > 0
+            && let Some(last) = self.spans.last_mut()
+        {
+            let trimmed = last.content.trim_end().len();
+            last.content.to_mut().truncate(trimmed);
+            if last.content.is_empty() {
+                self.spans.pop();
+            }
+        }
         Line::from(self.spans)
     }
 }
@@ -164,6 +174,6 @@ mod tests {
     fn hard_wrap_keeps_spaces() {
         let spans = vec![Span::raw("a  b  c  d")];
         let out = hard_wrap(&[Span::raw("1 ")], &[Span::raw("  ")], &spans, 6);
-        assert_eq!(plain(&out), ["1 a  b", "    c ", "     d"]);
+        assert_eq!(plain(&out), ["1 a  b", "    c", "   d"]);
     }
 }
