@@ -345,3 +345,39 @@ async fn verdicts_mark_tasks_done_in_the_chapters_pane() {
     assert!(screen.contains("▶✓ Resources, custom re"), "{screen}");
     assert!(screen.contains("passed"), "{screen}");
 }
+
+#[tokio::test]
+async fn lab_diagnostics_go_to_the_log_and_reloads_keep_the_position() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let labs = dir.path().join("labs");
+    std::fs::create_dir(&labs).expect("mkdir");
+    let good = include_str!("../labs/01-custom-resources.md");
+    std::fs::write(labs.join("01-custom-resources.md"), good).expect("write");
+    std::fs::write(labs.join("09-broken.md"), "---\nid: 1\n---\n# T\n").expect("write");
+    let app = App::new(
+        oplab::lab::load_dir(&labs),
+        AppConfig {
+            theme: Theme::plain(),
+            store: ProgressStore::at(dir.path().join("progress.json")),
+        },
+    );
+    let (bg, rx) = Background::new();
+    let terminal = Terminal::new(TestBackend::new(100, 30)).expect("test terminal");
+    let mut h = Harness {
+        runner: Runner::new(terminal, app, bg, rx, RecordingClipboard::default()),
+        progress: dir.path().join("progress.json"),
+        _dir: tempfile::tempdir().expect("tempdir"),
+    };
+    h.keys("nn").await;
+    let log = h.log_text();
+    assert!(log.contains("09-broken.md:2:"), "{log}");
+    assert!(h.screen().contains("Custom resources"));
+    // A live reload (as the watcher sends it) keeps the attendee on the same step.
+    std::fs::write(labs.join("09-broken.md"), "not a lab any more").expect("write");
+    h.runner
+        .background
+        .send(AppMessage::LabsReloaded(oplab::lab::load_dir(&labs)));
+    h.keys("").await;
+    assert!(h.log_text().contains("Labs changed on disk; reloaded."));
+    assert!(h.screen().contains("step 3/7"), "{}", h.screen());
+}

@@ -94,7 +94,13 @@ pub fn start_background(opts: &TuiOptions, bg: &Background) -> Option<LabWatcher
 pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     let app = build_app(&opts, Theme::from_env());
-    let terminal = ratatui::try_init()?;
+    let terminal = match ratatui::try_init() {
+        Ok(t) => t,
+        Err(e) => {
+            ratatui::restore();
+            return Err(e.into());
+        }
+    };
     let result = runtime.block_on(async {
         let (bg, rx) = Background::new();
         let _watcher = start_background(&opts, &bg);
