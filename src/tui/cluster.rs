@@ -104,7 +104,12 @@ pub fn spawn_discovery(bg: &Background, opts: ClusterOptions) {
             url: sandbox.url.clone(),
             kubeconfig: written.clone(),
         }));
-        bg.log(LogLine::info("cluster", format!("({why})")));
+        let why_line = if opts.force_sandbox {
+            "--sandbox: the kubeconfig is not used".to_string()
+        } else {
+            format!("No cluster from the kubeconfig: {why}")
+        };
+        bg.log(LogLine::info("cluster", why_line));
         let line = match &written {
             Some(p) => format!(
                 "No cluster reachable: running the oplab sandbox; export KUBECONFIG={} to use kubectl with it",
