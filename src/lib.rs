@@ -7,3 +7,4 @@ pub mod cli;
 pub mod cluster;
 pub mod lab;
 pub mod sandbox;
+pub mod tui;

@@ -5,6 +5,7 @@ pub mod bench;
 pub mod labs;
 pub mod manifests;
 pub mod sandbox;
+pub mod tui;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -13,6 +14,8 @@ use std::process::ExitCode;
 #[derive(Debug, Parser)]
 #[command(name = "oplab", version, about, long_about = None)]
 pub struct Cli {
+    #[command(flatten)]
+    pub tui: tui::TuiArgs,
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -29,7 +32,7 @@ pub enum Command {
     Delete(apply::DeleteArgs),
     /// List the bundled manifest sets or print one with its variables filled.
     Manifests(manifests::ManifestsArgs),
-    /// Benchmarks (for developers).
+    /// Measure oplab's own performance (for developers).
     #[command(hide = true)]
     Bench(bench::BenchArgs),
 }
@@ -37,7 +40,10 @@ pub enum Command {
 /// Entry point used by `src/main.rs`.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    // The TUI owns the terminal: log lines on stderr would tear its screen.
+    if cli.command.is_some() {
+        init_logging();
+    }
     let result = match cli.command {
         Some(Command::Sandbox(args)) => sandbox::run(args),
         Some(Command::Labs(args)) => labs::run(args),
@@ -45,10 +51,7 @@ pub fn main() -> ExitCode {
         Some(Command::Delete(args)) => apply::run_delete(args),
         Some(Command::Manifests(args)) => manifests::run(args),
         Some(Command::Bench(args)) => bench::run(args),
-        None => {
-            eprintln!("the TUI is not built yet; try `oplab --help`");
-            Ok(ExitCode::FAILURE)
-        }
+        None => tui::run(&cli.tui),
     };
     match result {
         Ok(code) => code,

@@ -6,31 +6,7 @@ use std::path::Path;
 use std::process::{Command, ExitCode};
 use std::time::{Duration, Instant};
 
-#[derive(Debug, clap::Args)]
-pub struct BenchArgs {
-    #[command(subcommand)]
-    pub what: BenchWhat,
-}
-
-#[derive(Debug, clap::Subcommand)]
-pub enum BenchWhat {
-    /// Apply a set (default olm) to fresh sandboxes, repeated.
-    Apply {
-        #[arg(default_value = "olm")]
-        set: String,
-        #[arg(long, default_value_t = 5)]
-        rounds: usize,
-        #[arg(long, default_value = "kubectl")]
-        kubectl: String,
-    },
-}
-
-pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let BenchWhat::Apply {
-        set,
-        rounds,
-        kubectl,
-    } = args.what;
+pub fn run(set: String, rounds: usize, kubectl: String) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     let dir = std::env::temp_dir().join(format!("oplab-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;

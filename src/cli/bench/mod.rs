@@ -1,0 +1,49 @@
+//! `oplab bench` (hidden): developer benchmarks that print their numbers.
+
+pub mod apply;
+pub mod tui;
+
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    #[command(subcommand)]
+    pub what: BenchWhat,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum BenchWhat {
+    /// Apply a set (default olm) to fresh sandboxes, repeated, against kubectl apply --server-side.
+    Apply {
+        #[arg(default_value = "olm")]
+        set: String,
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        #[arg(long, default_value = "kubectl")]
+        kubectl: String,
+    },
+    /// The TUI: first frame, parse time, idle CPU, peak memory.
+    Tui {
+        /// Seconds over which idle CPU is measured (each phase).
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Runs of the first-frame measurement.
+        #[arg(long, default_value_t = 10)]
+        runs: usize,
+    },
+    /// Child process of the first-frame measurement: start, draw one frame, print, exit.
+    #[command(hide = true)]
+    FirstFrame,
+}
+
+pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    match args.what {
+        BenchWhat::Apply {
+            set,
+            rounds,
+            kubectl,
+        } => apply::run(set, rounds, kubectl),
+        BenchWhat::Tui { seconds, runs } => tui::bench_tui(seconds, runs),
+        BenchWhat::FirstFrame => tui::first_frame_child(),
+    }
+}

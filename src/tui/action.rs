@@ -1,0 +1,56 @@
+//! Actions: what a key means, independent of which key it was; `App::update` applies them.
+
+/// One thing the user asked for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    /// Show the help overlay.
+    Help,
+    /// Close whatever is open (overlay, prompt, search), or go back to the navigation pane.
+    Back,
+    FocusNext,
+    FocusPrev,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    /// Enter: open the selected step, submit the prompt, confirm a dialog.
+    Enter,
+    NextStep,
+    PrevStep,
+    NextChapter,
+    PrevChapter,
+    NextCode,
+    PrevCode,
+    /// Copy the selected code block to the clipboard (OSC 52).
+    Copy,
+    /// Reveal the next hint of the selected task.
+    Hint,
+    /// Show the selected task's solution (asks first).
+    Solution,
+    /// Reset the current step's progress (asks first).
+    Reset,
+    StartSearch,
+    StartCommand,
+    SearchNext,
+    SearchPrev,
+    /// A character typed into the prompt.
+    Input(char),
+    Backspace,
+    /// Answer to a confirmation dialog.
+    Confirm(bool),
+    /// Apply the selected manifest (issue 5).
+    Apply,
+    /// Edit the selected manifest (issue 5).
+    Edit,
+    /// Diff the selected manifest against the cluster (issue 5).
+    Diff,
+    /// Run the selected task's probe (issue 7).
+    Probe,
+    /// Start or stop the built-in operator (issue 6).
+    ToggleOperator,
+    /// The terminal changed size.
+    Resize(u16, u16),
+}

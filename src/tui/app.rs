@@ -1,0 +1,771 @@
+//! The application state and `App::update`: every action and message changes state only here.
+
+use super::action::Action;
+use super::background::Request;
+use super::content::{self, StepView, ViewOptions};
+use super::highlight::Highlighter;
+use super::keymap::Mode;
+use super::layout;
+use super::message::{AppMessage, ClusterState, LogLine, Verdict};
+use super::progress::{Position, Progress, ProgressStore};
+use super::search::{self, Search};
+use super::theme::Theme;
+use crate::lab::{Check, Lab, LabSet, Step, Task};
+use ratatui::layout::Size;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The pane keys go to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Nav,
+    Content,
+    Tasks,
+    Log,
+}
+
+impl Focus {
+    const ORDER: [Focus; 4] = [Focus::Nav, Focus::Content, Focus::Tasks, Focus::Log];
+
+    fn cycle(self, forward: bool) -> Self {
+        let i = Self::ORDER.iter().position(|f| *f == self).unwrap_or(0);
+        let n = Self::ORDER.len();
+        Self::ORDER[if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        }]
+    }
+}
+
+/// The line being typed at the bottom.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prompt {
+    Search(String),
+    Command(String),
+}
+
+/// A question waiting for y/n.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirm {
+    Solution { task: String, title: String },
+    Reset { step_title: String },
+}
+
+/// Side effects the main loop carries out after an update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// Copy text to the clipboard with OSC 52; `label` names it in the log.
+    Copy { text: String, label: String },
+    /// Hand a request to background services.
+    Request(Request),
+}
+
+/// Startup settings of the app.
+pub struct AppConfig {
+    pub theme: Theme,
+    pub store: ProgressStore,
+}
+
+/// Everything the UI shows; rendering is a pure function of it.
+pub struct App {
+    pub labs: Vec<Lab>,
+    /// Current lab and step (indices).
+    pub lab: usize,
+    pub step: usize,
+    pub focus: Focus,
+    /// First visible row of the content.
+    pub scroll: usize,
+    /// Selected task of the current step.
+    pub task_sel: usize,
+    /// Selected code block of the current step.
+    pub code_sel: Option<usize>,
+    /// Rows scrolled up from the end of the log.
+    pub log_scroll: usize,
+    pub prompt: Option<Prompt>,
+    pub search: Option<Search>,
+    pub help: bool,
+    pub confirm: Option<Confirm>,
+    pub log: Vec<LogLine>,
+    pub cluster: ClusterState,
+    /// The cluster client, once one is connected (for apply, checks, the operator).
+    pub client: Option<kube::Client>,
+    pub verdicts: HashMap<(String, String), Verdict>,
+    pub progress: Progress,
+    store: ProgressStore,
+    pub theme: Theme,
+    pub highlighter: Option<Arc<Highlighter>>,
+    /// The current step rendered for the current content width.
+    pub view: StepView,
+    view_key: Option<ViewKey>,
+    revision: u64,
+    pending_code_jump: bool,
+    /// Rows of content visible at the last layout.
+    pub content_height: usize,
+    pub effects: Vec<Effect>,
+    pub should_quit: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct ViewKey {
+    lab: usize,
+    step: usize,
+    width: usize,
+    code: Option<usize>,
+    revision: u64,
+}
+
+/// Keeps at most this many log lines.
+const LOG_LIMIT: usize = 2000;
+
+impl App {
+    /// An app over a set of labs (with `{{ns}}` variables filled with their defaults), its
+    /// diagnostics in the log, and progress restored from `config.store`.
+    pub fn new(set: LabSet, config: AppConfig) -> Self {
+        let loaded = config.store.load();
+        let mut app = Self {
+            labs: Vec::new(),
+            lab: 0,
+            step: 0,
+            focus: Focus::Content,
+            scroll: 0,
+            task_sel: 0,
+            code_sel: None,
+            log_scroll: 0,
+            prompt: None,
+            search: None,
+            help: false,
+            confirm: None,
+            log: Vec::new(),
+            cluster: ClusterState::Connecting,
+            client: None,
+            verdicts: HashMap::new(),
+            progress: loaded.progress,
+            store: config.store,
+            theme: config.theme,
+            highlighter: None,
+            view: StepView::default(),
+            view_key: None,
+            revision: 0,
+            pending_code_jump: false,
+            content_height: 0,
+            effects: Vec::new(),
+            should_quit: false,
+        };
+        if let Some(note) = loaded.note {
+            app.push_log(LogLine::warn("progress", note));
+        }
+        app.set_labs(set);
+        if let Some(pos) = app.progress.current.clone()
+            && let Some(l) = app.labs.iter().position(|l| l.id == pos.lab)
+        {
+            app.lab = l;
+            app.step = pos.step.min(app.labs[l].steps.len().saturating_sub(1));
+        }
+        app
+    }
+
+    /// Replaces the labs (start, live reload); diagnostics go to the log.
+    pub fn set_labs(&mut self, set: LabSet) {
+        let current = self.current_lab().map(|l| l.id.clone());
+        for d in set.lint() {
+            let line = format!("{}: {}", d.location(), d.message);
+            let line = match &d.help {
+                Some(h) => format!("{line} ({h})"),
+                None => line,
+            };
+            self.push_log(if d.is_error() {
+                LogLine::error("labs", line)
+            } else {
+                LogLine::warn("labs", line)
+            });
+        }
+        self.labs = set
+            .labs
+            .iter()
+            .map(|l| l.render_vars(&l.default_vars()))
+            .collect();
+        if self.labs.is_empty() {
+            self.push_log(LogLine::error("labs", "no lab could be loaded"));
+        }
+        self.lab = current
+            .and_then(|id| self.labs.iter().position(|l| l.id == id))
+            .unwrap_or(0)
+            .min(self.labs.len().saturating_sub(1));
+        let steps = self.current_lab().map_or(0, |l| l.steps.len());
+        self.step = self.step.min(steps.saturating_sub(1));
+        self.revision += 1;
+    }
+
+    pub fn current_lab(&self) -> Option<&Lab> {
+        self.labs.get(self.lab)
+    }
+
+    pub fn current_step(&self) -> Option<&Step> {
+        self.current_lab().and_then(|l| l.steps.get(self.step))
+    }
+
+    pub fn step_tasks(&self) -> Vec<&Task> {
+        self.current_step()
+            .map(|s| s.tasks().collect())
+            .unwrap_or_default()
+    }
+
+    pub fn selected_task(&self) -> Option<&Task> {
+        self.step_tasks().get(self.task_sel).copied()
+    }
+
+    /// The keymap's mode.
+    pub fn mode(&self) -> Mode {
+        if self.confirm.is_some() {
+            Mode::Confirm
+        } else if self.help {
+            Mode::Help
+        } else if self.prompt.is_some() {
+            Mode::Prompt
+        } else if self.search.as_ref().is_some_and(|s| !s.query.is_empty()) {
+            Mode::Searching
+        } else {
+            Mode::Normal
+        }
+    }
+
+    pub fn push_log(&mut self, line: LogLine) {
+        self.log.push(line);
+        if self.log.len() > LOG_LIMIT {
+            let extra = self.log.len() - LOG_LIMIT;
+            self.log.drain(..extra);
+        }
+    }
+
+    fn info(&mut self, text: impl Into<String>) {
+        self.push_log(LogLine::info("oplab", text));
+    }
+
+    /// The verdict of a task of the current lab.
+    pub fn verdict(&self, task: &str) -> Verdict {
+        let lab = self.current_lab().map(|l| l.id.clone()).unwrap_or_default();
+        self.verdicts
+            .get(&(lab, task.to_string()))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Done and total tasks of a step.
+    pub fn step_progress(&self, lab: &Lab, step: &Step) -> (usize, usize) {
+        let total = step.tasks().count();
+        let done = step
+            .tasks()
+            .filter(|t| self.progress.is_done(&lab.id, &t.id))
+            .count();
+        (done, total)
+    }
+
+    fn save(&mut self) {
+        if let Err(e) = self.store.save(&self.progress) {
+            self.push_log(LogLine::error(
+                "progress",
+                format!("could not save progress: {e}"),
+            ));
+        }
+    }
+
+    fn go_to(&mut self, lab: usize, step: usize) {
+        if lab >= self.labs.len() {
+            return;
+        }
+        self.lab = lab;
+        self.step = step.min(self.labs[lab].steps.len().saturating_sub(1));
+        self.scroll = 0;
+        self.task_sel = 0;
+        self.code_sel = None;
+        if let Some(s) = self.search.as_mut() {
+            s.current = 0;
+            s.jump = true;
+        }
+        self.progress.current = Some(Position {
+            lab: self.labs[lab].id.clone(),
+            step: self.step,
+        });
+        self.save();
+    }
+
+    fn next_step(&mut self, forward: bool) {
+        let Some(lab) = self.current_lab() else {
+            return;
+        };
+        let steps = lab.steps.len();
+        if forward {
+            if self.step + 1 < steps {
+                self.go_to(self.lab, self.step + 1);
+            } else if self.lab + 1 < self.labs.len() {
+                self.go_to(self.lab + 1, 0);
+            } else {
+                self.info("This is the last step of the workshop.");
+            }
+        } else if self.step > 0 {
+            self.go_to(self.lab, self.step - 1);
+        } else if self.lab > 0 {
+            let last = self.labs[self.lab - 1].steps.len().saturating_sub(1);
+            self.go_to(self.lab - 1, last);
+        } else {
+            self.info("This is the first step.");
+        }
+    }
+
+    fn next_chapter(&mut self, forward: bool) {
+        if forward && self.lab + 1 < self.labs.len() {
+            self.go_to(self.lab + 1, 0);
+        } else if !forward && self.lab > 0 {
+            self.go_to(self.lab - 1, 0);
+        } else if !forward && self.step > 0 {
+            self.go_to(self.lab, 0);
+        }
+    }
+
+    /// The selected code block, or the first one at or below the top of the view.
+    fn target_code(&self) -> Option<(usize, &content::CodeRef)> {
+        match self.code_sel {
+            Some(i) => self.view.codes.get(i).map(|c| (i, c)),
+            None => self
+                .view
+                .codes
+                .iter()
+                .enumerate()
+                .find(|(_, c)| c.row + c.rows > self.scroll)
+                .or_else(|| self.view.codes.iter().enumerate().next_back()),
+        }
+    }
+
+    fn scroll_by(&mut self, delta: isize) {
+        match self.focus {
+            Focus::Log => {
+                self.log_scroll = self.log_scroll.saturating_add_signed(-delta);
+                self.log_scroll = self.log_scroll.min(self.log.len().saturating_sub(1));
+            }
+            _ => self.scroll = self.scroll.saturating_add_signed(delta),
+        }
+    }
+
+    /// Applies one action.
+    pub fn update(&mut self, action: Action) {
+        match action {
+            Action::Quit => {
+                self.progress.current = self.current_lab().map(|l| Position {
+                    lab: l.id.clone(),
+                    step: self.step,
+                });
+                self.save();
+                self.should_quit = true;
+            }
+            Action::Help => self.help = true,
+            Action::Back => self.back(),
+            Action::FocusNext => self.focus = self.focus.cycle(true),
+            Action::FocusPrev => self.focus = self.focus.cycle(false),
+            Action::Up | Action::Down => {
+                let down = action == Action::Down;
+                match self.focus {
+                    Focus::Nav => self.next_step(down),
+                    Focus::Tasks => {
+                        let n = self.step_tasks().len();
+                        if down && self.task_sel + 1 < n {
+                            self.task_sel += 1;
+                        } else if !down && self.task_sel > 0 {
+                            self.task_sel -= 1;
+                        }
+                    }
+                    _ => self.scroll_by(if down { 1 } else { -1 }),
+                }
+            }
+            Action::PageUp | Action::PageDown => {
+                let page = self.content_height.saturating_sub(2).max(1) as isize;
+                self.scroll_by(if action == Action::PageDown {
+                    page
+                } else {
+                    -page
+                });
+            }
+            Action::Top => match self.focus {
+                Focus::Log => self.log_scroll = self.log.len().saturating_sub(1),
+                _ => self.scroll = 0,
+            },
+            Action::Bottom => match self.focus {
+                Focus::Log => self.log_scroll = 0,
+                _ => self.scroll = usize::MAX,
+            },
+            Action::Enter => self.enter(),
+            Action::NextStep => self.next_step(true),
+            Action::PrevStep => self.next_step(false),
+            Action::NextChapter => self.next_chapter(true),
+            Action::PrevChapter => self.next_chapter(false),
+            Action::NextCode | Action::PrevCode => {
+                let n = self.view.codes.len();
+                if n == 0 {
+                    self.info("This step has no code blocks.");
+                } else {
+                    let fwd = action == Action::NextCode;
+                    self.code_sel = Some(match self.code_sel {
+                        None if fwd => self.target_code().map_or(0, |(i, _)| i),
+                        None => n - 1,
+                        Some(i) if fwd => (i + 1) % n,
+                        Some(i) => (i + n - 1) % n,
+                    });
+                    self.pending_code_jump = true;
+                }
+            }
+            Action::Copy => self.copy(),
+            Action::Hint => self.hint(),
+            Action::Solution => match self.selected_task() {
+                Some(t) => {
+                    self.confirm = Some(Confirm::Solution {
+                        task: t.id.clone(),
+                        title: t.title.clone(),
+                    })
+                }
+                None => self.info("This step has no tasks."),
+            },
+            Action::Reset => match self.current_step() {
+                Some(s) => {
+                    self.confirm = Some(Confirm::Reset {
+                        step_title: s.title.clone(),
+                    })
+                }
+                None => self.info("Nothing to reset."),
+            },
+            Action::StartSearch => {
+                self.prompt = Some(Prompt::Search(String::new()));
+                self.search = Some(Search::default());
+            }
+            Action::StartCommand => self.prompt = Some(Prompt::Command(String::new())),
+            Action::SearchNext | Action::SearchPrev => {
+                if let Some(s) = self.search.as_mut() {
+                    let n = s.matches.len();
+                    if n > 0 {
+                        s.current = if action == Action::SearchNext {
+                            (s.current + 1) % n
+                        } else {
+                            (s.current + n - 1) % n
+                        };
+                        s.jump = true;
+                    }
+                }
+            }
+            Action::Input(c) => match self.prompt.as_mut() {
+                Some(Prompt::Search(q)) => {
+                    q.push(c);
+                    let q = q.clone();
+                    self.set_query(q);
+                }
+                Some(Prompt::Command(q)) => q.push(c),
+                None => {}
+            },
+            Action::Backspace => self.backspace(),
+            Action::Confirm(yes) => self.confirmed(yes),
+            Action::Apply | Action::Edit | Action::Diff => {
+                let lab = self.current_lab().map(|l| l.id.clone()).unwrap_or_default();
+                match self.target_code().map(|(_, c)| c.block.clone()) {
+                    Some(block) => {
+                        let req = match action {
+                            Action::Apply => Request::Apply { lab, block },
+                            Action::Edit => Request::Edit { lab, block },
+                            _ => Request::Diff { lab, block },
+                        };
+                        self.effects.push(Effect::Request(req));
+                    }
+                    None => self.info("This step has no code block."),
+                }
+            }
+            Action::Probe => {
+                let lab = self.current_lab().map(|l| l.id.clone()).unwrap_or_default();
+                match self.selected_task().map(|t| t.id.clone()) {
+                    Some(task) => self
+                        .effects
+                        .push(Effect::Request(Request::Probe { lab, task })),
+                    None => self.info("This step has no tasks."),
+                }
+            }
+            Action::ToggleOperator => self.effects.push(Effect::Request(Request::ToggleOperator)),
+            Action::Resize(..) => {}
+        }
+    }
+
+    fn backspace(&mut self) {
+        let close = match self.prompt.as_mut() {
+            Some(Prompt::Search(q)) => {
+                q.pop();
+                let q = q.clone();
+                self.set_query(q);
+                false
+            }
+            Some(Prompt::Command(q)) => q.pop().is_none(),
+            None => false,
+        };
+        if close {
+            self.prompt = None;
+        }
+    }
+
+    fn set_query(&mut self, q: String) {
+        let s = self.search.get_or_insert_with(Search::default);
+        s.query = q;
+        s.current = 0;
+        s.jump = true;
+        // matches are found at the next layout, against the rendered rows
+        s.matches.clear();
+        self.view_key = None;
+    }
+
+    fn back(&mut self) {
+        if self.help {
+            self.help = false;
+        } else if self.confirm.is_some() {
+            self.confirm = None;
+        } else if let Some(p) = self.prompt.take() {
+            if matches!(p, Prompt::Search(_)) {
+                self.search = None;
+            }
+        } else if self.search.is_some() {
+            self.search = None;
+        } else if self.code_sel.is_some() {
+            self.code_sel = None;
+        } else if self.focus != Focus::Content {
+            self.focus = Focus::Content;
+        }
+    }
+
+    fn enter(&mut self) {
+        match self.prompt.take() {
+            Some(Prompt::Search(q)) => {
+                if q.is_empty() {
+                    self.search = None;
+                } else {
+                    let n = self.search.as_ref().map_or(0, |s| s.matches.len());
+                    let msg = match n {
+                        0 => format!("No match for \"{q}\" in this step."),
+                        1 => format!("1 match for \"{q}\"; n / N to move, esc to clear."),
+                        n => format!("{n} matches for \"{q}\"; n / N to move, esc to clear."),
+                    };
+                    self.info(msg);
+                }
+            }
+            Some(Prompt::Command(c)) => self.command(&c),
+            None => {
+                if self.focus == Focus::Nav {
+                    self.focus = Focus::Content;
+                }
+            }
+        }
+    }
+
+    /// Runs a `:` command.
+    pub fn command(&mut self, line: &str) {
+        let mut words = line.split_whitespace();
+        let cmd = words.next().unwrap_or("");
+        let arg = words.next();
+        match (cmd, arg) {
+            ("", _) => {}
+            ("q" | "quit" | "q!" | "exit", _) => self.update(Action::Quit),
+            ("help" | "h", _) => self.help = true,
+            ("reset", _) => self.update(Action::Reset),
+            ("lab" | "chapter", Some(a)) => {
+                let found = a
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|n| self.labs.iter().position(|l| l.order as usize == n))
+                    .or_else(|| self.labs.iter().position(|l| l.id == a))
+                    .or_else(|| self.labs.iter().position(|l| l.id.starts_with(a)));
+                match found {
+                    Some(i) => self.go_to(i, 0),
+                    None => {
+                        let ids: Vec<&str> = self.labs.iter().map(|l| l.id.as_str()).collect();
+                        let msg = format!("no lab `{a}`; labs: {}", ids.join(", "));
+                        self.push_log(LogLine::error("oplab", msg));
+                    }
+                }
+            }
+            ("step", Some(a)) => {
+                let n = self.current_lab().map_or(0, |l| l.steps.len());
+                match a.parse::<usize>() {
+                    Ok(k) if k >= 1 && k <= n => self.go_to(self.lab, k - 1),
+                    _ => self.push_log(LogLine::error(
+                        "oplab",
+                        format!("no step `{a}`; this chapter has steps 1 to {n}"),
+                    )),
+                }
+            }
+            ("lab" | "chapter" | "step", None) => {
+                self.push_log(LogLine::error("oplab", format!(":{cmd} needs an argument")))
+            }
+            _ => self.push_log(LogLine::error(
+                "oplab",
+                format!("unknown command `:{cmd}`; try :help, :lab <id>, :step <n>, :reset, :quit"),
+            )),
+        }
+    }
+
+    fn copy(&mut self) {
+        match self.target_code() {
+            Some((i, code)) => {
+                let lines = code.block.text.lines().count();
+                let lang = if code.block.lang.is_empty() {
+                    "text".to_string()
+                } else {
+                    code.block.lang.clone()
+                };
+                let label = format!(
+                    "code block [{}] ({lang}, {lines} line{})",
+                    i + 1,
+                    if lines == 1 { "" } else { "s" }
+                );
+                let text = code.block.text.clone();
+                self.code_sel = Some(i);
+                self.effects.push(Effect::Copy { text, label });
+            }
+            None => self.info("This step has no code block to copy."),
+        }
+    }
+
+    fn hint(&mut self) {
+        let Some(lab) = self.current_lab().map(|l| l.id.clone()) else {
+            return;
+        };
+        let Some(task) = self.selected_task() else {
+            self.info("This step has no tasks.");
+            return;
+        };
+        let (id, title, total) = (task.id.clone(), task.title.clone(), task.hints.len());
+        let shown = self.progress.hints(&lab, &id);
+        if shown >= total {
+            self.info(format!(
+                "No more hints for \"{title}\"; s shows the solution."
+            ));
+            return;
+        }
+        self.progress.lab_mut(&lab).hints.insert(id, shown + 1);
+        self.revision += 1;
+        self.save();
+        self.info(format!("Hint {}/{total} for \"{title}\".", shown + 1));
+    }
+
+    fn confirmed(&mut self, yes: bool) {
+        let Some(confirm) = self.confirm.take() else {
+            return;
+        };
+        if !yes {
+            return;
+        }
+        let Some(lab) = self.current_lab().map(|l| l.id.clone()) else {
+            return;
+        };
+        match confirm {
+            Confirm::Solution { task, title } => {
+                self.progress.lab_mut(&lab).solutions.insert(task);
+                self.info(format!("Solution of \"{title}\" shown in the tasks pane."));
+            }
+            Confirm::Reset { step_title } => {
+                let ids: Vec<String> = self.step_tasks().iter().map(|t| t.id.clone()).collect();
+                self.progress
+                    .reset_tasks(&lab, ids.iter().map(String::as_str));
+                for id in &ids {
+                    self.verdicts.remove(&(lab.clone(), id.clone()));
+                }
+                self.info(format!("Progress of step \"{step_title}\" reset."));
+            }
+        }
+        self.revision += 1;
+        self.save();
+    }
+
+    /// Applies one message from background work.
+    pub fn handle(&mut self, msg: AppMessage) {
+        match msg {
+            AppMessage::Cluster(state) => self.cluster = state,
+            AppMessage::Client(client) => self.client = Some(client),
+            AppMessage::Log(line) => self.push_log(line),
+            AppMessage::LabsReloaded(set) => {
+                self.info("Labs changed on disk; reloaded.");
+                self.set_labs(set);
+            }
+            AppMessage::Highlighter(h) => {
+                self.highlighter = Some(h);
+                self.revision += 1;
+            }
+            AppMessage::Verdict { lab, task, verdict } => {
+                if verdict == Verdict::Pass && !self.progress.is_done(&lab, &task) {
+                    self.progress.lab_mut(&lab).done.insert(task.clone());
+                    self.save();
+                }
+                self.verdicts.insert((lab, task), verdict);
+                self.revision += 1;
+            }
+        }
+    }
+
+    /// Lays the current step out for a terminal of `size`: renders it for the content width,
+    /// finds search matches, keeps the scroll position in range. Call before drawing.
+    pub fn prepare(&mut self, size: Size) {
+        let panes = layout::panes(size, self.focus);
+        self.content_height = panes.content.height.saturating_sub(2) as usize;
+        let width = panes.content.width.saturating_sub(2) as usize;
+        let key = ViewKey {
+            lab: self.lab,
+            step: self.step,
+            width,
+            code: self.code_sel,
+            revision: self.revision,
+        };
+        if self.view_key.as_ref() != Some(&key) {
+            self.view = match self.labs.get(self.lab) {
+                Some(lab) => {
+                    let progress = &self.progress;
+                    let done = |t: &str| progress.is_done(&lab.id, t);
+                    content::build(
+                        lab,
+                        self.step,
+                        &ViewOptions {
+                            width,
+                            theme: &self.theme,
+                            highlighter: self.highlighter.as_deref(),
+                            selected_code: self.code_sel,
+                            done: &done,
+                        },
+                    )
+                }
+                None => StepView::default(),
+            };
+            self.view_key = Some(key);
+            if let Some(s) = self.search.as_mut() {
+                s.matches = search::find(&self.view.lines, &s.query);
+                if s.current >= s.matches.len() {
+                    s.current = 0;
+                }
+            }
+        }
+        let height = self.content_height.max(1);
+        let max_scroll = self.view.lines.len().saturating_sub(height);
+        if let Some(s) = self.search.as_mut()
+            && s.jump
+        {
+            s.jump = false;
+            if let Some(m) = s.matches.get(s.current)
+                && (m.row < self.scroll || m.row >= self.scroll + height)
+            {
+                self.scroll = m.row.saturating_sub(height / 3);
+            }
+        }
+        if self.pending_code_jump {
+            self.pending_code_jump = false;
+            if let Some(c) = self.code_sel.and_then(|i| self.view.codes.get(i))
+                && (c.row < self.scroll || c.row + c.rows > self.scroll + height)
+            {
+                self.scroll = c.row.saturating_sub(1);
+            }
+        }
+        self.scroll = self.scroll.min(max_scroll);
+    }
+
+    /// Whether the task is a quiz (answered in the TUI once checks exist).
+    pub fn is_quiz(task: &Task) -> bool {
+        matches!(task.check, Check::Quiz(_))
+    }
+}

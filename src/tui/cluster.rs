@@ -1,0 +1,166 @@
+//! Finding a cluster in the background: kubeconfig (honouring `KUBECONFIG` and `--context`), a
+//! short `/version` probe, else the in-process sandbox. The first frame never waits for it.
+
+use super::background::Background;
+use super::message::{AppMessage, ClusterState, LogLine};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How to find a cluster.
+#[derive(Debug, Clone)]
+pub struct ClusterOptions {
+    /// kubeconfig context to use instead of the current one.
+    pub context: Option<String>,
+    /// Skip the kubeconfig and start the sandbox.
+    pub force_sandbox: bool,
+    /// Where the sandbox's kubeconfig goes (default: `<data dir>/oplab/sandbox/kubeconfig`).
+    pub sandbox_kubeconfig: Option<PathBuf>,
+    /// How long the `/version` probe may take.
+    pub probe_timeout: Duration,
+}
+
+impl Default for ClusterOptions {
+    fn default() -> Self {
+        Self {
+            context: None,
+            force_sandbox: false,
+            sandbox_kubeconfig: None,
+            probe_timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+/// `<data dir>/oplab/sandbox/kubeconfig` (`~/.local/share/oplab/...` on Linux).
+pub fn default_sandbox_kubeconfig() -> Option<PathBuf> {
+    use etcetera::BaseStrategy;
+    let s = etcetera::choose_base_strategy().ok()?;
+    Some(
+        s.data_dir()
+            .join("oplab")
+            .join("sandbox")
+            .join("kubeconfig"),
+    )
+}
+
+/// Starts looking for a cluster; results arrive as [`AppMessage`]s. A sandbox started here
+/// runs until the background work is shut down.
+pub fn spawn_discovery(bg: &Background, opts: ClusterOptions) {
+    let task_bg = bg.clone();
+    let token = bg.token();
+    tokio::spawn(async move {
+        let bg = task_bg;
+        let why = if opts.force_sandbox {
+            "--sandbox given".to_string()
+        } else {
+            match tokio::time::timeout(opts.probe_timeout, connect(&opts)).await {
+                Ok(Ok((client, context, version))) => {
+                    bg.send(AppMessage::Cluster(ClusterState::Connected {
+                        context: context.clone(),
+                        version: version.clone(),
+                    }));
+                    bg.send(AppMessage::Client(client));
+                    bg.log(LogLine::info(
+                        "cluster",
+                        format!("Connected to {context} (Kubernetes {version})."),
+                    ));
+                    return;
+                }
+                Ok(Err(e)) => e,
+                Err(_) => format!(
+                    "the cluster did not answer within {} s",
+                    opts.probe_timeout.as_secs_f32()
+                ),
+            }
+        };
+        let sandbox = match crate::sandbox::Sandbox::start(crate::sandbox::Options::default()).await
+        {
+            Ok(s) => s,
+            Err(e) => {
+                bg.send(AppMessage::Cluster(ClusterState::Disconnected {
+                    reason: format!("no cluster ({why}) and the sandbox failed: {e:#}"),
+                }));
+                bg.log(LogLine::error(
+                    "cluster",
+                    format!("No cluster ({why}), and the sandbox could not start: {e:#}"),
+                ));
+                return;
+            }
+        };
+        let path = opts.sandbox_kubeconfig.or_else(default_sandbox_kubeconfig);
+        let written = match &path {
+            Some(p) => match sandbox.write_kubeconfig(p) {
+                Ok(()) => Some(p.clone()),
+                Err(e) => {
+                    bg.log(LogLine::warn(
+                        "cluster",
+                        format!("could not write the sandbox kubeconfig: {e:#}"),
+                    ));
+                    None
+                }
+            },
+            None => None,
+        };
+        bg.send(AppMessage::Cluster(ClusterState::Sandbox {
+            url: sandbox.url.clone(),
+            kubeconfig: written.clone(),
+        }));
+        let why_line = if opts.force_sandbox {
+            "--sandbox: the kubeconfig is not used".to_string()
+        } else {
+            format!("No cluster from the kubeconfig: {why}")
+        };
+        bg.log(LogLine::info("cluster", why_line));
+        let line = match &written {
+            Some(p) => format!(
+                "No cluster reachable: running the oplab sandbox; export KUBECONFIG={} to use kubectl with it",
+                p.display()
+            ),
+            None => "No cluster reachable: running the oplab sandbox".to_string(),
+        };
+        bg.log(LogLine::info("cluster", line));
+        match sandbox.client().await {
+            Ok(c) => {
+                bg.send(AppMessage::Client(c));
+            }
+            Err(e) => {
+                bg.log(LogLine::error(
+                    "cluster",
+                    format!("no client for the sandbox: {e:#}"),
+                ));
+            }
+        }
+        token.cancelled().await;
+        sandbox.shutdown();
+    });
+}
+
+/// A client for the kubeconfig's cluster that answered `/version`: (client, context, version).
+async fn connect(opts: &ClusterOptions) -> Result<(kube::Client, String, String), String> {
+    let config = match &opts.context {
+        Some(ctx) => {
+            let o = kube::config::KubeConfigOptions {
+                context: Some(ctx.clone()),
+                ..Default::default()
+            };
+            kube::Config::from_kubeconfig(&o)
+                .await
+                .map_err(|e| format!("kubeconfig context {ctx}: {e}"))?
+        }
+        None => kube::Config::infer()
+            .await
+            .map_err(|e| format!("no kubeconfig: {e}"))?,
+    };
+    let context = match &opts.context {
+        Some(c) => c.clone(),
+        None => kube::config::Kubeconfig::read()
+            .ok()
+            .and_then(|k| k.current_context)
+            .unwrap_or_else(|| config.cluster_url.to_string()),
+    };
+    let client = kube::Client::try_from(config).map_err(|e| format!("client: {e}"))?;
+    let info = client
+        .apiserver_version()
+        .await
+        .map_err(|e| format!("{context} did not answer: {e}"))?;
+    Ok((client, context, info.git_version))
+}

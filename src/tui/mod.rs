@@ -1,0 +1,116 @@
+//! The terminal UI: `Event -> keymap -> Action -> App::update`, pure rendering, channels for background work.
+//!
+//! [`runner::Runner`] is the main loop, generic over the ratatui backend and the event stream so
+//! tests drive it with `TestBackend` and scripted keys. Background work (cluster discovery, lab
+//! reload, later apply, checks and the operator) reaches the UI only as [`AppMessage`]s.
+
+pub mod action;
+pub mod app;
+pub mod background;
+pub mod cluster;
+pub mod content;
+pub mod highlight;
+pub mod keymap;
+pub mod layout;
+pub mod markdown;
+pub mod message;
+pub mod progress;
+pub mod runner;
+pub mod search;
+pub mod theme;
+pub mod ui;
+pub mod wrap;
+
+pub use action::Action;
+pub use app::{App, AppConfig, Effect, Focus};
+pub use background::{Background, Request, Service};
+pub use cluster::ClusterOptions;
+pub use message::{AppMessage, ClusterState, Level, LogLine, Verdict};
+pub use progress::{Progress, ProgressStore};
+pub use runner::{Clipboard, Osc52Stdout, RecordingClipboard, Runner};
+pub use theme::Theme;
+
+use crate::lab::watch::LabWatcher;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// What `oplab` (no subcommand) starts with.
+#[derive(Debug, Clone, Default)]
+pub struct TuiOptions {
+    /// Read labs from this directory (reloaded live) instead of the embedded ones.
+    pub labs_dir: Option<PathBuf>,
+    pub cluster: ClusterOptions,
+    /// Progress file; default `<state dir>/oplab/progress.json`.
+    pub progress: Option<PathBuf>,
+}
+
+/// Loads labs, restores progress and builds the app; no I/O beyond the labs and progress files.
+pub fn build_app(opts: &TuiOptions, theme: Theme) -> App {
+    let set = match &opts.labs_dir {
+        Some(dir) => crate::lab::load_dir(dir),
+        None => crate::lab::load_embedded(),
+    };
+    let store = match opts.progress.clone().or_else(ProgressStore::default_path) {
+        Some(p) => ProgressStore::at(p),
+        None => ProgressStore::in_memory(),
+    };
+    App::new(set, AppConfig { theme, store })
+}
+
+/// Starts the background work of a real session: cluster discovery, syntax highlighting, and
+/// the lab watcher for `--labs DIR` (kept alive by the returned handle).
+pub fn start_background(opts: &TuiOptions, bg: &Background) -> Option<LabWatcher> {
+    cluster::spawn_discovery(bg, opts.cluster.clone());
+    let hl = bg.clone();
+    tokio::task::spawn_blocking(move || {
+        if let Some(h) = highlight::Highlighter::load() {
+            hl.send(AppMessage::Highlighter(Arc::new(h)));
+        }
+    });
+    let dir = opts.labs_dir.as_ref()?;
+    let tx = bg.clone();
+    match crate::lab::watch::watch_dir(dir, move |set| {
+        tx.send(AppMessage::LabsReloaded(set));
+    }) {
+        Ok(w) => {
+            bg.log(LogLine::info(
+                "labs",
+                format!("Watching {} for changes.", dir.display()),
+            ));
+            Some(w)
+        }
+        Err(e) => {
+            bg.log(LogLine::warn(
+                "labs",
+                format!("cannot watch {}: {e}", dir.display()),
+            ));
+            None
+        }
+    }
+}
+
+/// Runs the TUI on the real terminal until the attendee quits. The terminal is restored on
+/// every exit path (ratatui's panic hook covers panics).
+pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let app = build_app(&opts, Theme::from_env());
+    let terminal = match ratatui::try_init() {
+        Ok(t) => t,
+        Err(e) => {
+            ratatui::restore();
+            return Err(e.into());
+        }
+    };
+    let result = runtime.block_on(async {
+        let (bg, rx) = Background::new();
+        let _watcher = start_background(&opts, &bg);
+        let mut runner = Runner::new(terminal, app, bg.clone(), rx, Osc52Stdout);
+        let mut events = crossterm::event::EventStream::new();
+        let result = runner.run(&mut events).await;
+        bg.shutdown();
+        result
+    });
+    ratatui::restore();
+    runtime.shutdown_timeout(std::time::Duration::from_millis(500));
+    Ok(result?)
+}

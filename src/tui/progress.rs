@@ -1,0 +1,202 @@
+//! Progress (current step, done tasks, hints revealed) as JSON in the state dir, written atomically.
+
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Everything oplab remembers between runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Progress {
+    pub version: u32,
+    /// The lab and step the attendee was on.
+    #[serde(default)]
+    pub current: Option<Position>,
+    /// Per lab id.
+    #[serde(default)]
+    pub labs: BTreeMap<String, LabProgress>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Position {
+    pub lab: String,
+    /// 0-based step index.
+    pub step: usize,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LabProgress {
+    /// Ids of tasks seen passing.
+    #[serde(default)]
+    pub done: BTreeSet<String>,
+    /// Task id to the number of hints revealed.
+    #[serde(default)]
+    pub hints: BTreeMap<String, usize>,
+    /// Task ids whose solution was shown.
+    #[serde(default)]
+    pub solutions: BTreeSet<String>,
+}
+
+/// The current file format.
+pub const VERSION: u32 = 1;
+
+impl Progress {
+    pub fn new() -> Self {
+        Self {
+            version: VERSION,
+            ..Self::default()
+        }
+    }
+
+    pub fn lab(&self, id: &str) -> Option<&LabProgress> {
+        self.labs.get(id)
+    }
+
+    pub fn lab_mut(&mut self, id: &str) -> &mut LabProgress {
+        self.labs.entry(id.to_string()).or_default()
+    }
+
+    pub fn is_done(&self, lab: &str, task: &str) -> bool {
+        self.lab(lab).is_some_and(|l| l.done.contains(task))
+    }
+
+    pub fn hints(&self, lab: &str, task: &str) -> usize {
+        self.lab(lab)
+            .and_then(|l| l.hints.get(task).copied())
+            .unwrap_or(0)
+    }
+
+    pub fn solution_shown(&self, lab: &str, task: &str) -> bool {
+        self.lab(lab).is_some_and(|l| l.solutions.contains(task))
+    }
+
+    /// Forgets everything about these tasks of a lab.
+    pub fn reset_tasks<'a>(&mut self, lab: &str, tasks: impl IntoIterator<Item = &'a str>) {
+        if let Some(l) = self.labs.get_mut(lab) {
+            for t in tasks {
+                l.done.remove(t);
+                l.hints.remove(t);
+                l.solutions.remove(t);
+            }
+        }
+    }
+}
+
+/// Where progress lives; `None` keeps it in memory only.
+#[derive(Debug, Clone, Default)]
+pub struct ProgressStore {
+    pub path: Option<PathBuf>,
+}
+
+/// The result of loading: the progress, and a sentence for the log when something was off.
+#[derive(Debug)]
+pub struct Loaded {
+    pub progress: Progress,
+    pub note: Option<String>,
+}
+
+impl ProgressStore {
+    pub fn at(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: Some(path.into()),
+        }
+    }
+
+    pub fn in_memory() -> Self {
+        Self { path: None }
+    }
+
+    /// `<state dir>/oplab/progress.json` (`~/.local/state/oplab` on Linux).
+    pub fn default_path() -> Option<PathBuf> {
+        use etcetera::BaseStrategy;
+        let s = etcetera::choose_base_strategy().ok()?;
+        let dir = s.state_dir().unwrap_or_else(|| s.data_dir());
+        Some(dir.join("oplab").join("progress.json"))
+    }
+
+    /// Reads the progress; a missing file is a fresh start, a corrupt one is moved aside
+    /// (`progress.json.corrupt-<unix time>`) and reported, never fatal.
+    pub fn load(&self) -> Loaded {
+        let Some(path) = &self.path else {
+            return Loaded {
+                progress: Progress::new(),
+                note: None,
+            };
+        };
+        let text = match std::fs::read(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Loaded {
+                    progress: Progress::new(),
+                    note: None,
+                };
+            }
+            Err(e) => {
+                return Loaded {
+                    progress: Progress::new(),
+                    note: Some(format!(
+                        "cannot read {}: {e}; starting without saved progress",
+                        path.display()
+                    )),
+                };
+            }
+        };
+        match serde_json::from_slice::<Progress>(&text) {
+            Ok(p) if p.version == VERSION => Loaded {
+                progress: p,
+                note: None,
+            },
+            Ok(p) => self.set_aside(path, &format!("unknown version {}", p.version)),
+            Err(e) => self.set_aside(path, &e.to_string()),
+        }
+    }
+
+    fn set_aside(&self, path: &Path, why: &str) -> Loaded {
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let mut aside = path.as_os_str().to_owned();
+        aside.push(format!(".corrupt-{stamp}"));
+        let aside = PathBuf::from(aside);
+        let note = match std::fs::rename(path, &aside) {
+            Ok(()) => format!(
+                "progress file {} is corrupt ({why}); moved it to {} and started afresh",
+                path.display(),
+                aside.display()
+            ),
+            Err(e) => format!(
+                "progress file {} is corrupt ({why}) and could not be moved aside ({e}); started afresh",
+                path.display()
+            ),
+        };
+        Loaded {
+            progress: Progress::new(),
+            note: Some(note),
+        }
+    }
+
+    /// Writes the progress atomically: a temporary file in the same directory, then a rename.
+    pub fn save(&self, progress: &Progress) -> std::io::Result<()> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        let json = serde_json::to_vec_pretty(progress).map_err(std::io::Error::other)?;
+        let mut tmp_name = path.as_os_str().to_owned();
+        tmp_name.push(format!(".tmp-{}", std::process::id()));
+        let tmp = PathBuf::from(tmp_name);
+        let result = (|| {
+            let mut f = std::fs::File::create(&tmp)?;
+            f.write_all(&json)?;
+            f.write_all(b"\n")?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, path)
+        })();
+        if result.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
+}
