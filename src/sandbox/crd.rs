@@ -29,6 +29,18 @@ fn version_rank(v: &str) -> (u8, i64, i64, String) {
     }
 }
 
+/// The name of the version marked `storage: true` ("" if none is).
+fn storage_version(crd: &Value) -> String {
+    crd["spec"]["versions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|v| v["storage"].as_bool() == Some(true))
+        .and_then(|v| v["name"].as_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// Checks a CRD as a real server does at create and update.
 pub fn validate(crd: &Value) -> Vec<FieldError> {
     let mut errs = Vec::new();
@@ -132,14 +144,7 @@ pub fn set_status(crd: &mut Value, names_conflict: Option<String>) {
         accepted["listKind"] = json!(format!("{kind}List"));
     }
     let now = crate::sandbox::meta::now_rfc3339();
-    let storage = crd["spec"]["versions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|v| v["storage"].as_bool() == Some(true))
-        .and_then(|v| v["name"].as_str())
-        .unwrap_or_default()
-        .to_string();
+    let storage = storage_version(crd);
     let mut stored: Vec<Value> = crd["status"]["storedVersions"]
         .as_array()
         .cloned()
@@ -235,14 +240,7 @@ pub fn serve(api: &Api, crd: &Value) {
         .iter()
         .filter_map(|v| v["name"].as_str().map(String::from))
         .collect();
-    let storage = spec["versions"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|v| v["storage"].as_bool() == Some(true))
-        .and_then(|v| v["name"].as_str())
-        .unwrap_or_default()
-        .to_string();
+    let storage = storage_version(crd);
     let mut types = Vec::new();
     for v in &versions {
         let version = v["name"].as_str().unwrap_or_default().to_string();
