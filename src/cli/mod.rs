@@ -1,6 +1,7 @@
 //! The command line: one clap subcommand per file, each a thin layer over the library.
 
 pub mod labs;
+pub mod operator;
 pub mod sandbox;
 
 use clap::{Parser, Subcommand};
@@ -20,6 +21,8 @@ pub enum Command {
     Sandbox(sandbox::SandboxArgs),
     /// List and validate lab files.
     Labs(labs::LabsArgs),
+    /// Run the built-in Gordon operator in the foreground.
+    Operator(operator::OperatorArgs),
 }
 
 /// Entry point used by `src/main.rs`.
@@ -29,6 +32,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Sandbox(args)) => sandbox::run(args),
         Some(Command::Labs(args)) => labs::run(args),
+        Some(Command::Operator(args)) => operator::run(args),
         None => {
             eprintln!("the TUI is not built yet; try `oplab --help`");
             Ok(ExitCode::FAILURE)
