@@ -8,8 +8,8 @@ mod op;
 
 use common::TestCluster;
 use k8s_openapi::api::core::v1::Pod;
-use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use kube::ResourceExt;
+use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use op::*;
 use oplab::operator::{Gordon, LABEL, Scope};
 use oplab::sandbox::faults::FaultKind;
@@ -64,7 +64,9 @@ async fn chaos_ends_with_exact_counts() {
                 let pods = pods_of(&client, ns, name).await;
                 if !pods.is_empty() {
                     let p = &pods[rng.random_range(0..pods.len())];
-                    let _ = pods_api.delete(&p.name_any(), &DeleteParams::default()).await;
+                    let _ = pods_api
+                        .delete(&p.name_any(), &DeleteParams::default())
+                        .await;
                 }
                 "delete pod"
             }
@@ -159,7 +161,11 @@ async fn chaos_ends_with_exact_counts() {
                 .filter(|o| o.controller == Some(true))
                 .collect();
             if owners.len() != 1 || !uids.contains_key(&owners[0].uid) {
-                return Err(format!("orphan or foreign pod {}/{}", p.namespace().unwrap_or_default(), p.name_any()));
+                return Err(format!(
+                    "orphan or foreign pod {}/{}",
+                    p.namespace().unwrap_or_default(),
+                    p.name_any()
+                ));
             }
             assert!(names.insert((p.namespace(), p.name_any())), "duplicate pod");
         }

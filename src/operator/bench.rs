@@ -69,6 +69,9 @@ pub fn gordon(ns: &str, name: &str, replicas: i64) -> anyhow::Result<Gordon> {
     }))?)
 }
 
+/// Per pod name: when the watch first showed it, and when it first showed it Running.
+type Seen = HashMap<String, (Instant, Option<Instant>)>;
+
 fn rss_kib(field: &str) -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
@@ -149,7 +152,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     gordons
         .create(&PostParams::default(), &gordon(ns, "heal", 3)?)
         .await?;
-    let seen: Arc<Mutex<HashMap<String, (Instant, Option<Instant>)>>> = Arc::default();
+    let seen: Arc<Mutex<Seen>> = Arc::default();
     let seen_w = seen.clone();
     let watch = watcher(
         pods.clone(),

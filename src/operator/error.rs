@@ -101,3 +101,49 @@ pub fn explain_watch_error(err: &kube::runtime::watcher::Error, scope: &str) -> 
         _ => format!("watch of {scope} failed, retrying: {err}"),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api_error(code: u16, message: &str) -> kube::Error {
+        kube::Error::Api(Box::new(kube::core::Status {
+            code,
+            message: message.into(),
+            ..Default::default()
+        }))
+    }
+
+    #[test]
+    fn forbidden_names_the_permission_and_the_fix() {
+        let e = Error::new(
+            "create",
+            "pods",
+            "gordon",
+            api_error(
+                403,
+                "pods is forbidden: User \"system:serviceaccount:gordon:gordon-operator\" cannot create resource \"pods\"",
+            ),
+        );
+        let text = e.to_string();
+        assert!(
+            text.contains("may not create pods in namespace gordon"),
+            "{text}"
+        );
+        assert!(text.contains("oplab apply gordon"), "{text}");
+        assert!(text.contains("rbac-namespaced.yaml"), "{text}");
+        let e = Error::new("get", "gordons", "x", api_error(404, "not found"));
+        assert!(e.to_string().contains("Gordon CRD is not installed"));
+        let e = Error::new("list", "pods", "x", api_error(500, "boom"));
+        assert_eq!(e.to_string(), "list pods in namespace x failed: 500 boom");
+    }
+
+    #[test]
+    fn backoff_grows_and_caps() {
+        use crate::operator::backoff;
+        assert_eq!(backoff(1).as_millis(), 100);
+        assert_eq!(backoff(2).as_millis(), 200);
+        assert_eq!(backoff(5).as_millis(), 1600);
+        assert_eq!(backoff(40).as_secs(), 30);
+    }
+}
