@@ -62,8 +62,6 @@ pub fn on_create(api: &Api, rt: &ResourceType, obj: &mut Value) -> Result<(), Ap
         if let Some(name) = obj["metadata"]["name"].as_str().map(String::from) {
             obj["metadata"]["labels"]["kubernetes.io/metadata.name"] = json!(name);
         }
-    } else if is(rt, "batch", "Job") {
-        job_selector(obj);
     } else if is(rt, "apiextensions.k8s.io", "CustomResourceDefinition") {
         check_crd(rt, obj)?;
         let conflict = crd::names_conflict(api, obj);
@@ -144,6 +142,13 @@ fn qos_class(spec: &Value) -> &'static str {
         "Guaranteed"
     } else {
         "Burstable"
+    }
+}
+
+/// Server-set fields a create needs before validation: a Job's generated selector and labels.
+pub fn before_create_validation(rt: &ResourceType, obj: &mut Value) {
+    if is(rt, "batch", "Job") {
+        job_selector(obj);
     }
 }
 

@@ -35,7 +35,7 @@ impl Default for Config {
         Self {
             pod_start_delay: Duration::from_millis(300),
             max_grace_period: Duration::from_secs(2),
-            watch_history: 20_000,
+            watch_history: 5_000,
             bookmark_interval: Duration::from_secs(30),
         }
     }
@@ -198,13 +198,13 @@ impl Api {
         ns: Option<&str>,
         labels: &LabelSelector,
         fields: &FieldSelector,
-    ) -> (Vec<Value>, u64) {
+    ) -> (Vec<Arc<Value>>, u64) {
         let ns = if rt.namespaced { ns } else { None };
         let (objects, rv) = self.store.list(&rt.storage_key(), ns);
         let items = objects
-            .iter()
+            .into_iter()
             .filter(|o| labels.matches(&o["metadata"]["labels"]))
-            .map(|o| from_storage(rt, o))
+            .map(|o| crate::sandbox::convert::from_storage_shared(rt, o))
             .filter(|o| fields.matches(o))
             .collect();
         (items, rv)
@@ -280,6 +280,7 @@ impl Api {
         if rt.namespaced {
             self.check_namespace_open(ns)?;
         }
+        admission::before_create_validation(rt, &mut obj);
         let warnings = self.admit(rt, None, &mut obj, opts, None)?;
         admission::on_create(self, rt, &mut obj)?;
         let stored = to_storage(rt, obj);

@@ -43,6 +43,22 @@ pub fn to_storage(rt: &ResourceType, mut obj: Value) -> Value {
     obj
 }
 
+/// Like [`from_storage`], but shares the stored object when it is already in the client's form
+/// (the common case: lists of thousands of objects are then served without copying them).
+pub fn from_storage_shared(
+    rt: &ResourceType,
+    stored: std::sync::Arc<Value>,
+) -> std::sync::Arc<Value> {
+    let same = !is_new_event(rt)
+        && stored.get("apiVersion").and_then(Value::as_str) == Some(rt.api_version().as_str())
+        && stored.get("kind").and_then(Value::as_str) == Some(rt.kind.as_str());
+    if same {
+        stored
+    } else {
+        std::sync::Arc::new(from_storage(rt, &stored))
+    }
+}
+
 /// Turns a stored object into the form of `rt`'s version.
 pub fn from_storage(rt: &ResourceType, stored: &Value) -> Value {
     let mut obj = stored.clone();

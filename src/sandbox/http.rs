@@ -434,9 +434,15 @@ fn parse_body(
         "application/apply-patch+yaml" | "application/apply-patch+cbor" => Some(PatchType::Apply),
         _ => None,
     };
+    if media == "application/vnd.kubernetes.protobuf" && *method != Method::PATCH {
+        let value = crate::sandbox::proto::decode(body).map_err(|e| {
+            ApiError::bad_request(format!("error decoding the protobuf request body: {e}"))
+        })?;
+        return Ok((value, None));
+    }
     if media == "application/vnd.kubernetes.protobuf" || media == "application/cbor" {
         return Err(ApiError::unsupported_media_type(format!(
-            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml (got {media})"
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {media})"
         )));
     }
     if *method == Method::PATCH && patch_type.is_none() {
@@ -719,7 +725,7 @@ fn list(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
         Some(token) => decode_continue(token)?,
         None => None,
     };
-    let mut items: Vec<Value> = match &start {
+    let mut items: Vec<Arc<Value>> = match &start {
         Some(after) => items.into_iter().filter(|o| ns_name(o) > *after).collect(),
         None => items,
     };
@@ -741,23 +747,50 @@ fn list(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     }
     let body = match ctx.format {
         Format::Table => {
-            let refs: Vec<&Value> = items.iter().collect();
+            let refs: Vec<&Value> = items.iter().map(|o| o.as_ref()).collect();
             ctx.render_table(&refs, meta, true)
         }
         Format::Metadata => json!({
             "kind": "PartialObjectMetadataList",
             "apiVersion": "meta.k8s.io/v1",
             "metadata": meta,
-            "items": items.iter().map(partial_metadata).collect::<Vec<_>>(),
+            "items": items.iter().map(|o| partial_metadata(o)).collect::<Vec<_>>(),
         }),
-        Format::Json => json!({
-            "kind": ctx.rt.list_kind(),
-            "apiVersion": ctx.rt.api_version(),
-            "metadata": meta,
-            "items": items,
-        }),
+        Format::Json => {
+            return Ok(list_response(
+                &ctx.rt.list_kind(),
+                &ctx.rt.api_version(),
+                &meta,
+                &items,
+            ));
+        }
     };
     Ok(json_response(StatusCode::OK, &body))
+}
+
+/// A List reply written straight from the shared objects, without copying them into one big value.
+fn list_response(kind: &str, api_version: &str, meta: &Value, items: &[Arc<Value>]) -> Response {
+    let mut out = Vec::with_capacity(64 + items.len() * 1024);
+    out.extend_from_slice(b"{\"kind\":");
+    let _ = serde_json::to_writer(&mut out, kind);
+    out.extend_from_slice(b",\"apiVersion\":");
+    let _ = serde_json::to_writer(&mut out, api_version);
+    out.extend_from_slice(b",\"metadata\":");
+    let _ = serde_json::to_writer(&mut out, meta);
+    out.extend_from_slice(b",\"items\":[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let _ = serde_json::to_writer(&mut out, item.as_ref());
+    }
+    out.extend_from_slice(b"]}");
+    let mut resp = (StatusCode::OK, out).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
 }
 
 fn ns_name(o: &Value) -> (String, String) {
@@ -834,14 +867,16 @@ fn delete_collection(ctx: &Ctx<'_>, body: &[u8]) -> Result<Response, ApiError> {
     for item in items {
         let (ns, name) = ns_name(&item);
         match ctx.api().delete(ctx.rt, &ns, &name, &opts) {
-            Ok(d) => deleted.push(d.object),
+            Ok(d) => deleted.push(Arc::new(d.object)),
             Err(e) if e.code == 404 => {}
             Err(e) => return Err(e),
         }
     }
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({"kind": ctx.rt.list_kind(), "apiVersion": ctx.rt.api_version(), "metadata": {"resourceVersion": rv.to_string()}, "items": deleted}),
+    Ok(list_response(
+        &ctx.rt.list_kind(),
+        &ctx.rt.api_version(),
+        &json!({"resourceVersion": rv.to_string()}),
+        &deleted,
     ))
 }
 

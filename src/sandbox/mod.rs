@@ -14,6 +14,7 @@ pub mod http;
 pub mod kubeconfig;
 pub mod meta;
 pub mod patch;
+pub mod proto;
 pub mod registry;
 pub mod schema;
 pub mod server;

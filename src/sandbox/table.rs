@@ -1415,10 +1415,15 @@ fn crd_columns(printer_columns: Option<&Value>) -> Vec<Value> {
 fn row_object(obj: &Value, include: IncludeObject) -> Value {
     match include {
         IncludeObject::None => Value::Null,
+        // Row metadata leaves out managedFields: printers never read them, and they are most of the bytes.
         IncludeObject::Metadata => json!({
             "kind": "PartialObjectMetadata",
             "apiVersion": "meta.k8s.io/v1",
-            "metadata": obj.get("metadata").cloned().unwrap_or_else(|| json!({})),
+            "metadata": obj
+                .get("metadata")
+                .and_then(Value::as_object)
+                .map(|m| Value::Object(m.iter().filter(|(k, _)| *k != "managedFields").map(|(k, v)| (k.clone(), v.clone())).collect()))
+                .unwrap_or_else(|| json!({})),
         }),
         IncludeObject::Object => obj.clone(),
     }

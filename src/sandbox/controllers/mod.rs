@@ -1,6 +1,7 @@
 //! The sandbox's own controllers, in the manner of Kubernetes' control plane: they react to store events.
 
 pub mod bootstrap;
+pub mod events;
 pub mod gc;
 pub mod kubelet;
 pub mod namespaces;
@@ -23,6 +24,7 @@ pub fn key(group: &str, plural: &str) -> StorageKey {
 pub async fn run(api: Arc<Api>, stop: CancellationToken) {
     let mut rx = api.store.subscribe();
     let kubelet = kubelet::Kubelet::new(api.clone(), stop.clone());
+    tokio::spawn(events::run(api.clone(), stop.clone()));
     // Objects restored from a state directory are reconciled once at start.
     let (all, _) = api.store.dump();
     for (k, obj) in all {
