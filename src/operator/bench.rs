@@ -1,7 +1,7 @@
 //! `oplab operator bench` (hidden): self-heal latency and a 500-Gordon burst against a fresh `oplab sandbox`
 //! child process, so that the memory measured (this process) is the operator's and not the sandbox's.
 
-use super::{Gordon, LABEL, Scope};
+use super::{Gordon, LABEL};
 use anyhow::{Context, bail};
 use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::{Namespace, Pod};
@@ -12,7 +12,6 @@ use std::collections::{HashMap, HashSet};
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio_util::sync::CancellationToken;
 
 /// The Gordon CRD as shipped in manifests/gordon.
 pub const CRD_YAML: &str = include_str!("../../manifests/gordon/crd.yaml");
@@ -72,8 +71,8 @@ pub fn gordon(ns: &str, name: &str, replicas: i64) -> anyhow::Result<Gordon> {
 /// Per pod name: when the watch first showed it, and when it first showed it Running.
 type Seen = HashMap<String, (Instant, Option<Instant>)>;
 
-fn rss_kib(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
+fn rss_kib(pid: u32, field: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
@@ -130,20 +129,20 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         let obj: Namespace = serde_json::from_value(serde_json::json!({"metadata": {"name": ns}}))?;
         nss.create(&PostParams::default(), &obj).await?;
     }
-    let rss_start = rss_kib("VmRSS:");
-
-    // the operator, in this process, with its own client
-    let op_client = crate::cli::operator::client_for(Some(&kubeconfig), None).await?;
-    let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
-    let log_lines = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let counter = log_lines.clone();
-    tokio::spawn(async move {
-        while rx.recv().await.is_some() {
-            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        }
-    });
-    let stop = CancellationToken::new();
-    let op = tokio::spawn(super::run(op_client, Scope::All, tx, stop.clone()));
+    // the operator in its own process, so that its memory is measured alone
+    let op_log = dir.join("operator.log");
+    let mut operator = Child(
+        std::process::Command::new(std::env::current_exe()?)
+            .args(["operator", "gordon", "-A", "--kubeconfig"])
+            .arg(&kubeconfig)
+            .stdout(std::fs::File::create(&op_log)?)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("starting `oplab operator gordon -A`")?,
+    );
+    let op_pid = operator.0.id();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let rss_start = rss_kib(op_pid, "VmRSS:");
 
     // 1. self-heal latency
     let ns = "bench-heal";
@@ -294,10 +293,13 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let rss_end = rss_kib("VmRSS:");
-    let hwm = rss_kib("VmHWM:");
-    stop.cancel();
-    let _ = op.await;
+    let rss_end = rss_kib(op_pid, "VmRSS:");
+    let hwm = rss_kib(op_pid, "VmHWM:");
+    let _ = operator.0.kill();
+    let _ = operator.0.wait();
+    let log_lines = std::fs::read_to_string(&op_log)
+        .map(|s| s.lines().count())
+        .unwrap_or(0);
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
         "oplab operator bench (sandbox child process, pod start delay {} ms)",
@@ -319,11 +321,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         ms(status_at.unwrap_or_default()),
     );
     println!(
-        "memory of this process (operator + bench client): RSS {} MiB before, {} MiB after, peak {} MiB; {} log lines",
-        rss_start / 1024,
-        rss_end / 1024,
-        hwm / 1024,
-        log_lines.load(std::sync::atomic::Ordering::Relaxed)
+        "operator process memory: RSS {:.1} MiB idle, {:.1} MiB after, peak {:.1} MiB; {log_lines} log lines",
+        rss_start as f64 / 1024.0,
+        rss_end as f64 / 1024.0,
+        hwm as f64 / 1024.0,
     );
     let _ = std::fs::remove_dir_all(&dir);
     Ok(ExitCode::SUCCESS)

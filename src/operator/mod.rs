@@ -43,6 +43,10 @@ pub const MANAGER: &str = "oplab-gordon-operator";
 /// How often a Gordon is reconciled when nothing happens (level-triggered safety net).
 pub const RESYNC: Duration = Duration::from_secs(300);
 
+/// At most this many Gordons reconcile at once (each one is still serialized): bounds the open
+/// connections and the memory of a burst (500 Gordons created at once).
+pub const CONCURRENCY: u16 = 16;
+
 /// Which Gordons the operator manages.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
@@ -163,6 +167,7 @@ pub async fn run(
     let scope_text = scope.to_string();
     Controller::new(gordons, watcher::Config::default())
         .owns(pods, watcher::Config::default().labels(LABEL))
+        .with_config(kube::runtime::controller::Config::default().concurrency(CONCURRENCY))
         .trigger_backoff(WatchBackoff::default())
         .graceful_shutdown_on(stop.cancelled_owned())
         .run(reconcile, error_policy, ctx.clone())
