@@ -6,5 +6,6 @@
 pub mod cli;
 pub mod cluster;
 pub mod lab;
+pub mod operator;
 pub mod sandbox;
 pub mod tui;

@@ -4,6 +4,7 @@ pub mod apply;
 pub mod bench;
 pub mod labs;
 pub mod manifests;
+pub mod operator;
 pub mod sandbox;
 pub mod tui;
 
@@ -35,6 +36,8 @@ pub enum Command {
     /// Measure oplab's own performance (for developers).
     #[command(hide = true)]
     Bench(bench::BenchArgs),
+    /// Run the built-in Gordon operator in the foreground.
+    Operator(operator::OperatorArgs),
 }
 
 /// Entry point used by `src/main.rs`.
@@ -51,6 +54,7 @@ pub fn main() -> ExitCode {
         Some(Command::Delete(args)) => apply::run_delete(args),
         Some(Command::Manifests(args)) => manifests::run(args),
         Some(Command::Bench(args)) => bench::run(args),
+        Some(Command::Operator(args)) => operator::run(args),
         None => tui::run(&cli.tui),
     };
     match result {
