@@ -48,8 +48,19 @@ pub enum Prompt {
 /// A question waiting for y/n.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Confirm {
-    Solution { task: String, title: String },
-    Reset { step_title: String },
+    Solution {
+        task: String,
+        title: String,
+    },
+    Reset {
+        step_title: String,
+    },
+    /// Apply a manifest code block; `objects` lists what it creates or changes.
+    Apply {
+        lab: String,
+        block: crate::lab::CodeBlock,
+        objects: Vec<String>,
+    },
 }
 
 /// Side effects the main loop carries out after an update.
@@ -465,8 +476,22 @@ impl App {
                 let lab = self.current_lab().map(|l| l.id.clone()).unwrap_or_default();
                 match self.target_code().map(|(_, c)| c.block.clone()) {
                     Some(block) => {
+                        if !block.attrs.apply {
+                            self.info(
+                                "This code block is not a manifest to apply; press c to copy it.",
+                            );
+                            return;
+                        }
                         let req = match action {
-                            Action::Apply => Request::Apply { lab, block },
+                            Action::Apply => {
+                                let objects = crate::tui::services::describe_objects(&block);
+                                self.confirm = Some(Confirm::Apply {
+                                    lab,
+                                    block,
+                                    objects,
+                                });
+                                return;
+                            }
                             Action::Edit => Request::Edit { lab, block },
                             _ => Request::Diff { lab, block },
                         };
@@ -661,6 +686,11 @@ impl App {
             Confirm::Solution { task, title } => {
                 self.progress.lab_mut(&lab).solutions.insert(task);
                 self.info(format!("Solution of \"{title}\" shown in the tasks pane."));
+            }
+            Confirm::Apply { lab, block, .. } => {
+                self.effects
+                    .push(Effect::Request(Request::Apply { lab, block }));
+                return;
             }
             Confirm::Reset { step_title } => {
                 let ids: Vec<String> = self.step_tasks().iter().map(|t| t.id.clone()).collect();

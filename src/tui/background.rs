@@ -78,6 +78,8 @@ pub enum Request {
     Probe { lab: String, task: String },
     /// Start or stop the built-in operator.
     ToggleOperator,
+    /// Start the built-in operator if it is not running (on by default once connected).
+    StartOperator,
 }
 
 impl Request {
@@ -88,7 +90,7 @@ impl Request {
             Self::Edit { .. } => "editing manifests",
             Self::Diff { .. } => "diffing manifests",
             Self::Probe { .. } => "running probes",
-            Self::ToggleOperator => "toggling the built-in operator",
+            Self::ToggleOperator | Self::StartOperator => "toggling the built-in operator",
         }
     }
 }
@@ -97,5 +99,11 @@ impl Request {
 /// It reports progress and results with [`Background::send`].
 pub trait Service: Send {
     /// Takes the request if it is this service's, returning it back otherwise.
-    fn handle(&mut self, request: Request, background: &Background) -> Option<Request>;
+    /// `client` is the cluster client in use, once the connection is known.
+    fn handle(
+        &mut self,
+        request: Request,
+        background: &Background,
+        client: Option<&kube::Client>,
+    ) -> Option<Request>;
 }

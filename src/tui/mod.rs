@@ -17,6 +17,7 @@ pub mod message;
 pub mod progress;
 pub mod runner;
 pub mod search;
+pub mod services;
 pub mod theme;
 pub mod ui;
 pub mod wrap;
@@ -105,6 +106,11 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
         let (bg, rx) = Background::new();
         let _watcher = start_background(&opts, &bg);
         let mut runner = Runner::new(terminal, app, bg.clone(), rx, Osc52Stdout);
+        runner.services.push(Box::new(services::ApplyService));
+        runner
+            .services
+            .push(Box::new(services::OperatorService::default()));
+        runner.autostart_operator = true;
         let mut events = crossterm::event::EventStream::new();
         let result = runner.run(&mut events).await;
         bg.shutdown();

@@ -67,6 +67,8 @@ pub struct Runner<B: Backend, C: Clipboard> {
     pub services: Vec<Box<dyn Service>>,
     /// Frames drawn so far.
     pub frames: u64,
+    /// Start the built-in operator once a cluster client arrives.
+    pub autostart_operator: bool,
 }
 
 enum Input {
@@ -90,6 +92,7 @@ impl<B: Backend, C: Clipboard> Runner<B, C> {
             clipboard,
             services: Vec::new(),
             frames: 0,
+            autostart_operator: false,
         }
     }
 
@@ -134,11 +137,11 @@ impl<B: Backend, C: Clipboard> Runner<B, C> {
             let resized = matches!(input, Input::Term(Event::Resize(..)));
             match input {
                 Input::Term(ev) => self.handle_event(&ev),
-                Input::Message(msg) => self.app.handle(msg),
+                Input::Message(msg) => self.message(msg),
             }
             // Take whatever else is already waiting before drawing once.
             while let Ok(msg) = self.messages.try_recv() {
-                self.app.handle(msg);
+                self.message(msg);
             }
             self.run_effects();
             if self.app.should_quit {
@@ -150,6 +153,16 @@ impl<B: Backend, C: Clipboard> Runner<B, C> {
             self.draw()?;
         }
         Ok(())
+    }
+
+    fn message(&mut self, msg: AppMessage) {
+        let connected = matches!(msg, AppMessage::Client(_));
+        self.app.handle(msg);
+        if connected && self.autostart_operator {
+            self.app.effects.push(super::app::Effect::Request(
+                super::background::Request::StartOperator,
+            ));
+        }
     }
 
     fn handle_event(&mut self, ev: &Event) {
@@ -177,7 +190,7 @@ impl<B: Backend, C: Clipboard> Runner<B, C> {
                     let what = req.describe();
                     let mut handled = false;
                     for service in &mut self.services {
-                        match service.handle(req, &self.background) {
+                        match service.handle(req, &self.background, self.app.client.as_ref()) {
                             None => {
                                 handled = true;
                                 break;

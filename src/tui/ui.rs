@@ -505,6 +505,14 @@ fn draw_confirm(frame: &mut Frame<'_>, app: &App, confirm: &Confirm, area: Rect)
             " Reset progress? ",
             format!("Forget done tasks, hints and solutions of step \"{step_title}\"?"),
         ),
+        Confirm::Apply { objects, .. } => (
+            " Apply to the cluster? ",
+            format!(
+                "Apply {} object(s) with server-side apply: {}",
+                objects.len(),
+                objects.join(", ")
+            ),
+        ),
     };
     let width = 60.min(area.width);
     let inner = width.saturating_sub(4) as usize;

@@ -1,0 +1,220 @@
+//! The TUI's background services: applying manifest code blocks and running the built-in operator.
+
+use super::background::{Background, Request, Service};
+use super::message::LogLine;
+use crate::cluster::apply::{self, ApplyEvent, Outcome, Settings};
+use crate::cluster::documents::{self, Document};
+use crate::cluster::{Vars, load_documents};
+use crate::lab::CodeBlock;
+use crate::operator::{self, OperatorLog, Scope};
+use tokio_util::sync::CancellationToken;
+
+/// The documents a manifest code block stands for: its text, or the bundled set it names.
+fn block_documents(block: &CodeBlock) -> Result<Vec<Document>, String> {
+    match &block.attrs.manifest {
+        Some(m) => {
+            let name = match &m.file {
+                Some(f) => format!("{}/{f}", m.set),
+                None => m.set.clone(),
+            };
+            let mut vars = Vars::default();
+            if let Some(ns) = &block.attrs.namespace {
+                vars.0.insert("ns".into(), ns.clone());
+            }
+            load_documents(&[name], &vars).map_err(|f| f.to_string())
+        }
+        None => documents::parse(&format!("code block at line {}", block.line), &block.text)
+            .map_err(|e| e.to_string()),
+    }
+}
+
+/// `Kind/name` of each object a block applies, for the confirmation.
+pub fn describe_objects(block: &CodeBlock) -> Vec<String> {
+    match block_documents(block) {
+        Ok(docs) => docs
+            .iter()
+            .map(|d| format!("{}/{}", d.kind(), d.name()))
+            .collect(),
+        Err(e) => vec![format!("(cannot read the manifest: {e})")],
+    }
+}
+
+/// Applies (or diffs) manifest code blocks with the apply engine, reporting per object in the log.
+#[derive(Debug, Default)]
+pub struct ApplyService;
+
+impl Service for ApplyService {
+    fn handle(
+        &mut self,
+        request: Request,
+        background: &Background,
+        client: Option<&kube::Client>,
+    ) -> Option<Request> {
+        let (block, dry_run) = match request {
+            Request::Apply { block, .. } => (block, false),
+            Request::Diff { block, .. } => (block, true),
+            other => return Some(other),
+        };
+        let Some(client) = client.cloned() else {
+            background.log(LogLine::warn(
+                "apply",
+                "not connected to a cluster yet; try again in a moment",
+            ));
+            return None;
+        };
+        let bg = background.clone();
+        // The engine's futures are not all provably Send, so the apply runs on its own thread,
+        // driven by the UI's runtime.
+        let runtime = tokio::runtime::Handle::current();
+        std::thread::spawn(move || {
+            runtime.block_on(async move {
+                let docs = match block_documents(&block) {
+                    Ok(d) => d,
+                    Err(e) => {
+                        bg.log(LogLine::error("apply", e));
+                        return;
+                    }
+                };
+                let settings = Settings {
+                    namespace: block
+                        .attrs
+                        .namespace
+                        .clone()
+                        .unwrap_or_else(|| "default".into()),
+                    dry_run,
+                    ..Settings::default()
+                };
+                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                let forward = {
+                    let bg = bg.clone();
+                    tokio::spawn(async move {
+                        while let Some(ev) = rx.recv().await {
+                            match ev {
+                                ApplyEvent::Done { object, outcome } => {
+                                    bg.log(LogLine::info("apply", format!("{object} {outcome}")));
+                                }
+                                ApplyEvent::Failed(e) => {
+                                    bg.log(LogLine::error("apply", e.to_string()));
+                                }
+                                ApplyEvent::WaitingForCrds { names } => {
+                                    bg.log(LogLine::info(
+                                        "apply",
+                                        format!(
+                                            "waiting for CRDs to be Established: {}",
+                                            names.join(", ")
+                                        ),
+                                    ));
+                                }
+                                _ => {}
+                            }
+                        }
+                    })
+                };
+                let result = apply::apply(&client, docs, &settings, Some(&tx)).await;
+                drop(tx);
+                let _ = forward.await;
+                match result {
+                    Ok(report) if dry_run => {
+                        let changes: Vec<String> = report
+                            .results
+                            .iter()
+                            .filter(|(_, o)| *o != Outcome::Unchanged)
+                            .map(|(r, o)| format!("{r} would be {o}"))
+                            .collect();
+                        let text = if changes.is_empty() {
+                            "no changes: the cluster already matches".to_string()
+                        } else {
+                            changes.join("; ")
+                        };
+                        bg.log(LogLine::info("diff", text))
+                    }
+                    Ok(report) => bg.log(LogLine::info(
+                        "apply",
+                        format!(
+                            "done: {} created, {} configured, {} unchanged",
+                            report.count(Outcome::Created),
+                            report.count(Outcome::Configured),
+                            report.count(Outcome::Unchanged)
+                        ),
+                    )),
+                    Err(f) => bg.log(LogLine::error("apply", format!("nothing applied: {f}"))),
+                };
+            })
+        });
+        None
+    }
+}
+
+/// Runs the built-in Gordon operator in the background; `o` toggles it.
+#[derive(Debug, Default)]
+pub struct OperatorService {
+    running: Option<CancellationToken>,
+}
+
+impl OperatorService {
+    fn start(&mut self, background: &Background, client: kube::Client) {
+        let stop = background.token().child_token();
+        self.running = Some(stop.clone());
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<OperatorLog>(512);
+        let bg = background.clone();
+        background.spawn(async move {
+            while let Some(line) = rx.recv().await {
+                let text = line.to_string();
+                let log = match line.level {
+                    operator::Level::Warn => LogLine::warn("operator", text),
+                    operator::Level::Error => LogLine::error("operator", text),
+                    operator::Level::Debug => continue,
+                    _ => LogLine::info("operator", text),
+                };
+                bg.log(log);
+            }
+        });
+        let bg = background.clone();
+        background.spawn(async move {
+            bg.log(LogLine::info("operator", "built-in Gordon operator started (all namespaces); press o to stop it and run your own"));
+            if let Err(e) = operator::run(client, Scope::All, tx, stop).await {
+                bg.log(LogLine::error("operator", format!("the built-in operator stopped: {e:#}")));
+            }
+        });
+    }
+}
+
+impl Service for OperatorService {
+    fn handle(
+        &mut self,
+        request: Request,
+        background: &Background,
+        client: Option<&kube::Client>,
+    ) -> Option<Request> {
+        let start = match request {
+            Request::ToggleOperator => self.running.is_none(),
+            Request::StartOperator => {
+                if self.running.is_some() {
+                    return None;
+                }
+                true
+            }
+            other => return Some(other),
+        };
+        if !start {
+            if let Some(token) = self.running.take() {
+                token.cancel();
+            }
+            background.log(LogLine::info(
+                "operator",
+                "built-in Gordon operator stopped: your own operator can take over",
+            ));
+            return None;
+        }
+        match client {
+            Some(c) => self.start(background, c.clone()),
+            None => {
+                background.log(LogLine::warn(
+                    "operator",
+                    "not connected to a cluster yet; the operator starts once connected",
+                ));
+            }
+        }
+        None
+    }
+}
