@@ -296,7 +296,14 @@ async fn no_color_draws_without_colours() {
 #[tokio::test]
 async fn features_of_other_issues_say_they_are_not_available_yet() {
     let mut h = harness(100, 30);
-    h.keys("nnaedvo").await;
+    // `a` asks first (listing the objects); without an apply service the confirmed request says so.
+    h.keys("nna").await;
+    assert!(
+        h.screen().contains("Apply to the cluster?"),
+        "{}",
+        h.screen()
+    );
+    h.keys("yedvo").await;
     let log = h.log_text();
     for what in [
         "applying manifests",
