@@ -1,5 +1,7 @@
 //! The bundled labs: all validate, cover the workshop, and every task can be checked, hinted and solved.
 
+mod common;
+
 use oplab::lab::{
     Block, Check, Fill, NeedKind, OperatorKind, Vars, gordon_reference_solution, load_dir,
     load_embedded,
@@ -255,34 +257,31 @@ fn the_reference_solution_is_embedded_and_python_compiles_it() {
     assert!(py.contains("patch_namespaced_custom_object_status"));
     assert!(py.contains("ownerReferences"));
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("labs/solutions/gordon_operator.py");
-    match std::process::Command::new("python3")
+    let status = std::process::Command::new(common::python_with_client())
         .arg("-m")
         .arg("py_compile")
         .arg(&path)
         .status()
-    {
-        Ok(status) => assert!(
-            status.success(),
-            "python3 could not compile the reference solution"
-        ),
-        Err(_) => eprintln!("python3 not found: skipping the compile check"),
-    }
+        .expect("python runs");
+    assert!(
+        status.success(),
+        "python could not compile the reference solution"
+    );
 }
 
 #[test]
 fn the_reference_solution_passes_its_python_unit_tests() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("labs/solutions");
-    let python = std::env::var("OPLAB_PYTHON").unwrap_or_else(|_| "python3".into());
-    let out = std::process::Command::new(python)
-        .args(["-B", "-m", "unittest", "test_gordon_operator"])
+    // The environment has the kubernetes package, so none of these tests is skipped.
+    let out = std::process::Command::new(common::python_with_client())
+        .args(["-B", "-m", "unittest", "-v", "test_gordon_operator"])
         .current_dir(&dir)
-        .output();
-    match out {
-        Ok(out) => assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        ),
-        Err(_) => eprintln!("python3 not found: skipping"),
-    }
+        .output()
+        .expect("python runs");
+    let report = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{report}");
+    assert!(
+        !report.contains("skipped"),
+        "a reference-solution test was skipped:\n{report}"
+    );
 }

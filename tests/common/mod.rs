@@ -228,3 +228,42 @@ spec:
             type: object
             properties: {replicas: {type: integer}}
 "#;
+
+/// The Python with the `kubernetes` package: `OPLAB_PYTHON`, else `target/pyenv` (created on first use).
+pub fn python_with_client() -> PathBuf {
+    if let Ok(p) = std::env::var("OPLAB_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let venv = root.join("target").join("pyenv");
+    let py = venv.join("bin").join("python");
+    let has_client = |py: &PathBuf| {
+        std::process::Command::new(py)
+            .args(["-c", "import kubernetes"])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !has_client(&py) {
+        let made = std::process::Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .expect("python3 must be installed");
+        assert!(made.success(), "could not create {}", venv.display());
+        let pip = std::process::Command::new(venv.join("bin").join("pip"))
+            .args(["install", "-q", "kubernetes==37.0.2"])
+            .status()
+            .expect("pip");
+        assert!(
+            pip.success(),
+            "could not install the kubernetes package into {}",
+            venv.display()
+        );
+    }
+    assert!(
+        has_client(&py),
+        "the kubernetes package is missing from {}",
+        py.display()
+    );
+    py
+}
