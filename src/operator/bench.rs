@@ -27,6 +27,13 @@ pub struct BenchArgs {
     /// The sandbox's Pending -> Running delay.
     #[arg(long, default_value_t = 300)]
     pub pod_start_delay_ms: u64,
+    /// A Python with the `kubernetes` package: also measure the chapter's reference Python operator
+    /// (the seed's design, checker polling every second) side by side.
+    #[arg(long)]
+    pub python: Option<std::path::PathBuf>,
+    /// Pod deletions for the Python operator's self-heal latency.
+    #[arg(long, default_value_t = 30)]
+    pub python_deletions: usize,
 }
 
 struct Child(std::process::Child);
@@ -95,57 +102,40 @@ fn running(p: &Pod) -> bool {
         && p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running")
 }
 
-pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let dir = std::env::temp_dir().join(format!("oplab-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let kubeconfig = dir.join("kubeconfig");
-    let exe = std::env::current_exe()?;
-    let _sandbox = Child(
-        std::process::Command::new(exe)
-            .args(["sandbox", "--kubeconfig"])
-            .arg(&kubeconfig)
-            .args(["--pod-start-delay-ms", &args.pod_start_delay_ms.to_string()])
+/// Runs the chapter's reference Python operator on namespace `bench-py` and measures its self-heal latency.
+async fn python_heal(
+    client: &kube::Client,
+    python: &std::path::Path,
+    kubeconfig: &std::path::Path,
+    dir: &std::path::Path,
+    deletions: usize,
+) -> anyhow::Result<(Vec<Duration>, Vec<Duration>)> {
+    let script = dir.join("gordon_operator.py");
+    std::fs::write(&script, crate::lab::gordon_reference_solution())?;
+    let nss: Api<Namespace> = Api::all(client.clone());
+    let obj: Namespace =
+        serde_json::from_value(serde_json::json!({"metadata": {"name": "bench-py"}}))?;
+    nss.create(&PostParams::default(), &obj).await?;
+    let _operator = Child(
+        std::process::Command::new(python)
+            .arg(&script)
+            .args(["-n", "bench-py", "--kubeconfig"])
+            .arg(kubeconfig)
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
-            .context("starting `oplab sandbox`")?,
+            .with_context(|| format!("starting the Python operator with {}", python.display()))?,
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let client = loop {
-        if kubeconfig.exists()
-            && let Ok(c) = crate::cli::operator::client_for(Some(&kubeconfig), None).await
-            && c.apiserver_version().await.is_ok()
-        {
-            break c;
-        }
-        if Instant::now() > deadline {
-            bail!("the sandbox did not come up");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    install_crd(&client).await?;
-    let nss: Api<Namespace> = Api::all(client.clone());
-    for ns in ["bench-heal", "bench-scale"] {
-        let obj: Namespace = serde_json::from_value(serde_json::json!({"metadata": {"name": ns}}))?;
-        nss.create(&PostParams::default(), &obj).await?;
-    }
-    // the operator in its own process, so that its memory is measured alone
-    let op_log = dir.join("operator.log");
-    let mut operator = Child(
-        std::process::Command::new(std::env::current_exe()?)
-            .args(["operator", "gordon", "-A", "--kubeconfig"])
-            .arg(&kubeconfig)
-            .stdout(std::fs::File::create(&op_log)?)
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .context("starting `oplab operator gordon -A`")?,
-    );
-    let op_pid = operator.0.id();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let rss_start = rss_kib(op_pid, "VmRSS:");
+    heal_latency(client, "bench-py", deletions).await
+}
 
-    // 1. self-heal latency
-    let ns = "bench-heal";
+/// Deletes a pod of a 3-replica Gordon `deletions` times and measures how long the operator in
+/// charge of `ns` takes to create the replacement and to get it Running.
+async fn heal_latency(
+    client: &kube::Client,
+    ns: &str,
+    deletions: usize,
+) -> anyhow::Result<(Vec<Duration>, Vec<Duration>)> {
     let gordons: Api<Gordon> = Api::namespaced(client.clone(), ns);
     let pods: Api<Pod> = Api::namespaced(client.clone(), ns);
     gordons
@@ -202,7 +192,7 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let mut to_created = Vec::new();
     let mut to_running = Vec::new();
     let mut known: HashSet<String> = HashSet::new();
-    for i in 0..args.deletions {
+    for i in 0..deletions {
         let names = wait_running(3).await?;
         known.extend(names.iter().cloned());
         let victim = &names[i % names.len()];
@@ -233,6 +223,60 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     watch_task.abort();
     to_created.sort();
     to_running.sort();
+    Ok((to_created, to_running))
+}
+
+pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
+    let dir = std::env::temp_dir().join(format!("oplab-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let kubeconfig = dir.join("kubeconfig");
+    let exe = std::env::current_exe()?;
+    let _sandbox = Child(
+        std::process::Command::new(exe)
+            .args(["sandbox", "--kubeconfig"])
+            .arg(&kubeconfig)
+            .args(["--pod-start-delay-ms", &args.pod_start_delay_ms.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("starting `oplab sandbox`")?,
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let client = loop {
+        if kubeconfig.exists()
+            && let Ok(c) = crate::cli::operator::client_for(Some(&kubeconfig), None).await
+            && c.apiserver_version().await.is_ok()
+        {
+            break c;
+        }
+        if Instant::now() > deadline {
+            bail!("the sandbox did not come up");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    install_crd(&client).await?;
+    let nss: Api<Namespace> = Api::all(client.clone());
+    for ns in ["bench-heal", "bench-scale"] {
+        let obj: Namespace = serde_json::from_value(serde_json::json!({"metadata": {"name": ns}}))?;
+        nss.create(&PostParams::default(), &obj).await?;
+    }
+    // the operator in its own process, so that its memory is measured alone
+    let op_log = dir.join("operator.log");
+    let mut operator = Child(
+        std::process::Command::new(std::env::current_exe()?)
+            .args(["operator", "gordon", "-A", "--kubeconfig"])
+            .arg(&kubeconfig)
+            .stdout(std::fs::File::create(&op_log)?)
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("starting `oplab operator gordon -A`")?,
+    );
+    let op_pid = operator.0.id();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let rss_start = rss_kib(op_pid, "VmRSS:");
+
+    // 1. self-heal latency
+    let (to_created, to_running) = heal_latency(&client, "bench-heal", args.deletions).await?;
     let heal = (
         percentile(&to_created, 50),
         percentile(&to_created, 99),
@@ -300,6 +344,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let log_lines = std::fs::read_to_string(&op_log)
         .map(|s| s.lines().count())
         .unwrap_or(0);
+    let python = match &args.python {
+        Some(py) => Some(python_heal(&client, py, &kubeconfig, &dir, args.python_deletions).await?),
+        None => None,
+    };
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     println!(
         "oplab operator bench (sandbox child process, pod start delay {} ms)",
@@ -326,6 +374,24 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         rss_end as f64 / 1024.0,
         hwm as f64 / 1024.0,
     );
+    if let Some((created, running)) = python {
+        let (p50c, p99c, p50r) = (
+            percentile(&created, 50),
+            percentile(&created, 99),
+            percentile(&running, 50),
+        );
+        println!(
+            "reference Python operator, self-heal over {} deletions: to replacement created p50 {:.1} ms p99 {:.1} ms; to Running p50 {:.1} ms",
+            created.len(),
+            ms(p50c),
+            ms(p99c),
+            ms(p50r)
+        );
+        println!(
+            "ratio Python / built-in (to replacement created, p50): {:.1}x",
+            ms(p50c) / ms(heal.0).max(0.001)
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
     Ok(ExitCode::SUCCESS)
 }
