@@ -46,17 +46,12 @@ fn upsert(
                     changed = true;
                 }
             }
-            for f in ["subsets", "endpoints", "ports"] {
-                if desired.get(f).is_none()
-                    && o.get(f).is_some_and(|v| !v.is_null())
-                    && plural == "endpoints"
-                    && f == "subsets"
-                {
-                    if let Some(m) = o.as_object_mut() {
-                        m.remove(f);
-                    }
-                    changed = true;
-                }
+            // Endpoints with no pods have no subsets at all.
+            if desired.get("subsets").is_none()
+                && let Some(m) = o.as_object_mut()
+                && m.remove("subsets").is_some()
+            {
+                changed = true;
             }
             changed
         });
@@ -76,7 +71,7 @@ pub fn reconcile(api: &Api, ns: &str, name: &str) {
         return;
     };
     let selector = &svc["spec"]["selector"];
-    if w::is_deleting(&svc) || !selector.as_object().is_some_and(|s| !s.is_empty()) {
+    if w::is_deleting(&svc) || selector.as_object().is_none_or(|s| s.is_empty()) {
         return;
     }
     let (all, _) = api.store.list(&key("", "pods"), Some(ns));

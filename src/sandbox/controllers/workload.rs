@@ -149,6 +149,7 @@ pub fn template_hash(v: &Value) -> String {
 }
 
 /// Creates a pod from a template, with extra labels and a controller ownerReference.
+#[allow(clippy::too_many_arguments)]
 pub fn create_pod(
     api: &Api,
     ns: &str,
