@@ -5,7 +5,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct SandboxArgs {
+    #[command(subcommand)]
+    pub command: Option<SandboxCommand>,
     /// Address to listen on; loopback only (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:0")]
     pub addr: std::net::SocketAddr,
@@ -15,6 +18,25 @@ pub struct SandboxArgs {
     /// How long new pods stay Pending before they run, in milliseconds.
     #[arg(long, default_value_t = 300)]
     pub pod_start_delay_ms: u64,
+    /// Keep the cluster in this directory: every acknowledged write survives a crash and a restart.
+    #[arg(long, env = "OPLAB_SANDBOX_STATE")]
+    pub state: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum SandboxCommand {
+    /// Empty a sandbox state directory (asks first).
+    Reset(ResetArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ResetArgs {
+    /// The state directory; default: the TUI sandbox's, in oplab's data directory.
+    #[arg(long, env = "OPLAB_SANDBOX_STATE")]
+    pub state: Option<PathBuf>,
+    /// Do not ask.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 /// oplab's data directory (`~/.local/share/oplab` on Linux).
@@ -24,11 +46,58 @@ pub fn data_dir() -> anyhow::Result<PathBuf> {
     Ok(strategy.data_dir().join("oplab"))
 }
 
+/// The default state directory of the TUI's sandbox (`~/.local/share/oplab/sandbox/state` on Linux).
+pub fn default_state_dir() -> anyhow::Result<PathBuf> {
+    Ok(data_dir()?.join("sandbox").join("state"))
+}
+
+/// `oplab sandbox reset`: empties a state directory after confirmation.
+pub fn reset(args: ResetArgs) -> anyhow::Result<ExitCode> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let dir = match args.state {
+        Some(d) => d,
+        None => default_state_dir()?,
+    };
+    if !dir.exists() {
+        println!("{} does not exist: nothing to reset", dir.display());
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !args.yes {
+        if !std::io::stdin().is_terminal() {
+            anyhow::bail!(
+                "refusing to empty {} without confirmation: run it in a terminal, or pass --yes",
+                dir.display()
+            );
+        }
+        print!(
+            "Empty the sandbox state in {}? Everything in that cluster is lost. [y/N] ",
+            dir.display()
+        );
+        std::io::stdout().flush().ok();
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .context("reading the answer")?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+            println!("nothing changed");
+            return Ok(ExitCode::FAILURE);
+        }
+    }
+    crate::sandbox::state::reset(&dir)?;
+    println!("emptied {}", dir.display());
+    Ok(ExitCode::SUCCESS)
+}
+
 pub fn run(args: SandboxArgs) -> anyhow::Result<ExitCode> {
+    if let Some(SandboxCommand::Reset(r)) = args.command {
+        return reset(r);
+    }
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
     runtime.block_on(async move {
         let mut options = crate::sandbox::Options {
             addr: args.addr,
+            state_dir: args.state.clone(),
             ..Default::default()
         };
         options.config.pod_start_delay = std::time::Duration::from_millis(args.pod_start_delay_ms);
@@ -40,6 +109,9 @@ pub fn run(args: SandboxArgs) -> anyhow::Result<ExitCode> {
         sandbox.write_kubeconfig(&path)?;
         println!("oplab sandbox is running at {}", sandbox.url);
         println!("kubeconfig: {}", path.display());
+        if let Some(state) = &args.state {
+            println!("state: {}", state.display());
+        }
         println!();
         println!("  export KUBECONFIG={}", path.display());
         println!("  kubectl get nodes");

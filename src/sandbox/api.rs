@@ -183,6 +183,15 @@ impl Api {
         }
     }
 
+    /// Makes later allocations skip an address already in use (restored from a state directory).
+    pub fn reserve_ip(&self, ip: &str) {
+        let octets: Vec<u32> = ip.split('.').filter_map(|o| o.parse().ok()).collect();
+        if let [10, 96 | 244, a, b] = octets[..] {
+            self.next_ip
+                .fetch_max(((a << 8) | b) + 1, Ordering::Relaxed);
+        }
+    }
+
     pub fn get(&self, rt: &ResourceType, ns: &str, name: &str) -> Result<Value, ApiError> {
         let ns = scope_ns(rt, ns);
         self.store

@@ -18,6 +18,7 @@ pub mod proto;
 pub mod registry;
 pub mod schema;
 pub mod server;
+pub mod state;
 pub mod status;
 pub mod store;
 pub mod table;
@@ -26,7 +27,7 @@ pub mod watch;
 
 use anyhow::Context;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
@@ -37,6 +38,8 @@ pub use api::{Api, Config};
 pub struct Options {
     pub addr: SocketAddr,
     pub config: Config,
+    /// A state directory (`--state`): every acknowledged write is kept there and restored at start.
+    pub state_dir: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -44,6 +47,7 @@ impl Default for Options {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             config: Config::default(),
+            state_dir: None,
         }
     }
 }
@@ -65,9 +69,11 @@ impl Sandbox {
         let addr = listener
             .local_addr()
             .context("reading the listening address")?;
-        let tls = tls::TlsMaterial::generate()?;
-        let token = random_token();
         let api = Arc::new(Api::new(options.config));
+        let (tls, token) = match &options.state_dir {
+            Some(dir) => restore_state(&api, dir)?,
+            None => (tls::TlsMaterial::generate()?, random_token()),
+        };
         api.set_ca_pem(tls.ca_pem.clone());
         controllers::bootstrap::run(&api);
         let stop = CancellationToken::new();
@@ -131,6 +137,55 @@ impl Drop for Sandbox {
     fn drop(&mut self) {
         self.stop.cancel();
     }
+}
+
+/// Loads a state directory into `api`, attaches its journal and returns the kept (or new) credentials.
+fn restore_state(api: &Api, dir: &Path) -> anyhow::Result<(tls::TlsMaterial, String)> {
+    let loaded = state::open(dir, api.config.watch_history)?;
+    api.store.restore(loaded.objects, loaded.last_rv);
+    api.store.restore_history(loaded.history);
+    let crds = controllers::key("apiextensions.k8s.io", "customresourcedefinitions");
+    for crd in api.store.list(&crds, None).0 {
+        crd::serve(api, &crd);
+    }
+    for k in [
+        controllers::key("", "pods"),
+        controllers::key("", "services"),
+    ] {
+        for obj in api.store.list(&k, None).0 {
+            for ip in [&obj["status"]["podIP"], &obj["spec"]["clusterIP"]] {
+                if let Some(ip) = ip.as_str() {
+                    api.reserve_ip(ip);
+                }
+            }
+        }
+    }
+    api.store.set_journal(Box::new(loaded.journal));
+    let (tls, token) = match loaded.credentials {
+        Some(c) => (
+            tls::TlsMaterial {
+                ca_pem: c.ca_pem,
+                cert_pem: c.cert_pem,
+                key_pem: c.key_pem,
+            },
+            c.token,
+        ),
+        None => {
+            let tls = tls::TlsMaterial::generate()?;
+            let token = random_token();
+            state::write_credentials(
+                dir,
+                &state::Credentials {
+                    ca_pem: tls.ca_pem.clone(),
+                    cert_pem: tls.cert_pem.clone(),
+                    key_pem: tls.key_pem.clone(),
+                    token: token.clone(),
+                },
+            )?;
+            (tls, token)
+        }
+    };
+    Ok((tls, token))
 }
 
 fn random_token() -> String {

@@ -143,6 +143,21 @@ impl Store {
         inner.compacted = inner.rv;
     }
 
+    /// Loads the recent history (oldest first, contiguous up to the restored resourceVersion), so watches
+    /// resumed from a resourceVersion taken before a restart replay what followed it.
+    pub fn restore_history(&self, events: Vec<Event>) {
+        let mut inner = self.lock();
+        let skip = events.len().saturating_sub(inner.history_cap);
+        let mut events = events.into_iter().skip(skip).peekable();
+        let Some(first) = events.peek().map(|e| e.rv) else {
+            return;
+        };
+        if events.len() > 0 && inner.history.is_empty() {
+            inner.compacted = inner.compacted.min(first.saturating_sub(1));
+            inner.history.extend(events.map(Arc::new));
+        }
+    }
+
     pub fn set_journal(&self, journal: Box<dyn Journal>) {
         self.lock().journal = Some(journal);
     }

@@ -1,10 +1,17 @@
 //! The sandbox's own controllers, in the manner of Kubernetes' control plane: they react to store events.
 
 pub mod bootstrap;
+pub mod daemonset;
+pub mod deployment;
+pub mod endpoints;
 pub mod events;
 pub mod gc;
+pub mod job;
 pub mod kubelet;
 pub mod namespaces;
+pub mod replicaset;
+pub mod statefulset;
+pub mod workload;
 
 use crate::sandbox::api::Api;
 use crate::sandbox::registry::StorageKey;
@@ -54,6 +61,16 @@ fn handle(api: &Arc<Api>, kubelet: &kubelet::Kubelet, ev: &Arc<Event>) {
     if ev.kind == EventType::Deleted {
         gc::on_deleted(api, ev);
         namespaces::on_deleted(api, ev);
+        match (ev.key.group.as_str(), ev.key.plural.as_str()) {
+            ("", "pods") => on_workload_pod(api, &ev.object, None),
+            ("", "services") => endpoints::on_service_deleted(api, ev),
+            ("apps", "replicasets") => {
+                if let Some(("Deployment", d)) = workload::controller_of(&ev.object) {
+                    deployment::reconcile(api, &ev.namespace, d);
+                }
+            }
+            _ => {}
+        }
         return;
     }
     on_object(api, kubelet, &ev.key, &ev.object, ev.old.as_deref());
@@ -67,10 +84,36 @@ fn on_object(
     old: Option<&serde_json::Value>,
 ) {
     match (k.group.as_str(), k.plural.as_str()) {
-        ("", "pods") => kubelet.on_pod(obj),
+        ("", "pods") => {
+            kubelet.on_pod(obj);
+            on_workload_pod(api, obj, old);
+        }
+        ("", "services") => endpoints::reconcile(api, ns_of(obj), name_of(obj)),
+        ("apps", "deployments") => deployment::reconcile(api, ns_of(obj), name_of(obj)),
+        ("apps", "replicasets") => deployment::on_replicaset(api, obj),
+        ("apps", "statefulsets") => statefulset::reconcile(api, ns_of(obj), name_of(obj)),
+        ("apps", "daemonsets") => daemonset::reconcile(api, ns_of(obj), name_of(obj)),
+        ("batch", "jobs") => job::reconcile(api, ns_of(obj), name_of(obj)),
         ("", "namespaces") => namespaces::on_namespace(api, obj, old),
         ("apiextensions.k8s.io", "customresourcedefinitions") => namespaces::on_crd(api, obj),
         _ => {}
     }
     gc::on_object(api, k, obj);
+}
+
+fn ns_of(obj: &serde_json::Value) -> &str {
+    obj["metadata"]["namespace"].as_str().unwrap_or_default()
+}
+
+fn name_of(obj: &serde_json::Value) -> &str {
+    obj["metadata"]["name"].as_str().unwrap_or_default()
+}
+
+/// A pod changed or went: its controller and the Services selecting it reconcile.
+fn on_workload_pod(api: &Arc<Api>, pod: &serde_json::Value, old: Option<&serde_json::Value>) {
+    replicaset::on_pod(api, pod);
+    statefulset::on_pod(api, pod);
+    daemonset::on_pod(api, pod);
+    job::on_pod(api, pod);
+    endpoints::on_pod(api, pod, old);
 }
