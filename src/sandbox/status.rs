@@ -145,6 +145,15 @@ impl std::fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
+/// A write the sandbox could not make durable (its state directory failed).
+impl From<std::io::Error> for ApiError {
+    fn from(err: std::io::Error) -> Self {
+        ApiError::internal(format!(
+            "the sandbox could not save this write to its state directory ({err}); nothing was changed. Free disk space or check the directory's permissions."
+        ))
+    }
+}
+
 /// A successful Status, as returned by some deletes.
 pub fn success(group: &str, plural: &str, name: &str, uid: &str) -> Value {
     json!({

@@ -193,7 +193,10 @@ impl Store {
         namespace: &str,
         name: &str,
         f: impl FnOnce(Option<&Arc<Value>>, u64) -> Result<Change, E>,
-    ) -> Result<Committed, E> {
+    ) -> Result<Committed, E>
+    where
+        E: From<std::io::Error>,
+    {
         let mut inner = self.lock();
         let ident = (namespace.to_string(), name.to_string());
         let current = inner.data.get(key).and_then(|m| m.get(&ident)).cloned();
@@ -235,6 +238,22 @@ impl Store {
                 (Arc::new(last), EventType::Deleted)
             }
         };
+        let event = Arc::new(Event {
+            rv: next_rv,
+            key: key.clone(),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            kind,
+            object: object.clone(),
+            old: current.clone(),
+        });
+        // Durable first: a write the state directory did not take is refused, not acknowledged.
+        if let Some(journal) = inner.journal.as_mut()
+            && let Err(err) = journal.record(&event)
+        {
+            tracing::error!("sandbox state: could not record a write: {err}");
+            return Err(E::from(err));
+        }
         inner.rv = next_rv;
         let map = inner.data.entry(key.clone()).or_default();
         if kind == EventType::Deleted {
@@ -251,20 +270,6 @@ impl Store {
             current.as_deref(),
             new_for_index,
         );
-        let event = Arc::new(Event {
-            rv: next_rv,
-            key: key.clone(),
-            namespace: namespace.to_string(),
-            name: name.to_string(),
-            kind,
-            object: object.clone(),
-            old: current,
-        });
-        if let Some(journal) = inner.journal.as_mut()
-            && let Err(err) = journal.record(&event)
-        {
-            tracing::error!("sandbox state: could not record a write: {err}");
-        }
         // History keeps only the new state: old states live as long as the live fan-out needs them.
         inner.history.push_back(Arc::new(Event {
             rv: event.rv,
@@ -446,5 +451,39 @@ fn index_owners(
                 .or_default()
                 .insert(this.clone());
         }
+    }
+}
+
+#[cfg(test)]
+mod journal_tests {
+    use super::*;
+    use serde_json::json;
+
+    struct Broken;
+    impl Journal for Broken {
+        fn record(&mut self, _: &Event) -> std::io::Result<()> {
+            Err(std::io::Error::other("disk full"))
+        }
+    }
+
+    #[test]
+    fn a_write_the_journal_refuses_is_not_committed() {
+        let store = Store::new(100);
+        store.set_journal(Box::new(Broken));
+        let key = StorageKey {
+            group: String::new(),
+            plural: "configmaps".into(),
+        };
+        let result: Result<Committed, crate::sandbox::status::ApiError> =
+            store.write(&key, "ns", "a", |_, _| {
+                Ok(Change::Put(
+                    json!({"metadata": {"name": "a", "namespace": "ns"}}),
+                ))
+            });
+        let err = result.expect_err("refused");
+        assert_eq!(err.code, 500);
+        assert!(err.message.contains("disk full"));
+        assert!(store.get(&key, "ns", "a").is_none());
+        assert_eq!(store.current_rv(), 0);
     }
 }
