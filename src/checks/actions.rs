@@ -46,6 +46,30 @@ pub async fn apply_yaml(client: &kube::Client, name: &str, text: &str, namespace
     Ok(format!("applied {} objects", report.results.len()))
 }
 
+/// Applies inline YAML with field validation `Warn`, as kubectl does by default: unknown fields are
+/// dropped (pruned) by the server instead of refusing the object. Server-side apply, object by object.
+pub async fn apply_yaml_lenient(client: &kube::Client, name: &str, text: &str, namespace: &str) -> Result<(), String> {
+    let docs = documents::parse(name, text).map_err(|e| format!("{}:{}: {}", e.file, e.line, e.message))?;
+    for d in docs {
+        let mut t = Target {
+            api_version: d.api_version().to_string(),
+            kind: d.kind().to_string(),
+            namespace: Some(d.namespace().unwrap_or(namespace).to_string()),
+            name: Some(d.name().to_string()),
+            selector: None,
+        };
+        if t.kind == "Namespace" {
+            t.namespace = None;
+        }
+        let api = api_for(client, &t).await?;
+        let params = PatchParams::apply(crate::cluster::plan::FIELD_MANAGER).validation_warn();
+        api.patch(d.name(), &params, &Patch::Apply(&d.object))
+            .await
+            .map_err(|e| format!("{}: {e}", d.at()))?;
+    }
+    Ok(())
+}
+
 /// Does the action; the answer says what was done, or why it failed.
 pub async fn run(client: &kube::Client, action: &Action) -> Result<String, String> {
     let done = action.describe();

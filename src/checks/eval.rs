@@ -51,6 +51,9 @@ fn objects(view: &dyn View, target: &Target) -> Objects {
         WatchState::Ready => {}
         WatchState::NotServed(why) => return Objects::Known(Vec::new(), Some(why)),
         WatchState::Forbidden(why) => return Objects::Unknown(Verdict::CannotCheck(why)),
+        WatchState::Listing => {
+            return Objects::Unknown(Verdict::Disconnected(format!("listing {key}")));
+        }
         WatchState::Connecting => {
             return Objects::Unknown(Verdict::Disconnected(format!("connecting to {key}")));
         }

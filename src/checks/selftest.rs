@@ -70,13 +70,27 @@ fn set_vars(lab: &Lab) -> SetVars {
     SetVars(lab.default_vars().0)
 }
 
-async fn apply_block(client: &kube::Client, lab: &Lab, block: &CodeBlock) -> Result<(), String> {
+/// Applies a code block with the apply engine (as the TUI's `a` does). When the engine's strict
+/// field validation refuses it, applies it as kubectl would (validation `Warn`) and notes the refusal.
+async fn apply_block(client: &kube::Client, lab: &Lab, block: &CodeBlock, notes: &mut Vec<String>) -> Result<(), String> {
     let namespace = block.attrs.namespace.clone().unwrap_or_else(|| "default".into());
     if let Some(m) = &block.attrs.manifest {
         return apply_sets(client, lab, &[m.to_string()], &namespace).await;
     }
     let name = format!("{}:{}", lab.path.display(), block.line);
-    actions::apply_yaml(client, &name, &block.text, &namespace).await.map(|_| ())
+    match actions::apply_yaml(client, &name, &block.text, &namespace).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.contains("unknown field") => {
+            actions::apply_yaml_lenient(client, &name, &block.text, &namespace).await?;
+            notes.push(format!(
+                "oplab's apply (strict field validation) refuses block {}: {}; applied with kubectl's default validation (warn) instead",
+                block.attrs.id.as_deref().unwrap_or("?"),
+                e.lines().next().unwrap_or_default()
+            ));
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 async fn apply_sets(client: &kube::Client, lab: &Lab, sets: &[String], namespace: &str) -> Result<(), String> {
@@ -92,7 +106,13 @@ async fn apply_sets(client: &kube::Client, lab: &Lab, sets: &[String], namespace
 }
 
 /// Carries out a task's solution: sets, code blocks, the operator, then the actions.
-async fn carry_out(client: &kube::Client, lab: &Lab, task: &Task, stop: &CancellationToken) -> Result<(), String> {
+async fn carry_out(
+    client: &kube::Client,
+    lab: &Lab,
+    task: &Task,
+    stop: &CancellationToken,
+    notes: &mut Vec<String>,
+) -> Result<(), String> {
     let s = &task.solution;
     if !s.sets.is_empty() {
         let sets: Vec<String> = s.sets.iter().map(ToString::to_string).collect();
@@ -102,7 +122,7 @@ async fn carry_out(client: &kube::Client, lab: &Lab, task: &Task, stop: &Cancell
         let block = lab
             .code_block(id)
             .ok_or_else(|| format!("the solution names code block {id}, which the lab does not have"))?;
-        apply_block(client, lab, block)
+        apply_block(client, lab, block, notes)
             .await
             .map_err(|e| format!("applying block {id}: {e}"))?;
     }
@@ -117,8 +137,16 @@ async fn carry_out(client: &kube::Client, lab: &Lab, task: &Task, stop: &Cancell
     Ok(())
 }
 
+/// The outcome of one lab's self-test.
+#[derive(Debug, Clone, Default)]
+pub struct LabReport {
+    pub verdicts: Vec<TaskVerdict>,
+    /// Things found on the way that did not fail a task (`task: note`).
+    pub notes: Vec<String>,
+}
+
 /// Tests one lab on a fresh sandbox; each result is printed through `print` as it comes.
-pub async fn test_lab(lab: &Lab, print: &mut dyn FnMut(&TaskVerdict)) -> anyhow::Result<Vec<TaskVerdict>> {
+pub async fn test_lab(lab: &Lab, print: &mut dyn FnMut(&TaskVerdict)) -> anyhow::Result<LabReport> {
     let lab = lab.render_vars(&lab.default_vars());
     let mut options = crate::sandbox::Options::default();
     options.config.pod_start_delay = Duration::from_millis(50);
@@ -127,11 +155,14 @@ pub async fn test_lab(lab: &Lab, print: &mut dyn FnMut(&TaskVerdict)) -> anyhow:
     let mut engine = Engine::new(client.clone());
     let stop = CancellationToken::new();
     let mut out = Vec::new();
+    let mut all_notes = Vec::new();
     for task in lab.tasks() {
+        let mut notes = Vec::new();
         let verdict = match skip_reason(task) {
             Some(why) => Verdict::Skipped(why),
-            None => prove(&mut engine, &client, &lab, task, &stop).await,
+            None => prove(&mut engine, &client, &lab, task, &stop, &mut notes).await,
         };
+        all_notes.extend(notes.into_iter().map(|n| format!("{}: {n}", task.id)));
         let v = TaskVerdict {
             lab: lab.id.clone(),
             task: task.id.clone(),
@@ -144,10 +175,20 @@ pub async fn test_lab(lab: &Lab, print: &mut dyn FnMut(&TaskVerdict)) -> anyhow:
     stop.cancel();
     drop(engine);
     sandbox.shutdown();
-    Ok(out)
+    Ok(LabReport {
+        verdicts: out,
+        notes: all_notes,
+    })
 }
 
-async fn prove(engine: &mut Engine, client: &kube::Client, lab: &Lab, task: &Task, stop: &CancellationToken) -> Verdict {
+async fn prove(
+    engine: &mut Engine,
+    client: &kube::Client,
+    lab: &Lab,
+    task: &Task,
+    stop: &CancellationToken,
+    notes: &mut Vec<String>,
+) -> Verdict {
     let i = engine.add(&lab.id, task);
     engine.settle(SETTLE).await;
     let probe = task.check.changes_cluster();
@@ -161,7 +202,7 @@ async fn prove(engine: &mut Engine, client: &kube::Client, lab: &Lab, task: &Tas
             _ => {}
         }
     }
-    if let Err(e) = carry_out(client, lab, task, stop).await {
+    if let Err(e) = carry_out(client, lab, task, stop, notes).await {
         return Verdict::Fail(format!("carrying out the solution: {e}"));
     }
     engine.stores().rediscover();

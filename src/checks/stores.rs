@@ -62,6 +62,8 @@ impl std::fmt::Display for WatchKey {
 pub enum WatchState {
     /// Discovery or the first list has not finished.
     Connecting,
+    /// (Re-)listing after a watch restart: the store may be stale until the list is complete.
+    Listing,
     /// Listed and watching: the store is current.
     Ready,
     /// The server does not serve the kind (its CRD is missing).
@@ -171,7 +173,7 @@ impl Stores {
     pub fn all_settled(&self) -> bool {
         lock(&self.slots)
             .values()
-            .all(|s| s.state != WatchState::Connecting)
+            .all(|s| !matches!(s.state, WatchState::Connecting | WatchState::Listing))
     }
 
     /// Stops every watch.
@@ -236,9 +238,7 @@ impl Stores {
         let mut stream = reflector::reflector(writer, watcher(api, config).default_backoff()).boxed();
         while let Some(item) = stream.next().await {
             match item {
-                Ok(watcher::Event::Init) => {
-                    self.set(key, WatchState::Disconnected(format!("listing {key}")), None, None);
-                }
+                Ok(watcher::Event::Init) => self.set(key, WatchState::Listing, None, None),
                 Ok(watcher::Event::InitApply(_)) => {}
                 Ok(watcher::Event::InitDone) => self.set_ready(key),
                 Ok(_) => self.set_ready(key),
