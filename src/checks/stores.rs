@@ -9,7 +9,7 @@ use crate::lab::Target;
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
 use kube::discovery::Scope;
 use kube::runtime::reflector::{self, Store};
-use kube::runtime::{WatchStreamExt, watcher};
+use kube::runtime::watcher;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -205,28 +205,29 @@ impl Stores {
         let mut rediscover = self.rediscover.subscribe();
         let mut delay = Duration::from_millis(100);
         loop {
-            match kube::discovery::pinned_kind(&self.client, &key.gvk()).await {
+            let state = match kube::discovery::pinned_kind(&self.client, &key.gvk()).await {
                 Ok((ar, caps)) => {
-                    delay = Duration::from_millis(100);
                     let cluster = caps.scope == Scope::Cluster;
-                    let gone = self.watch(&key, ar, cluster).await;
-                    self.set(&key, gone, Some(None), None);
+                    let (gone, was_ready) = self.watch(&key, ar, cluster).await;
+                    if was_ready {
+                        delay = Duration::from_millis(100);
+                    }
+                    gone
                 }
-                Err(err) => {
-                    let state = classify(&err, &key);
-                    self.set(&key, state, Some(None), None);
-                }
-            }
+                Err(err) => classify(&err, &key),
+            };
+            self.set(&key, state, Some(None), None);
             tokio::select! {
                 _ = rediscover.changed() => {}
                 () = tokio::time::sleep(delay) => {}
             }
-            delay = (delay * 2).min(Duration::from_secs(5));
+            delay = (delay * 2).min(Duration::from_secs(2));
         }
     }
 
-    /// Watches until the kind disappears or access is denied; returns the state to show then.
-    async fn watch(&self, key: &WatchKey, ar: ApiResource, cluster: bool) -> WatchState {
+    /// Lists and watches until an error; returns the state to show then and whether the store was
+    /// ever current. Any error restarts with a fresh list (so readiness is always explicit).
+    async fn watch(&self, key: &WatchKey, ar: ApiResource, cluster: bool) -> (WatchState, bool) {
         let api: kube::Api<DynamicObject> = match (&key.namespace, cluster) {
             (Some(ns), false) => kube::Api::namespaced_with(self.client.clone(), ns, &ar),
             _ => kube::Api::all_with(self.client.clone(), &ar),
@@ -235,26 +236,30 @@ impl Stores {
         let store = writer.as_reader();
         self.set(key, WatchState::Connecting, Some(Some(store)), Some(cluster));
         let config = watcher::Config::default().any_semantic();
-        let mut stream = reflector::reflector(writer, watcher(api, config).default_backoff()).boxed();
+        let mut stream = reflector::reflector(writer, watcher(api, config)).boxed();
+        let mut was_ready = false;
         while let Some(item) = stream.next().await {
             match item {
                 Ok(watcher::Event::Init) => self.set(key, WatchState::Listing, None, None),
                 Ok(watcher::Event::InitApply(_)) => {}
-                Ok(watcher::Event::InitDone) => self.set_ready(key),
-                Ok(_) => self.set_ready(key),
+                Ok(_) => {
+                    was_ready = true;
+                    self.set_ready(key);
+                }
                 Err(err) => {
                     let text = error_text(&err);
-                    if text.contains("404") || text.contains("NotFound") {
-                        return WatchState::NotServed(not_served(key));
-                    }
-                    if text.contains("403") || text.contains("Forbidden") {
-                        return WatchState::Forbidden(format!("watching {key} is forbidden: {text}"));
-                    }
-                    self.set(key, WatchState::Disconnected(format!("watch of {key}: {text}; reconnecting")), None, None);
+                    let state = if text.contains("404") || text.contains("NotFound") {
+                        WatchState::NotServed(not_served(key))
+                    } else if text.contains("403") || text.contains("Forbidden") {
+                        WatchState::Forbidden(format!("watching {key} is forbidden: {text}"))
+                    } else {
+                        WatchState::Disconnected(format!("watch of {key}: {text}; reconnecting"))
+                    };
+                    return (state, was_ready);
                 }
             }
         }
-        WatchState::Disconnected(format!("watch of {key} ended"))
+        (WatchState::Disconnected(format!("watch of {key} ended")), was_ready)
     }
 
     fn set_ready(&self, key: &WatchKey) {
@@ -305,3 +310,4 @@ fn classify(err: &kube::Error, key: &WatchKey) -> WatchState {
         other => WatchState::Disconnected(format!("cluster unreachable: {}", error_text(other))),
     }
 }
+
