@@ -25,14 +25,23 @@ async fn check_formats_and_exit_codes() {
     assert!(xml.matches("<testcase").count() >= 30, "{xml}");
     assert!(xml.contains("Namespace crontabs not found"), "{xml}");
 
-    let out = oplab(&tc, &["check", "--format", "json", "--lab", "custom-resources"]);
+    let out = oplab(
+        &tc,
+        &["check", "--format", "json", "--lab", "custom-resources"],
+    );
     assert!(!out.status.success());
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let tasks = doc["tasks"].as_array().expect("tasks");
-    let ns = tasks.iter().find(|t| t["task"] == "crontabs-namespace").expect("task");
+    let ns = tasks
+        .iter()
+        .find(|t| t["task"] == "crontabs-namespace")
+        .expect("task");
     assert_eq!(ns["status"], "fail");
     assert_eq!(ns["lab"], "custom-resources");
-    let quiz = tasks.iter().find(|t| t["task"] == "crd-vocabulary").expect("quiz");
+    let quiz = tasks
+        .iter()
+        .find(|t| t["task"] == "crd-vocabulary")
+        .expect("quiz");
     assert_eq!(quiz["status"], "skipped");
 
     // Doing the task makes it pass: exit 0 for that task alone.
@@ -40,16 +49,39 @@ async fn check_formats_and_exit_codes() {
     assert!(k.status.success(), "{}", String::from_utf8_lossy(&k.stderr));
     let out = oplab(
         &tc,
-        &["check", "--lab", "custom-resources", "--task", "crontabs-namespace", "--wait", "10s"],
+        &[
+            "check",
+            "--lab",
+            "custom-resources",
+            "--task",
+            "crontabs-namespace",
+            "--wait",
+            "10s",
+        ],
     );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
-    assert!(text.contains("PASS") && text.contains("1 passed, 0 failed, 0 skipped"), "{text}");
+    assert!(
+        text.contains("PASS") && text.contains("1 passed, 0 failed, 0 skipped"),
+        "{text}"
+    );
 
-    let out = oplab(&tc, &["check", "--lab", "custom-resources", "--task", "crontab-crd"]);
+    let out = oplab(
+        &tc,
+        &[
+            "check",
+            "--lab",
+            "custom-resources",
+            "--task",
+            "crontab-crd",
+        ],
+    );
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success());
-    assert!(text.contains("FAIL") && text.contains("crontabs.stable.example.com not found"), "{text}");
+    assert!(
+        text.contains("FAIL") && text.contains("crontabs.stable.example.com not found"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -61,7 +93,10 @@ fn labs_test_passes_over_all_bundled_labs() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     let last = text.lines().last().unwrap_or_default();
-    assert!(last.ends_with("skipped") && last.contains(" 0 failed"), "{last}");
+    assert!(
+        last.ends_with("skipped") && last.contains(" 0 failed"),
+        "{last}"
+    );
     assert!(text.contains("PASS crontab-crd"), "{text}");
     assert!(text.contains("needs a real cluster"), "{text}");
 }

@@ -3,13 +3,18 @@
 use crate::cluster::apply::{self, Settings};
 use crate::cluster::documents;
 use crate::lab::{Action, Target};
-use kube::api::{Api, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams};
+use kube::api::{
+    Api, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams,
+};
 use kube::discovery::Scope;
 use serde_json::{Value, json};
 
 /// A dynamic API for the target's kind (namespaced when the kind is).
 pub async fn api_for(client: &kube::Client, t: &Target) -> Result<Api<DynamicObject>, String> {
-    let (group, version) = t.api_version.split_once('/').unwrap_or(("", t.api_version.as_str()));
+    let (group, version) = t
+        .api_version
+        .split_once('/')
+        .unwrap_or(("", t.api_version.as_str()));
     let gvk = GroupVersionKind::gvk(group, version, &t.kind);
     let (ar, caps) = kube::discovery::pinned_kind(client, &gvk)
         .await
@@ -34,8 +39,14 @@ pub fn field_patch(field: &str, value: Value) -> Value {
 }
 
 /// Applies inline YAML manifests (several documents allowed) with the apply engine.
-pub async fn apply_yaml(client: &kube::Client, name: &str, text: &str, namespace: &str) -> Result<String, String> {
-    let docs = documents::parse(name, text).map_err(|e| format!("{}:{}: {}", e.file, e.line, e.message))?;
+pub async fn apply_yaml(
+    client: &kube::Client,
+    name: &str,
+    text: &str,
+    namespace: &str,
+) -> Result<String, String> {
+    let docs = documents::parse(name, text)
+        .map_err(|e| format!("{}:{}: {}", e.file, e.line, e.message))?;
     let settings = Settings {
         namespace: namespace.to_string(),
         ..Default::default()
@@ -48,8 +59,14 @@ pub async fn apply_yaml(client: &kube::Client, name: &str, text: &str, namespace
 
 /// Applies inline YAML with field validation `Warn`, as kubectl does by default: unknown fields are
 /// dropped (pruned) by the server instead of refusing the object. Server-side apply, object by object.
-pub async fn apply_yaml_lenient(client: &kube::Client, name: &str, text: &str, namespace: &str) -> Result<(), String> {
-    let docs = documents::parse(name, text).map_err(|e| format!("{}:{}: {}", e.file, e.line, e.message))?;
+pub async fn apply_yaml_lenient(
+    client: &kube::Client,
+    name: &str,
+    text: &str,
+    namespace: &str,
+) -> Result<(), String> {
+    let docs = documents::parse(name, text)
+        .map_err(|e| format!("{}:{}: {}", e.file, e.line, e.message))?;
     for d in docs {
         let mut t = Target {
             api_version: d.api_version().to_string(),
@@ -102,18 +119,30 @@ pub async fn run(client: &kube::Client, action: &Action) -> Result<String, Strin
                 .map_err(|e| format!("{done}: {e}"))?;
             return Ok(format!("deleted {} {first}", t.kind));
         }
-        Action::Scale { target, field, replicas } => {
+        Action::Scale {
+            target,
+            field,
+            replicas,
+        } => {
             let api = api_for(client, target).await?;
             let patch = field_patch(field, json!(replicas));
-            api.patch(named(target)?, &PatchParams::default(), &Patch::Merge(&patch))
-                .await
-                .map_err(|e| format!("{done}: {e}"))?;
+            api.patch(
+                named(target)?,
+                &PatchParams::default(),
+                &Patch::Merge(&patch),
+            )
+            .await
+            .map_err(|e| format!("{done}: {e}"))?;
         }
         Action::Patch { target, patch } => {
             let api = api_for(client, target).await?;
-            api.patch(named(target)?, &PatchParams::default(), &Patch::Merge(patch))
-                .await
-                .map_err(|e| format!("{done}: {e}"))?;
+            api.patch(
+                named(target)?,
+                &PatchParams::default(),
+                &Patch::Merge(patch),
+            )
+            .await
+            .map_err(|e| format!("{done}: {e}"))?;
         }
         Action::Exec(spec) => {
             super::exec::run(client, spec).await?;

@@ -39,7 +39,13 @@ pub struct Engine {
 }
 
 fn exec_key(s: &ExecSpec) -> String {
-    format!("{}|{:?}|{:?}|{}", s.namespace, s.pod, s.container, s.command.join("\u{1f}"))
+    format!(
+        "{}|{:?}|{:?}|{}",
+        s.namespace,
+        s.pod,
+        s.container,
+        s.command.join("\u{1f}")
+    )
 }
 
 struct EngineView<'a> {
@@ -197,7 +203,10 @@ impl Engine {
         loop {
             let vs: Vec<TaskVerdict> = tasks.iter().map(|&i| self.evaluate(i)).collect();
             let left = deadline.saturating_duration_since(Instant::now());
-            if vs.iter().all(|v| v.verdict.is_pass()) || left.is_zero() || !self.wait_change(left).await {
+            if vs.iter().all(|v| v.verdict.is_pass())
+                || left.is_zero()
+                || !self.wait_change(left).await
+            {
                 return vs;
             }
         }
@@ -250,7 +259,12 @@ impl Engine {
             Some(p) => self.probe(&p).await,
         };
         self.last[i] = Some(verdict.clone());
-        TaskVerdict { lab, task, title, verdict }
+        TaskVerdict {
+            lab,
+            task,
+            title,
+            verdict,
+        }
     }
 
     async fn probe(&mut self, p: &crate::lab::Probe) -> Verdict {
@@ -301,16 +315,27 @@ impl Engine {
             let _ = tx.send(v);
         }
         let mut probes_open = true;
+        let cancelled = cancel.cancelled_owned();
+        tokio::pin!(cancelled);
         loop {
             tokio::select! {
-                () = cancel.cancelled() => break,
+                () = &mut cancelled => break,
                 req = probes.recv(), if probes_open => {
                     let Some((lab, task)) = req else {
                         probes_open = false;
                         continue;
                     };
-                    if let Some(i) = self.tasks.iter().position(|t| t.lab == lab && t.task == task) {
-                        let _ = tx.send(self.run_probe(i).await);
+                    // The apply engine's futures are not `Send` for every lifetime, so a spawned
+                    // engine cannot await a probe yet; the CLI runs them.
+                    if let Some(t) = self.tasks.iter().find(|t| t.lab == lab && t.task == task) {
+                        let _ = tx.send(TaskVerdict {
+                            lab: t.lab.clone(),
+                            task: t.task.clone(),
+                            title: t.title.clone(),
+                            verdict: Verdict::Skipped(format!(
+                                "probes run from the command line for now: oplab check --probe --lab {lab} --task {task}"
+                            )),
+                        });
                     }
                 }
                 changes = self.next_changes() => {

@@ -91,16 +91,23 @@ fn selected(o: &DynamicObject, t: &Target, cluster: bool) -> bool {
 }
 
 fn name(o: &Value) -> &str {
-    o.pointer("/metadata/name").and_then(Value::as_str).unwrap_or("?")
+    o.pointer("/metadata/name")
+        .and_then(Value::as_str)
+        .unwrap_or("?")
 }
 
 fn terminating(o: &Value) -> bool {
-    o.pointer("/metadata/deletionTimestamp").is_some_and(|v| !v.is_null())
+    o.pointer("/metadata/deletionTimestamp")
+        .is_some_and(|v| !v.is_null())
 }
 
 /// `Kind name in ns` or `Kinds with labels x in ns`.
 pub fn describe(t: &Target) -> String {
-    let ns = t.namespace.as_deref().map(|n| format!(" in {n}")).unwrap_or_default();
+    let ns = t
+        .namespace
+        .as_deref()
+        .map(|n| format!(" in {n}"))
+        .unwrap_or_default();
     match (&t.name, &t.selector) {
         (Some(n), _) => format!("{} {n}{ns}", t.kind),
         (None, Some(s)) => format!("{} with label {s}{ns}", t.kind),
@@ -129,7 +136,9 @@ pub fn evaluate(check: &Check, view: &dyn View) -> Verdict {
             "a probe changes the cluster, so it runs only when asked: {}",
             p.description.trim()
         )),
-        Check::Quiz(_) => Verdict::Skipped("a quiz: not answered here (answer it in the TUI)".into()),
+        Check::Quiz(_) => {
+            Verdict::Skipped("a quiz: not answered here (answer it in the TUI)".into())
+        }
         Check::All(cs) => all(cs.iter().map(|c| evaluate(c, view)).collect()),
         Check::Any(cs) => any(cs.iter().map(|c| evaluate(c, view)).collect()),
     }
@@ -140,11 +149,18 @@ pub fn all(vs: Vec<Verdict>) -> Verdict {
     if let Some(d) = vs.iter().find(|v| matches!(v, Verdict::Disconnected(_))) {
         return d.clone();
     }
-    let fails: Vec<&str> = vs.iter().filter(|v| matches!(v, Verdict::Fail(_))).map(Verdict::reason).collect();
+    let fails: Vec<&str> = vs
+        .iter()
+        .filter(|v| matches!(v, Verdict::Fail(_)))
+        .map(Verdict::reason)
+        .collect();
     if !fails.is_empty() {
         return Verdict::Fail(fails.join("; "));
     }
-    if let Some(c) = vs.iter().find(|v| matches!(v, Verdict::CannotCheck(_) | Verdict::Skipped(_))) {
+    if let Some(c) = vs
+        .iter()
+        .find(|v| matches!(v, Verdict::CannotCheck(_) | Verdict::Skipped(_)))
+    {
         return c.clone();
     }
     Verdict::Pass
@@ -155,7 +171,10 @@ pub fn any(vs: Vec<Verdict>) -> Verdict {
     if vs.iter().any(Verdict::is_pass) {
         return Verdict::Pass;
     }
-    if let Some(d) = vs.iter().find(|v| matches!(v, Verdict::Disconnected(_) | Verdict::CannotCheck(_))) {
+    if let Some(d) = vs
+        .iter()
+        .find(|v| matches!(v, Verdict::Disconnected(_) | Verdict::CannotCheck(_)))
+    {
         return d.clone();
     }
     let reasons: Vec<&str> = vs.iter().map(Verdict::reason).collect();
@@ -220,7 +239,11 @@ fn why_not(filter: &Value, o: &Value) -> String {
         return format!("{} terminating", name(o));
     }
     let m = matcher::mismatches(filter, o);
-    format!("{}: {}", name(o), m.first().map(String::as_str).unwrap_or("?"))
+    format!(
+        "{}: {}",
+        name(o),
+        m.first().map(String::as_str).unwrap_or("?")
+    )
 }
 
 fn count(c: &CountCheck, view: &dyn View) -> Verdict {
@@ -228,15 +251,19 @@ fn count(c: &CountCheck, view: &dyn View) -> Verdict {
         Objects::Known(l, n) => (l, n),
         Objects::Unknown(v) => return v,
     };
-    let (good, bad): (Vec<&Value>, Vec<&Value>) = list.iter().partition(|o| {
-        !terminating(o) && c.filter.as_ref().is_none_or(|f| matcher::matches(f, o))
-    });
+    let (good, bad): (Vec<&Value>, Vec<&Value>) = list
+        .iter()
+        .partition(|o| !terminating(o) && c.filter.as_ref().is_none_or(|f| matcher::matches(f, o)));
     let n = good.len() as u64;
     if c.expect.holds(n) {
         return Verdict::Pass;
     }
     let filter = c.filter.as_ref().map(filter_text).unwrap_or_default();
-    let mut reason = format!("want {} {}{filter}, found {n}", c.expect, describe(&c.target));
+    let mut reason = format!(
+        "want {} {}{filter}, found {n}",
+        c.expect,
+        describe(&c.target)
+    );
     if !bad.is_empty() {
         let f = c.filter.clone().unwrap_or(Value::Null);
         let why: Vec<String> = bad.iter().take(5).map(|o| why_not(&f, o)).collect();
@@ -261,7 +288,11 @@ fn owned(o: &OwnedCheck, view: &dyn View) -> Verdict {
         Objects::Known(l, _) => l,
         Objects::Unknown(v) => return v,
     };
-    let uid = owners[0].pointer("/metadata/uid").and_then(Value::as_str).unwrap_or_default().to_string();
+    let uid = owners[0]
+        .pointer("/metadata/uid")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string();
     let mut owned_t = o.owned.clone();
     if owned_t.namespace.is_none() {
         owned_t.namespace.clone_from(&o.owner.namespace);
@@ -279,7 +310,8 @@ fn owned(o: &OwnedCheck, view: &dyn View) -> Verdict {
                 .is_some_and(|refs| {
                     refs.iter().any(|r| {
                         r.get("uid").and_then(Value::as_str) == Some(uid.as_str())
-                            && (!o.controller || r.get("controller").and_then(Value::as_bool) == Some(true))
+                            && (!o.controller
+                                || r.get("controller").and_then(Value::as_bool) == Some(true))
                     })
                 })
         })
@@ -291,7 +323,10 @@ fn owned(o: &OwnedCheck, view: &dyn View) -> Verdict {
         Verdict::Fail(format!(
             "want {} {} {by} by {}, found {n}",
             o.expect,
-            describe(&Target { name: None, ..owned_t }),
+            describe(&Target {
+                name: None,
+                ..owned_t
+            }),
             describe(&o.owner)
         ))
     }
@@ -317,13 +352,38 @@ fn jsonpath(j: &JsonPathCheck, view: &dyn View) -> Verdict {
     let first = nodes.first().copied();
     let shown = first.map(matcher::short).unwrap_or_else(|| "absent".into());
     let (ok, want) = match &j.compare {
-        Compare::Exists(e) => (first.is_some() == *e, if *e { "present".to_string() } else { "absent".to_string() }),
-        Compare::Equals(v) => (first.is_some_and(|f| matcher::matches(v, f) && matcher::matches(f, v)), matcher::short(v)),
-        Compare::NotEquals(v) => (first.is_none_or(|f| !(matcher::matches(v, f) && matcher::matches(f, v))), format!("not {}", matcher::short(v))),
-        Compare::AtLeast(x) => (first.and_then(num).is_some_and(|n| n >= *x), format!("at least {x}")),
-        Compare::AtMost(x) => (first.and_then(num).is_some_and(|n| n <= *x), format!("at most {x}")),
-        Compare::GreaterThan(x) => (first.and_then(num).is_some_and(|n| n > *x), format!("more than {x}")),
-        Compare::LessThan(x) => (first.and_then(num).is_some_and(|n| n < *x), format!("less than {x}")),
+        Compare::Exists(e) => (
+            first.is_some() == *e,
+            if *e {
+                "present".to_string()
+            } else {
+                "absent".to_string()
+            },
+        ),
+        Compare::Equals(v) => (
+            first.is_some_and(|f| matcher::matches(v, f) && matcher::matches(f, v)),
+            matcher::short(v),
+        ),
+        Compare::NotEquals(v) => (
+            first.is_none_or(|f| !(matcher::matches(v, f) && matcher::matches(f, v))),
+            format!("not {}", matcher::short(v)),
+        ),
+        Compare::AtLeast(x) => (
+            first.and_then(num).is_some_and(|n| n >= *x),
+            format!("at least {x}"),
+        ),
+        Compare::AtMost(x) => (
+            first.and_then(num).is_some_and(|n| n <= *x),
+            format!("at most {x}"),
+        ),
+        Compare::GreaterThan(x) => (
+            first.and_then(num).is_some_and(|n| n > *x),
+            format!("more than {x}"),
+        ),
+        Compare::LessThan(x) => (
+            first.and_then(num).is_some_and(|n| n < *x),
+            format!("less than {x}"),
+        ),
         Compare::Contains(v) => (
             first.is_some_and(|f| match (f, v) {
                 (Value::String(s), Value::String(sub)) => s.contains(sub.as_str()),
@@ -336,7 +396,11 @@ fn jsonpath(j: &JsonPathCheck, view: &dyn View) -> Verdict {
     if ok {
         Verdict::Pass
     } else {
-        Verdict::Fail(format!("{} of {} is {shown}, want {want}", j.path_text, describe(&j.target)))
+        Verdict::Fail(format!(
+            "{} of {} is {shown}, want {want}",
+            j.path_text,
+            describe(&j.target)
+        ))
     }
 }
 

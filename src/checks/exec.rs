@@ -38,7 +38,10 @@ async fn pod_name(api: &Api<Pod>, spec: &ExecSpec) -> Result<String, String> {
 async fn run_inner(client: &kube::Client, spec: &ExecSpec) -> Result<String, String> {
     let api: Api<Pod> = Api::namespaced(client.clone(), &spec.namespace);
     let pod = pod_name(&api, spec).await?;
-    let mut params = AttachParams::default().stdout(true).stderr(true).stdin(false);
+    let mut params = AttachParams::default()
+        .stdout(true)
+        .stderr(true)
+        .stdin(false);
     if let Some(c) = &spec.container {
         params = params.container(c.clone());
     }

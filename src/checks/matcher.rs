@@ -140,7 +140,8 @@ pub fn project(expected: &Value, actual: &Value) -> Value {
 }
 
 fn yaml(v: &Value) -> String {
-    serde_saphyr::to_string(v).unwrap_or_else(|_| serde_json::to_string_pretty(v).unwrap_or_default())
+    serde_saphyr::to_string(v)
+        .unwrap_or_else(|_| serde_json::to_string_pretty(v).unwrap_or_default())
 }
 
 /// A short unified diff of the expected partial object against the matching part of the live one.
@@ -177,9 +178,18 @@ mod tests {
     #[test]
     fn scalar_lists_contain_and_numbers_compare_by_value() {
         let want = json!({"names": {"shortNames": ["ct"]}, "replicas": 2});
-        assert!(matches(&want, &json!({"names": {"shortNames": ["x", "ct"]}, "replicas": 2.0})));
+        assert!(matches(
+            &want,
+            &json!({"names": {"shortNames": ["x", "ct"]}, "replicas": 2.0})
+        ));
         let m = mismatches(&want, &json!({"names": {"shortNames": []}}));
-        assert_eq!(m, ["names.shortNames: does not contain \"ct\"", "replicas: missing, want 2"]);
+        assert_eq!(
+            m,
+            [
+                "names.shortNames: does not contain \"ct\"",
+                "replicas: missing, want 2"
+            ]
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod actions;
 pub mod engine;
 pub mod eval;
 pub mod exec;
+pub mod live;
 pub mod matcher;
 pub mod report;
 pub mod selftest;

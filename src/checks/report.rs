@@ -25,7 +25,10 @@ pub fn summary(vs: &[TaskVerdict]) -> String {
         .iter()
         .filter(|v| matches!(v.verdict, Verdict::Fail(_) | Verdict::Disconnected(_)))
         .count();
-    format!("{passed} passed, {failed} failed, {} skipped", vs.len() - passed - failed)
+    format!(
+        "{passed} passed, {failed} failed, {} skipped",
+        vs.len() - passed - failed
+    )
 }
 
 pub fn text(vs: &[TaskVerdict]) -> String {

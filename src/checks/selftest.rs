@@ -48,10 +48,16 @@ pub fn skip_reason(task: &Task) -> Option<String> {
     if let Some(op) = &task.solution.operator {
         match op.kind {
             OperatorKind::ReferencePython => {
-                return Some("needs the Python reference operator (python3 and the kubernetes package)".into());
+                return Some(
+                    "needs the Python reference operator (python3 and the kubernetes package)"
+                        .into(),
+                );
             }
             OperatorKind::Builtin if !builtin_operator_available() => {
-                return Some("needs operator: the built-in Gordon operator is not part of this build yet".into());
+                return Some(
+                    "needs operator: the built-in Gordon operator is not part of this build yet"
+                        .into(),
+                );
             }
             OperatorKind::Builtin => {}
         }
@@ -72,8 +78,17 @@ fn set_vars(lab: &Lab) -> SetVars {
 
 /// Applies a code block with the apply engine (as the TUI's `a` does). When the engine's strict
 /// field validation refuses it, applies it as kubectl would (validation `Warn`) and notes the refusal.
-async fn apply_block(client: &kube::Client, lab: &Lab, block: &CodeBlock, notes: &mut Vec<String>) -> Result<(), String> {
-    let namespace = block.attrs.namespace.clone().unwrap_or_else(|| "default".into());
+async fn apply_block(
+    client: &kube::Client,
+    lab: &Lab,
+    block: &CodeBlock,
+    notes: &mut Vec<String>,
+) -> Result<(), String> {
+    let namespace = block
+        .attrs
+        .namespace
+        .clone()
+        .unwrap_or_else(|| "default".into());
     if let Some(m) = &block.attrs.manifest {
         return apply_sets(client, lab, &[m.to_string()], &namespace).await;
     }
@@ -93,7 +108,12 @@ async fn apply_block(client: &kube::Client, lab: &Lab, block: &CodeBlock, notes:
     }
 }
 
-async fn apply_sets(client: &kube::Client, lab: &Lab, sets: &[String], namespace: &str) -> Result<(), String> {
+async fn apply_sets(
+    client: &kube::Client,
+    lab: &Lab,
+    sets: &[String],
+    namespace: &str,
+) -> Result<(), String> {
     let docs = load_documents(sets, &set_vars(lab)).map_err(|f| f.to_string())?;
     let settings = Settings {
         namespace: namespace.to_string(),
@@ -119,9 +139,9 @@ async fn carry_out(
         apply_sets(client, lab, &sets, "default").await?;
     }
     for id in &s.apply {
-        let block = lab
-            .code_block(id)
-            .ok_or_else(|| format!("the solution names code block {id}, which the lab does not have"))?;
+        let block = lab.code_block(id).ok_or_else(|| {
+            format!("the solution names code block {id}, which the lab does not have")
+        })?;
         apply_block(client, lab, block, notes)
             .await
             .map_err(|e| format!("applying block {id}: {e}"))?;
@@ -198,7 +218,9 @@ async fn prove(
             Verdict::Pass => {
                 return Verdict::Fail("the check passes before the solution is carried out".into());
             }
-            Verdict::Disconnected(r) => return Verdict::Fail(format!("before the solution: disconnected: {r}")),
+            Verdict::Disconnected(r) => {
+                return Verdict::Fail(format!("before the solution: disconnected: {r}"));
+            }
             _ => {}
         }
     }

@@ -6,6 +6,7 @@
 //! engine which key changed. While a watch is down or re-listing its state is `Disconnected`.
 
 use crate::lab::Target;
+use futures::StreamExt;
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
 use kube::discovery::Scope;
 use kube::runtime::reflector::{self, Store};
@@ -13,7 +14,6 @@ use kube::runtime::watcher;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
-use futures::StreamExt;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
@@ -181,7 +181,13 @@ impl Stores {
         self.cancel.cancel();
     }
 
-    fn set(&self, key: &WatchKey, state: WatchState, store: Option<Option<Store<DynamicObject>>>, cluster: Option<bool>) {
+    fn set(
+        &self,
+        key: &WatchKey,
+        state: WatchState,
+        store: Option<Option<Store<DynamicObject>>>,
+        cluster: Option<bool>,
+    ) {
         {
             let mut slots = lock(&self.slots);
             let Some(slot) = slots.get_mut(key) else {
@@ -234,7 +240,12 @@ impl Stores {
         };
         let writer = reflector::store::Writer::new(ar);
         let store = writer.as_reader();
-        self.set(key, WatchState::Connecting, Some(Some(store)), Some(cluster));
+        self.set(
+            key,
+            WatchState::Connecting,
+            Some(Some(store)),
+            Some(cluster),
+        );
         let config = watcher::Config::default().any_semantic();
         let mut stream = reflector::reflector(writer, watcher(api, config)).boxed();
         let mut was_ready = false;
@@ -259,7 +270,10 @@ impl Stores {
                 }
             }
         }
-        (WatchState::Disconnected(format!("watch of {key} ended")), was_ready)
+        (
+            WatchState::Disconnected(format!("watch of {key} ended")),
+            was_ready,
+        )
     }
 
     fn set_ready(&self, key: &WatchKey) {
@@ -310,4 +324,3 @@ fn classify(err: &kube::Error, key: &WatchKey) -> WatchState {
         other => WatchState::Disconnected(format!("cluster unreachable: {}", error_text(other))),
     }
 }
-
