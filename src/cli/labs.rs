@@ -19,6 +19,16 @@ pub enum LabsCommand {
         #[arg(long)]
         labs: Option<PathBuf>,
     },
+    /// The author's self-test: on a fresh sandbox per lab, every task's check fails before and
+    /// passes after its solution; prints `N passed, M failed, K skipped` last.
+    Test {
+        /// Only this lab (id).
+        #[arg(long)]
+        lab: Option<String>,
+        /// Read the labs from this directory instead of the built-in ones.
+        #[arg(long)]
+        labs: Option<PathBuf>,
+    },
     /// Check lab files and print every problem with file:line:col; exits non-zero on any error.
     Validate {
         /// Directory of lab files (default: the built-in labs).
@@ -30,6 +40,7 @@ pub fn run(args: LabsArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         LabsCommand::List { labs } => list(&load(labs.as_ref())),
         LabsCommand::Validate { dir } => validate(&load(dir.as_ref())),
+        LabsCommand::Test { lab, labs } => test(&load(labs.as_ref()), lab.as_deref()),
     }
 }
 
@@ -87,5 +98,46 @@ fn validate(set: &LabSet) -> anyhow::Result<ExitCode> {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
+    })
+}
+
+fn test(set: &LabSet, only: Option<&str>) -> anyhow::Result<ExitCode> {
+    use crate::checks::{Verdict, report, selftest};
+    let labs: Vec<&lab::Lab> = set
+        .labs
+        .iter()
+        .filter(|l| only.is_none_or(|id| id == l.id))
+        .collect();
+    if labs.is_empty() {
+        anyhow::bail!("no lab {}", only.unwrap_or_default());
+    }
+    let rt = tokio::runtime::Runtime::new()?;
+    let mut all = Vec::new();
+    for l in labs {
+        println!("{} ({})", l.id, l.title);
+        let started = std::time::Instant::now();
+        let mut print = |v: &crate::checks::TaskVerdict| {
+            let mark = match v.verdict {
+                Verdict::Pass => "PASS",
+                Verdict::Fail(_) | Verdict::Disconnected(_) => "FAIL",
+                _ => "SKIP",
+            };
+            println!("  {mark} {}", v.task);
+            for line in v.verdict.reason().lines() {
+                println!("       {line}");
+            }
+        };
+        let results = rt.block_on(selftest::test_lab(l, &mut print))?;
+        for n in &results.notes {
+            println!("  note: {n}");
+        }
+        println!("  ({:.1}s)", started.elapsed().as_secs_f64());
+        all.extend(results.verdicts);
+    }
+    println!("{}", report::summary(&all));
+    Ok(if report::success(&all) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     })
 }

@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod bench;
+pub mod check;
 pub mod labs;
 pub mod manifests;
 pub mod operator;
@@ -29,6 +30,8 @@ pub enum Command {
     Labs(labs::LabsArgs),
     /// Apply bundled sets, files or directories: checked on the server first, then applied in order.
     Apply(apply::ApplyArgs),
+    /// Check tasks against the cluster; exits 0 only when none fails (text, JSON or JUnit).
+    Check(check::CheckArgs),
     /// Delete what a set, file or directory applied, in reverse order.
     Delete(apply::DeleteArgs),
     /// List the bundled manifest sets or print one with its variables filled.
@@ -52,6 +55,7 @@ pub fn main() -> ExitCode {
         Some(Command::Labs(args)) => labs::run(args),
         Some(Command::Apply(args)) => apply::run_apply(args),
         Some(Command::Delete(args)) => apply::run_delete(args),
+        Some(Command::Check(args)) => check::run(args),
         Some(Command::Manifests(args)) => manifests::run(args),
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Operator(args)) => operator::run(args),

@@ -61,7 +61,23 @@ pub fn build_app(opts: &TuiOptions, theme: Theme) -> App {
 /// Starts the background work of a real session: cluster discovery, syntax highlighting, and
 /// the lab watcher for `--labs DIR` (kept alive by the returned handle).
 pub fn start_background(opts: &TuiOptions, bg: &Background) -> Option<LabWatcher> {
-    cluster::spawn_discovery(bg, opts.cluster.clone());
+    start_background_with_checks(opts, bg).0
+}
+
+/// [`start_background`], plus live task checks on the cluster found; the service runs probes.
+pub fn start_background_with_checks(
+    opts: &TuiOptions,
+    bg: &Background,
+) -> (Option<LabWatcher>, crate::checks::live::ProbeService) {
+    let set = match &opts.labs_dir {
+        Some(dir) => crate::lab::load_dir(dir),
+        None => crate::lab::load_embedded(),
+    };
+    let probes = crate::checks::live::spawn_discovery_with_checks(bg, opts.cluster.clone(), set);
+    (start_watchers(opts, bg), probes)
+}
+
+fn start_watchers(opts: &TuiOptions, bg: &Background) -> Option<LabWatcher> {
     let hl = bg.clone();
     tokio::task::spawn_blocking(move || {
         if let Some(h) = highlight::Highlighter::load() {
@@ -104,12 +120,13 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
     };
     let result = runtime.block_on(async {
         let (bg, rx) = Background::new();
-        let _watcher = start_background(&opts, &bg);
+        let (_watcher, probes) = start_background_with_checks(&opts, &bg);
         let mut runner = Runner::new(terminal, app, bg.clone(), rx, Osc52Stdout);
         runner.services.push(Box::new(services::ApplyService));
         runner
             .services
             .push(Box::new(services::OperatorService::default()));
+        runner.services.push(Box::new(probes));
         runner.autostart_operator = true;
         let mut events = crossterm::event::EventStream::new();
         let result = runner.run(&mut events).await;

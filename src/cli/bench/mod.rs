@@ -1,6 +1,7 @@
 //! `oplab bench` (hidden): developer benchmarks that print their numbers.
 
 pub mod apply;
+pub mod checks;
 pub mod tui;
 
 use std::process::ExitCode;
@@ -31,6 +32,11 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 10)]
         runs: usize,
     },
+    /// Live checks: every task of all labs on a sandbox; change-to-verdict latency and watches open.
+    Checks {
+        #[arg(long, default_value_t = 200)]
+        rounds: usize,
+    },
     /// Child process of the first-frame measurement: start, draw one frame, print, exit.
     #[command(hide = true)]
     FirstFrame,
@@ -44,6 +50,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
             kubectl,
         } => apply::run(set, rounds, kubectl),
         BenchWhat::Tui { seconds, runs } => tui::bench_tui(seconds, runs),
+        BenchWhat::Checks { rounds } => checks::run(rounds),
         BenchWhat::FirstFrame => tui::first_frame_child(),
     }
 }

@@ -1,0 +1,168 @@
+//! Carrying out actions on the cluster: a probe's change, or the scripted part of a solution.
+
+use crate::cluster::apply::{self, Settings};
+use crate::cluster::documents;
+use crate::lab::{Action, Target};
+use kube::api::{
+    Api, DeleteParams, DynamicObject, GroupVersionKind, ListParams, Patch, PatchParams,
+};
+use kube::discovery::Scope;
+use serde_json::{Value, json};
+
+/// A dynamic API for the target's kind (namespaced when the kind is).
+pub async fn api_for(client: &kube::Client, t: &Target) -> Result<Api<DynamicObject>, String> {
+    let (group, version) = t
+        .api_version
+        .split_once('/')
+        .unwrap_or(("", t.api_version.as_str()));
+    let gvk = GroupVersionKind::gvk(group, version, &t.kind);
+    let (ar, caps) = kube::discovery::pinned_kind(client, &gvk)
+        .await
+        .map_err(|e| format!("kind {} in {} is not served: {e}", t.kind, t.api_version))?;
+    Ok(match (&t.namespace, caps.scope) {
+        (Some(ns), Scope::Namespaced) => Api::namespaced_with(client.clone(), ns, &ar),
+        _ => Api::all_with(client.clone(), &ar),
+    })
+}
+
+fn named(t: &Target) -> Result<&str, String> {
+    t.name
+        .as_deref()
+        .ok_or_else(|| format!("{} needs a name", super::eval::describe(t)))
+}
+
+/// `spec.gordon.replicas` = 5 as a merge patch.
+pub fn field_patch(field: &str, value: Value) -> Value {
+    field
+        .rsplit('.')
+        .fold(value, |inner, key| json!({ key: inner }))
+}
+
+/// Applies inline YAML manifests (several documents allowed) with the apply engine.
+/// With `force`, fields other managers own are taken over (`--force-conflicts`).
+pub async fn apply_yaml(
+    client: &kube::Client,
+    name: &str,
+    text: &str,
+    namespace: &str,
+    force: bool,
+) -> Result<String, String> {
+    let docs = documents::parse(name, text)
+        .map_err(|e| format!("{}:{}: {}", e.file, e.line, e.message))?;
+    let settings = Settings {
+        namespace: namespace.to_string(),
+        force_conflicts: force,
+        ..Default::default()
+    };
+    let report = apply::apply(client, docs, &settings, None)
+        .await
+        .map_err(|f| f.to_string())?;
+    Ok(format!("applied {} objects", report.results.len()))
+}
+
+/// Applies inline YAML with field validation `Warn`, as kubectl does by default: unknown fields are
+/// dropped (pruned) by the server instead of refusing the object. Server-side apply, object by object.
+pub async fn apply_yaml_lenient(
+    client: &kube::Client,
+    name: &str,
+    text: &str,
+    namespace: &str,
+) -> Result<(), String> {
+    let docs = documents::parse(name, text)
+        .map_err(|e| format!("{}:{}: {}", e.file, e.line, e.message))?;
+    for d in docs {
+        let mut t = Target {
+            api_version: d.api_version().to_string(),
+            kind: d.kind().to_string(),
+            namespace: Some(d.namespace().unwrap_or(namespace).to_string()),
+            name: Some(d.name().to_string()),
+            selector: None,
+        };
+        if t.kind == "Namespace" {
+            t.namespace = None;
+        }
+        let api = api_for(client, &t).await?;
+        let params = PatchParams::apply(crate::cluster::plan::FIELD_MANAGER).validation_warn();
+        api.patch(d.name(), &params, &Patch::Apply(&d.object))
+            .await
+            .map_err(|e| format!("{}: {e}", d.at()))?;
+    }
+    Ok(())
+}
+
+/// Does the action; the answer says what was done, or why it failed.
+pub async fn run(client: &kube::Client, action: &Action) -> Result<String, String> {
+    let done = action.describe();
+    match action {
+        Action::Delete(t) => {
+            let api = api_for(client, t).await?;
+            api.delete(named(t)?, &DeleteParams::default())
+                .await
+                .map_err(|e| format!("{done}: {e}"))?;
+        }
+        Action::DeleteOne(t) => {
+            let api = api_for(client, t).await?;
+            let mut lp = ListParams::default();
+            if let Some(s) = &t.selector {
+                lp = lp.labels(&s.to_string());
+            }
+            let list = api.list(&lp).await.map_err(|e| format!("{done}: {e}"))?;
+            let mut names: Vec<String> = list
+                .items
+                .iter()
+                .filter(|o| o.metadata.deletion_timestamp.is_none())
+                .filter_map(|o| o.metadata.name.clone())
+                .collect();
+            names.sort();
+            let first = names
+                .first()
+                .ok_or_else(|| format!("{done}: there is none"))?;
+            api.delete(first, &DeleteParams::default())
+                .await
+                .map_err(|e| format!("{done}: {e}"))?;
+            return Ok(format!("deleted {} {first}", t.kind));
+        }
+        Action::Scale {
+            target,
+            field,
+            replicas,
+        } => {
+            let api = api_for(client, target).await?;
+            let patch = field_patch(field, json!(replicas));
+            api.patch(
+                named(target)?,
+                &PatchParams::default(),
+                &Patch::Merge(&patch),
+            )
+            .await
+            .map_err(|e| format!("{done}: {e}"))?;
+        }
+        Action::Patch { target, patch } => {
+            let api = api_for(client, target).await?;
+            api.patch(
+                named(target)?,
+                &PatchParams::default(),
+                &Patch::Merge(patch),
+            )
+            .await
+            .map_err(|e| format!("{done}: {e}"))?;
+        }
+        Action::Exec(spec) => {
+            super::exec::run(client, spec).await?;
+        }
+        Action::Apply(text) => return apply_yaml(client, "inline", text, "default", false).await,
+        Action::Wait(d) => tokio::time::sleep(*d).await,
+    }
+    Ok(done)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dotted_field_becomes_nested_patch() {
+        assert_eq!(
+            super::field_patch("spec.gordon.replicas", serde_json::json!(5)),
+            serde_json::json!({"spec": {"gordon": {"replicas": 5}}})
+        );
+    }
+}

@@ -1,0 +1,253 @@
+//! `oplab labs test`: the author's self-test. On a fresh in-process sandbox per lab, every task's
+//! check must fail before and pass after its solution is carried out; tasks that need what the
+//! sandbox cannot give (a real cluster, exec, a program, a quiz answer) are listed with the reason.
+
+use super::{Engine, TaskVerdict, Verdict, actions};
+use crate::cluster::apply::{self, Settings};
+use crate::cluster::{Vars as SetVars, load_documents};
+use crate::lab::{CodeBlock, Lab, NeedKind, OperatorKind, Task};
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How long a fresh sandbox's watches may take to list.
+const SETTLE: Duration = Duration::from_secs(10);
+
+/// Starts oplab's built-in Gordon operator for a namespace until `stop`; its log is discarded.
+fn start_builtin_operator(
+    client: &kube::Client,
+    ns: &str,
+    stop: CancellationToken,
+) -> Result<(), String> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel(256);
+    tokio::spawn(async move { while rx.recv().await.is_some() {} });
+    let scope = crate::operator::Scope::Namespace(ns.to_string());
+    let client = client.clone();
+    tokio::spawn(async move {
+        if let Err(e) = crate::operator::run(client, scope, tx, stop).await {
+            tracing::warn!("labs test: the built-in operator stopped: {e:#}");
+        }
+    });
+    Ok(())
+}
+
+/// Whether the built-in operator can run in this build.
+pub fn builtin_operator_available() -> bool {
+    true
+}
+
+/// Why a task cannot be proven on the sandbox, if so.
+pub fn skip_reason(task: &Task) -> Option<String> {
+    if task.check.quiz().is_some() {
+        return Some("a quiz: answered by the attendee".into());
+    }
+    for need in &task.needs {
+        match &need.kind {
+            NeedKind::RealCluster => return Some(format!("needs a real cluster: {}", need.reason)),
+            NeedKind::Program(p) => return Some(format!("needs the program {p}: {}", need.reason)),
+            NeedKind::Network => return Some(format!("needs network access: {}", need.reason)),
+            NeedKind::ClusterAdmin => {}
+        }
+    }
+    if task.check.uses_exec() {
+        return Some("runs commands in pods (exec), which the sandbox does not have".into());
+    }
+    if let Some(op) = &task.solution.operator {
+        match op.kind {
+            OperatorKind::ReferencePython => {
+                return Some(
+                    "needs the Python reference operator (python3 and the kubernetes package)"
+                        .into(),
+                );
+            }
+            OperatorKind::Builtin if !builtin_operator_available() => {
+                return Some(
+                    "needs operator: the built-in Gordon operator is not part of this build yet"
+                        .into(),
+                );
+            }
+            OperatorKind::Builtin => {}
+        }
+    }
+    if task.solution.apply.is_empty()
+        && task.solution.sets.is_empty()
+        && task.solution.actions.is_empty()
+        && task.solution.operator.is_none()
+    {
+        return Some("the solution has nothing a machine can carry out".into());
+    }
+    None
+}
+
+fn set_vars(lab: &Lab) -> SetVars {
+    SetVars(lab.default_vars().0)
+}
+
+/// Applies a code block with the apply engine (as the TUI's `a` does). When the engine's strict
+/// field validation refuses it, applies it as kubectl would (validation `Warn`) and notes the refusal.
+async fn apply_block(
+    client: &kube::Client,
+    lab: &Lab,
+    block: &CodeBlock,
+    notes: &mut Vec<String>,
+) -> Result<(), String> {
+    let namespace = block
+        .attrs
+        .namespace
+        .clone()
+        .unwrap_or_else(|| "default".into());
+    if let Some(m) = &block.attrs.manifest {
+        return apply_sets(client, lab, &[m.to_string()], &namespace).await;
+    }
+    let name = format!("{}:{}", lab.path.display(), block.line);
+    match actions::apply_yaml(client, &name, &block.text, &namespace, true).await {
+        Ok(_) => Ok(()),
+        Err(e) if e.contains("unknown field") => {
+            actions::apply_yaml_lenient(client, &name, &block.text, &namespace).await?;
+            notes.push(format!(
+                "oplab's apply (strict field validation) refuses block {}: {}; applied with kubectl's default validation (warn) instead",
+                block.attrs.id.as_deref().unwrap_or("?"),
+                e.lines().next().unwrap_or_default()
+            ));
+            Ok(())
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn apply_sets(
+    client: &kube::Client,
+    lab: &Lab,
+    sets: &[String],
+    namespace: &str,
+) -> Result<(), String> {
+    let docs = load_documents(sets, &set_vars(lab)).map_err(|f| f.to_string())?;
+    // A solution is authoritative: it takes over fields an earlier task's actions changed
+    // (e.g. replicas scaled by a probe), as an attendee re-applying it with --force-conflicts would.
+    let settings = Settings {
+        namespace: namespace.to_string(),
+        force_conflicts: true,
+        ..Default::default()
+    };
+    apply::apply(client, docs, &settings, None)
+        .await
+        .map(|_| ())
+        .map_err(|f| f.to_string())
+}
+
+/// Carries out a task's solution: sets, code blocks, the operator, then the actions.
+async fn carry_out(
+    client: &kube::Client,
+    lab: &Lab,
+    task: &Task,
+    stop: &CancellationToken,
+    notes: &mut Vec<String>,
+) -> Result<(), String> {
+    let s = &task.solution;
+    if !s.sets.is_empty() {
+        let sets: Vec<String> = s.sets.iter().map(ToString::to_string).collect();
+        apply_sets(client, lab, &sets, "default").await?;
+    }
+    for id in &s.apply {
+        let block = lab.code_block(id).ok_or_else(|| {
+            format!("the solution names code block {id}, which the lab does not have")
+        })?;
+        apply_block(client, lab, block, notes)
+            .await
+            .map_err(|e| format!("applying block {id}: {e}"))?;
+    }
+    if let Some(op) = &s.operator
+        && op.kind == OperatorKind::Builtin
+    {
+        start_builtin_operator(client, &op.namespace, stop.child_token())?;
+    }
+    for a in &s.actions {
+        actions::run(client, a).await?;
+    }
+    Ok(())
+}
+
+/// The outcome of one lab's self-test.
+#[derive(Debug, Clone, Default)]
+pub struct LabReport {
+    pub verdicts: Vec<TaskVerdict>,
+    /// Things found on the way that did not fail a task (`task: note`).
+    pub notes: Vec<String>,
+}
+
+/// Tests one lab on a fresh sandbox; each result is printed through `print` as it comes.
+pub async fn test_lab(lab: &Lab, print: &mut dyn FnMut(&TaskVerdict)) -> anyhow::Result<LabReport> {
+    let lab = lab.render_vars(&lab.default_vars());
+    let mut options = crate::sandbox::Options::default();
+    options.config.pod_start_delay = Duration::from_millis(50);
+    let sandbox = crate::sandbox::Sandbox::start(options).await?;
+    let client = sandbox.client().await?;
+    let mut engine = Engine::new(client.clone());
+    let stop = CancellationToken::new();
+    let mut out = Vec::new();
+    let mut all_notes = Vec::new();
+    for task in lab.tasks() {
+        let mut notes = Vec::new();
+        let verdict = match skip_reason(task) {
+            Some(why) => Verdict::Skipped(why),
+            None => prove(&mut engine, &client, &lab, task, &stop, &mut notes).await,
+        };
+        all_notes.extend(notes.into_iter().map(|n| format!("{}: {n}", task.id)));
+        let v = TaskVerdict {
+            lab: lab.id.clone(),
+            task: task.id.clone(),
+            title: task.title.clone(),
+            verdict,
+        };
+        print(&v);
+        out.push(v);
+    }
+    stop.cancel();
+    drop(engine);
+    sandbox.shutdown();
+    Ok(LabReport {
+        verdicts: out,
+        notes: all_notes,
+    })
+}
+
+async fn prove(
+    engine: &mut Engine,
+    client: &kube::Client,
+    lab: &Lab,
+    task: &Task,
+    stop: &CancellationToken,
+    notes: &mut Vec<String>,
+) -> Verdict {
+    let i = engine.add(&lab.id, task);
+    engine.settle(SETTLE).await;
+    let probe = task.check.changes_cluster();
+    if !probe {
+        let before = engine.evaluate(i);
+        match before.verdict {
+            Verdict::Pass => {
+                return Verdict::Fail("the check passes before the solution is carried out".into());
+            }
+            Verdict::Disconnected(r) => {
+                return Verdict::Fail(format!("before the solution: disconnected: {r}"));
+            }
+            _ => {}
+        }
+    }
+    if let Err(e) = carry_out(client, lab, task, stop, notes).await {
+        return Verdict::Fail(format!("carrying out the solution: {e}"));
+    }
+    engine.stores().rediscover();
+    let after = if probe {
+        engine.wait_pass_probe(i).await
+    } else {
+        engine.wait_pass(i, task.timeout).await
+    };
+    match after.verdict {
+        Verdict::Pass => Verdict::Pass,
+        other => Verdict::Fail(format!(
+            "after the solution, within {}: {}",
+            crate::lab::duration::format(task.timeout),
+            other.reason()
+        )),
+    }
+}

@@ -1,0 +1,326 @@
+//! Shared watches: one kube-runtime reflector per (kind, namespace-or-cluster), whatever the number
+//! of checks that read it, with its connection state and a change notification.
+//!
+//! Each watch task resolves its kind by discovery (a kind not served yet, like a CronTab before its
+//! CRD, is reported as such and looked up again), lists and watches with backoff, and tells the
+//! engine which key changed. While a watch is down or re-listing its state is `Disconnected`.
+
+use crate::lab::Target;
+use futures::StreamExt;
+use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
+use kube::discovery::Scope;
+use kube::runtime::reflector::{self, Store};
+use kube::runtime::watcher;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+/// What one watch covers.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct WatchKey {
+    pub api_version: String,
+    pub kind: String,
+    /// `None`: all namespaces, or a cluster-scoped kind.
+    pub namespace: Option<String>,
+}
+
+impl WatchKey {
+    pub fn of(target: &Target) -> Self {
+        Self {
+            api_version: target.api_version.clone(),
+            kind: target.kind.clone(),
+            namespace: target.namespace.clone(),
+        }
+    }
+
+    fn gvk(&self) -> GroupVersionKind {
+        let (group, version) = match self.api_version.split_once('/') {
+            Some((g, v)) => (g, v),
+            None => ("", self.api_version.as_str()),
+        };
+        GroupVersionKind::gvk(group, version, &self.kind)
+    }
+
+    pub fn is_crd(&self) -> bool {
+        self.kind == "CustomResourceDefinition"
+    }
+}
+
+impl std::fmt::Display for WatchKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{} {} in {ns}", self.api_version, self.kind),
+            None => write!(f, "{} {} (cluster)", self.api_version, self.kind),
+        }
+    }
+}
+
+/// The state of one watch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WatchState {
+    /// Discovery or the first list has not finished.
+    Connecting,
+    /// (Re-)listing after a watch restart: the store may be stale until the list is complete.
+    Listing,
+    /// Listed and watching: the store is current.
+    Ready,
+    /// The server does not serve the kind (its CRD is missing).
+    NotServed(String),
+    /// Listing or watching is forbidden (RBAC).
+    Forbidden(String),
+    /// The watch broke or the cluster is unreachable; retrying.
+    Disconnected(String),
+}
+
+/// What the evaluator sees of one watch.
+#[derive(Clone)]
+pub struct Slot {
+    pub state: WatchState,
+    pub store: Option<Store<DynamicObject>>,
+    pub scope_cluster: bool,
+}
+
+/// A snapshot of objects for the evaluator.
+pub trait View {
+    fn slot(&self, key: &WatchKey) -> Option<Slot>;
+    /// The output of an exec check that ran, by its command line; `Err` when it could not run.
+    fn exec_output(&self, _spec: &crate::lab::ExecSpec) -> Option<Result<String, String>> {
+        None
+    }
+}
+
+/// All watches of one client. Cheap to clone.
+#[derive(Clone)]
+pub struct Stores {
+    client: kube::Client,
+    slots: Arc<Mutex<HashMap<WatchKey, Slot>>>,
+    changed: mpsc::UnboundedSender<WatchKey>,
+    rediscover: Arc<watch::Sender<u64>>,
+    cancel: CancellationToken,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+impl Stores {
+    /// Stores for `client`; the receiver gets the key of every watch whose objects or state changed.
+    pub fn new(client: kube::Client) -> (Self, mpsc::UnboundedReceiver<WatchKey>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let (rediscover, _) = watch::channel(0);
+        (
+            Self {
+                client,
+                slots: Arc::default(),
+                changed: tx,
+                rediscover: Arc::new(rediscover),
+                cancel: CancellationToken::new(),
+            },
+            rx,
+        )
+    }
+
+    pub fn client(&self) -> &kube::Client {
+        &self.client
+    }
+
+    /// Starts the watch for `key` unless it runs already.
+    pub fn ensure(&self, key: &WatchKey) {
+        let mut slots = lock(&self.slots);
+        if slots.contains_key(key) {
+            return;
+        }
+        slots.insert(
+            key.clone(),
+            Slot {
+                state: WatchState::Connecting,
+                store: None,
+                scope_cluster: false,
+            },
+        );
+        drop(slots);
+        let this = self.clone();
+        let key = key.clone();
+        let cancel = self.cancel.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = cancel.cancelled() => {}
+                () = this.run(key) => {}
+            }
+        });
+    }
+
+    /// Number of watches open.
+    pub fn watch_count(&self) -> usize {
+        lock(&self.slots).len()
+    }
+
+    /// Keys of all watches.
+    pub fn keys(&self) -> Vec<WatchKey> {
+        let mut k: Vec<_> = lock(&self.slots).keys().cloned().collect();
+        k.sort();
+        k
+    }
+
+    /// Kinds that were not served are looked up again now (after a CRD was created).
+    pub fn rediscover(&self) {
+        self.rediscover.send_modify(|n| *n += 1);
+    }
+
+    /// Whether every watch has an answer (ready, not served, forbidden or disconnected).
+    pub fn all_settled(&self) -> bool {
+        lock(&self.slots)
+            .values()
+            .all(|s| !matches!(s.state, WatchState::Connecting | WatchState::Listing))
+    }
+
+    /// Stops every watch.
+    pub fn shutdown(&self) {
+        self.cancel.cancel();
+    }
+
+    fn set(
+        &self,
+        key: &WatchKey,
+        state: WatchState,
+        store: Option<Option<Store<DynamicObject>>>,
+        cluster: Option<bool>,
+    ) {
+        {
+            let mut slots = lock(&self.slots);
+            let Some(slot) = slots.get_mut(key) else {
+                return;
+            };
+            if slot.state == state && store.is_none() && cluster.is_none() {
+                return;
+            }
+            slot.state = state;
+            if let Some(s) = store {
+                slot.store = s;
+            }
+            if let Some(c) = cluster {
+                slot.scope_cluster = c;
+            }
+        }
+        let _ = self.changed.send(key.clone());
+    }
+
+    async fn run(self, key: WatchKey) {
+        let mut rediscover = self.rediscover.subscribe();
+        let mut delay = Duration::from_millis(100);
+        loop {
+            let state = match kube::discovery::pinned_kind(&self.client, &key.gvk()).await {
+                Ok((ar, caps)) => {
+                    let cluster = caps.scope == Scope::Cluster;
+                    let (gone, was_ready) = self.watch(&key, ar, cluster).await;
+                    if was_ready {
+                        delay = Duration::from_millis(100);
+                    }
+                    gone
+                }
+                Err(err) => classify(&err, &key),
+            };
+            self.set(&key, state, Some(None), None);
+            tokio::select! {
+                _ = rediscover.changed() => {}
+                () = tokio::time::sleep(delay) => {}
+            }
+            delay = (delay * 2).min(Duration::from_secs(2));
+        }
+    }
+
+    /// Lists and watches until an error; returns the state to show then and whether the store was
+    /// ever current. Any error restarts with a fresh list (so readiness is always explicit).
+    async fn watch(&self, key: &WatchKey, ar: ApiResource, cluster: bool) -> (WatchState, bool) {
+        let api: kube::Api<DynamicObject> = match (&key.namespace, cluster) {
+            (Some(ns), false) => kube::Api::namespaced_with(self.client.clone(), ns, &ar),
+            _ => kube::Api::all_with(self.client.clone(), &ar),
+        };
+        let writer = reflector::store::Writer::new(ar);
+        let store = writer.as_reader();
+        self.set(
+            key,
+            WatchState::Connecting,
+            Some(Some(store)),
+            Some(cluster),
+        );
+        let config = watcher::Config::default().any_semantic();
+        let mut stream = reflector::reflector(writer, watcher(api, config)).boxed();
+        let mut was_ready = false;
+        while let Some(item) = stream.next().await {
+            match item {
+                Ok(watcher::Event::Init) => self.set(key, WatchState::Listing, None, None),
+                Ok(watcher::Event::InitApply(_)) => {}
+                Ok(_) => {
+                    was_ready = true;
+                    self.set_ready(key);
+                }
+                Err(err) => {
+                    let text = error_text(&err);
+                    let state = if text.contains("404") || text.contains("NotFound") {
+                        WatchState::NotServed(not_served(key))
+                    } else if text.contains("403") || text.contains("Forbidden") {
+                        WatchState::Forbidden(format!("watching {key} is forbidden: {text}"))
+                    } else {
+                        WatchState::Disconnected(format!("watch of {key}: {text}; reconnecting"))
+                    };
+                    return (state, was_ready);
+                }
+            }
+        }
+        (
+            WatchState::Disconnected(format!("watch of {key} ended")),
+            was_ready,
+        )
+    }
+
+    fn set_ready(&self, key: &WatchKey) {
+        let mut slots = lock(&self.slots);
+        let ready = slots.get(key).is_some_and(|s| s.state == WatchState::Ready);
+        if !ready && let Some(s) = slots.get_mut(key) {
+            s.state = WatchState::Ready;
+        }
+        drop(slots);
+        // Apply/Delete are changes even when the state stays Ready.
+        let _ = self.changed.send(key.clone());
+    }
+}
+
+impl View for Stores {
+    fn slot(&self, key: &WatchKey) -> Option<Slot> {
+        lock(&self.slots).get(key).cloned()
+    }
+}
+
+fn not_served(key: &WatchKey) -> String {
+    format!(
+        "the cluster does not serve kind {} in {} (is its CRD installed?)",
+        key.kind, key.api_version
+    )
+}
+
+fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![err.to_string()];
+    let mut src = err.source();
+    while let Some(s) = src {
+        let t = s.to_string();
+        if !parts.iter().any(|p| p.contains(&t)) {
+            parts.push(t);
+        }
+        src = s.source();
+    }
+    parts.join(": ")
+}
+
+fn classify(err: &kube::Error, key: &WatchKey) -> WatchState {
+    match err {
+        kube::Error::Discovery(_) => WatchState::NotServed(not_served(key)),
+        kube::Error::Api(s) if s.code == 404 => WatchState::NotServed(not_served(key)),
+        kube::Error::Api(s) if s.code == 403 => {
+            WatchState::Forbidden(format!("discovering {key} is forbidden: {}", s.message))
+        }
+        other => WatchState::Disconnected(format!("cluster unreachable: {}", error_text(other))),
+    }
+}

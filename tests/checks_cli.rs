@@ -1,0 +1,102 @@
+//! `oplab check` in all three formats with its exit codes, and `oplab labs test` over the bundled labs.
+
+mod common;
+
+use common::TestCluster;
+use std::process::{Command, Output};
+
+fn oplab(tc: &TestCluster, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_oplab"))
+        .args(args)
+        .env("KUBECONFIG", &tc.kubeconfig)
+        .env("HOME", tc.dir.path())
+        .output()
+        .expect("oplab runs")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_formats_and_exit_codes() {
+    let tc = TestCluster::start().await;
+
+    let out = oplab(&tc, &["check", "--format", "junit"]);
+    assert!(!out.status.success(), "an empty cluster passes nothing");
+    let xml = String::from_utf8_lossy(&out.stdout);
+    assert!(xml.contains("<testsuites"), "{xml}");
+    assert!(xml.matches("<testcase").count() >= 30, "{xml}");
+    assert!(xml.contains("Namespace crontabs not found"), "{xml}");
+
+    let out = oplab(
+        &tc,
+        &["check", "--format", "json", "--lab", "custom-resources"],
+    );
+    assert!(!out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let tasks = doc["tasks"].as_array().expect("tasks");
+    let ns = tasks
+        .iter()
+        .find(|t| t["task"] == "crontabs-namespace")
+        .expect("task");
+    assert_eq!(ns["status"], "fail");
+    assert_eq!(ns["lab"], "custom-resources");
+    let quiz = tasks
+        .iter()
+        .find(|t| t["task"] == "crd-vocabulary")
+        .expect("quiz");
+    assert_eq!(quiz["status"], "skipped");
+
+    // Doing the task makes it pass: exit 0 for that task alone.
+    let k = tc.kubectl(&["create", "namespace", "crontabs"]);
+    assert!(k.status.success(), "{}", String::from_utf8_lossy(&k.stderr));
+    let out = oplab(
+        &tc,
+        &[
+            "check",
+            "--lab",
+            "custom-resources",
+            "--task",
+            "crontabs-namespace",
+            "--wait",
+            "10s",
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(
+        text.contains("PASS") && text.contains("1 passed, 0 failed, 0 skipped"),
+        "{text}"
+    );
+
+    let out = oplab(
+        &tc,
+        &[
+            "check",
+            "--lab",
+            "custom-resources",
+            "--task",
+            "crontab-crd",
+        ],
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(
+        text.contains("FAIL") && text.contains("crontabs.stable.example.com not found"),
+        "{text}"
+    );
+}
+
+#[test]
+fn labs_test_passes_over_all_bundled_labs() {
+    let out = Command::new(env!("CARGO_BIN_EXE_oplab"))
+        .args(["labs", "test"])
+        .output()
+        .expect("oplab runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    let last = text.lines().last().unwrap_or_default();
+    assert!(
+        last.ends_with("skipped") && last.contains(" 0 failed"),
+        "{last}"
+    );
+    assert!(text.contains("PASS crontab-crd"), "{text}");
+    assert!(text.contains("needs a real cluster"), "{text}");
+}

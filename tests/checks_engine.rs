@@ -1,0 +1,336 @@
+//! The check engine on the in-process sandbox: every reading check kind, exec on the sandbox,
+//! shared watches, pass/break/fix within a bounded number of events, disconnect and reconnect.
+
+mod common;
+
+use common::TestCluster;
+use k8s_openapi::api::core::v1::{ConfigMap, Pod};
+use kube::api::{Api, DeleteParams, Patch, PatchParams, PostParams};
+use oplab::checks::{Engine, TaskVerdict, Verdict};
+use oplab::lab::{
+    Check, Compare, CountCheck, CountCmp, ExecCheck, ExecSpec, JsonPathCheck, LabelSelector,
+    ObjectAssert, OutputExpect, OwnedCheck, PodRef, Target,
+};
+use serde_json::json;
+use std::time::Duration;
+
+fn target(
+    api_version: &str,
+    kind: &str,
+    ns: Option<&str>,
+    name: Option<&str>,
+    sel: Option<&str>,
+) -> Target {
+    Target {
+        api_version: api_version.into(),
+        kind: kind.into(),
+        namespace: ns.map(Into::into),
+        name: name.map(Into::into),
+        selector: sel.map(|s| LabelSelector::parse(s).expect("selector")),
+    }
+}
+
+fn cm_assert(ns: &str, name: &str, value: &str) -> Check {
+    Check::Assert(ObjectAssert {
+        target: target("v1", "ConfigMap", Some(ns), Some(name), None),
+        expect: json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": ns}, "data": {"a": value}}),
+    })
+}
+
+/// Evaluates, then follows changes until `pred` holds; panics after `max` change batches.
+async fn until(
+    engine: &mut Engine,
+    i: usize,
+    max: usize,
+    pred: impl Fn(&Verdict) -> bool,
+) -> TaskVerdict {
+    for _ in 0..=max {
+        let v = engine.evaluate(i);
+        if pred(&v.verdict) {
+            return v;
+        }
+        tokio::time::timeout(Duration::from_secs(10), engine.next_changes())
+            .await
+            .expect("a change within 10 s")
+            .expect("watches alive");
+    }
+    panic!(
+        "not reached within {max} change batches: {:?}",
+        engine.evaluate(i)
+    );
+}
+
+async fn configmap(client: &kube::Client, ns: &str, name: &str, a: &str) {
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
+    let cm: ConfigMap =
+        serde_json::from_value(json!({"metadata": {"name": name}, "data": {"a": a}})).expect("cm");
+    api.create(&PostParams::default(), &cm)
+        .await
+        .expect("create cm");
+}
+
+async fn set_a(client: &kube::Client, ns: &str, name: &str, a: &str) {
+    let api: Api<ConfigMap> = Api::namespaced(client.clone(), ns);
+    api.patch(
+        name,
+        &PatchParams::default(),
+        &Patch::Merge(json!({"data": {"a": a}})),
+    )
+    .await
+    .expect("patch cm");
+}
+
+#[tokio::test]
+async fn pass_break_and_fix_within_bounded_events() {
+    let tc = TestCluster::start().await;
+    let client = tc.client().await;
+    let mut engine = Engine::new(client.clone());
+    let i = engine.add_check("lab", "cm", "a ConfigMap", cm_assert("default", "cm", "1"));
+    engine.settle(Duration::from_secs(10)).await;
+    let v = engine.evaluate(i);
+    assert_eq!(
+        v.verdict,
+        Verdict::Fail("ConfigMap cm in default not found".into())
+    );
+
+    configmap(&client, "default", "cm", "1").await;
+    until(&mut engine, i, 5, Verdict::is_pass).await;
+
+    set_a(&client, "default", "cm", "2").await;
+    let broken = until(&mut engine, i, 5, |v| matches!(v, Verdict::Fail(_))).await;
+    let reason = broken.verdict.reason().to_string();
+    assert!(reason.contains("data.a: is \"2\", want \"1\""), "{reason}");
+    assert!(
+        reason.contains("-  a: '1'") || reason.contains("-  a: \"1\""),
+        "diff in: {reason}"
+    );
+
+    set_a(&client, "default", "cm", "1").await;
+    until(&mut engine, i, 5, Verdict::is_pass).await;
+}
+
+#[tokio::test]
+async fn count_owned_absent_jsonpath_and_any() {
+    let tc = TestCluster::start().await;
+    let client = tc.client().await;
+    configmap(&client, "default", "owner", "1").await;
+    let owner = Api::<ConfigMap>::namespaced(client.clone(), "default")
+        .get("owner")
+        .await
+        .expect("owner");
+    let uid = owner.metadata.uid.clone().expect("uid");
+
+    let mut engine = Engine::new(client.clone());
+    let count = engine.add_check(
+        "lab",
+        "count",
+        "two running pods",
+        Check::Count(CountCheck {
+            target: target("v1", "Pod", Some("default"), None, Some("app=web")),
+            filter: Some(json!({"status": {"phase": "Running"}})),
+            expect: CountCmp::Equals(2),
+        }),
+    );
+    let owned = engine.add_check(
+        "lab",
+        "owned",
+        "owned pods",
+        Check::Owned(OwnedCheck {
+            owner: target("v1", "ConfigMap", Some("default"), Some("owner"), None),
+            owned: target("v1", "Pod", None, None, None),
+            expect: CountCmp::Equals(2),
+            controller: true,
+        }),
+    );
+    let absent = engine.add_check(
+        "lab",
+        "absent",
+        "no web pods",
+        Check::Absent(target("v1", "Pod", Some("default"), None, Some("app=web"))),
+    );
+    let jp = engine.add_check(
+        "lab",
+        "jp",
+        "owner data",
+        Check::JsonPath(JsonPathCheck {
+            target: target("v1", "ConfigMap", Some("default"), Some("owner"), None),
+            path_text: "$.data.a".into(),
+            path: serde_json_path::JsonPath::parse("$.data.a").expect("path"),
+            compare: Compare::Equals(json!("1")),
+        }),
+    );
+    let any = engine.add_check(
+        "lab",
+        "any",
+        "either",
+        Check::Any(vec![
+            cm_assert("default", "nope", "1"),
+            cm_assert("default", "owner", "1"),
+        ]),
+    );
+    engine.settle(Duration::from_secs(10)).await;
+    // Pods and ConfigMaps in default: two watches, whatever the number of checks.
+    assert_eq!(
+        engine.stores().watch_count(),
+        2,
+        "{:?}",
+        engine.stores().keys()
+    );
+    assert!(engine.evaluate(absent).verdict.is_pass());
+    assert!(engine.evaluate(jp).verdict.is_pass());
+    assert!(engine.evaluate(any).verdict.is_pass());
+    let v = engine.evaluate(count).verdict;
+    assert_eq!(
+        v.reason(),
+        "want exactly 2 Pod with label app=web in default in phase Running, found 0"
+    );
+
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    for n in ["web-1", "web-2"] {
+        let pod: Pod = serde_json::from_value(json!({
+            "metadata": {"name": n, "labels": {"app": "web"}, "ownerReferences": [
+                {"apiVersion": "v1", "kind": "ConfigMap", "name": "owner", "uid": uid, "controller": true}
+            ]},
+            "spec": {"containers": [{"name": "c", "image": "busybox"}]}
+        }))
+        .expect("pod");
+        pods.create(&PostParams::default(), &pod)
+            .await
+            .expect("create pod");
+    }
+    until(&mut engine, count, 20, Verdict::is_pass).await;
+    assert!(engine.evaluate(owned).verdict.is_pass());
+    let v = engine.evaluate(absent).verdict;
+    assert!(
+        v.reason()
+            .starts_with("want no Pod with label app=web in default, found 2"),
+        "{v}"
+    );
+
+    set_a(&client, "default", "owner", "2").await;
+    let v = until(&mut engine, jp, 5, |v| !v.is_pass()).await;
+    assert_eq!(
+        v.verdict.reason(),
+        "$.data.a of ConfigMap owner in default is \"2\", want \"1\""
+    );
+
+    pods.delete("web-1", &DeleteParams::default())
+        .await
+        .expect("delete");
+    let v = until(&mut engine, count, 20, |v| !v.is_pass()).await;
+    assert!(v.verdict.reason().contains("found 1"), "{}", v.verdict);
+}
+
+#[tokio::test]
+async fn exec_on_the_sandbox_cannot_check_with_the_reason() {
+    let tc = TestCluster::start().await;
+    let client = tc.client().await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let pod: Pod = serde_json::from_value(json!({"metadata": {"name": "etcd-0"}, "spec": {"containers": [{"name": "c", "image": "etcd"}]}})).expect("pod");
+    pods.create(&PostParams::default(), &pod)
+        .await
+        .expect("create");
+    let mut engine = Engine::new(client);
+    let i = engine.add_check(
+        "lab",
+        "exec",
+        "members",
+        Check::Exec(ExecCheck {
+            exec: ExecSpec {
+                namespace: "default".into(),
+                pod: PodRef::Name("etcd-0".into()),
+                container: None,
+                command: vec!["etcdctl".into(), "member".into(), "list".into()],
+                timeout: Duration::from_secs(5),
+            },
+            expect: OutputExpect {
+                lines: Some(3),
+                ..Default::default()
+            },
+        }),
+    );
+    assert!(matches!(engine.evaluate(i).verdict, Verdict::Skipped(_)));
+    engine.run_execs(&[i]).await;
+    match engine.evaluate(i).verdict {
+        Verdict::CannotCheck(why) => assert!(why.contains("simulated"), "{why}"),
+        other => panic!("want cannot check, got {other}"),
+    }
+}
+
+#[tokio::test]
+async fn dropped_and_compacted_watches_reconnect_without_a_stale_pass() {
+    let tc = TestCluster::start().await;
+    let client = tc.client().await;
+    let mut engine = Engine::new(client.clone());
+    let i = engine.add_check("lab", "cm", "a ConfigMap", cm_assert("default", "cm", "1"));
+    engine.settle(Duration::from_secs(10)).await;
+    configmap(&client, "default", "cm", "1").await;
+    until(&mut engine, i, 5, Verdict::is_pass).await;
+
+    // A dropped watch resumes from its resourceVersion: changes made meanwhile are seen.
+    tc.sandbox.api.faults.drop_watches();
+    set_a(&client, "default", "cm", "2").await;
+    until(&mut engine, i, 10, |v| matches!(v, Verdict::Fail(_))).await;
+
+    // Compacted history: the watch gets 410, re-lists (disconnected meanwhile), then is current.
+    tc.sandbox.api.store.compact();
+    tc.sandbox.api.faults.drop_watches();
+    set_a(&client, "default", "cm", "1").await;
+    until(&mut engine, i, 20, Verdict::is_pass).await;
+
+    // The server failing every request: disconnected, never the old pass; then back.
+    tc.sandbox
+        .api
+        .faults
+        .fail_requests(1.0, oplab::sandbox::faults::FaultKind::ServerError);
+    tc.sandbox.api.store.compact();
+    tc.sandbox.api.faults.drop_watches();
+    let v = until(&mut engine, i, 20, |v| {
+        matches!(v, Verdict::Disconnected(_))
+    })
+    .await;
+    assert!(!v.verdict.is_pass());
+    tc.sandbox.api.faults.clear();
+    until(&mut engine, i, 50, Verdict::is_pass).await;
+}
+
+#[tokio::test]
+async fn a_kind_without_its_crd_fails_plainly_and_passes_once_served() {
+    let tc = TestCluster::start().await;
+    let client = tc.client().await;
+    let mut engine = Engine::new(client.clone());
+    let i = engine.add_check(
+        "lab",
+        "ct",
+        "a CronTab",
+        Check::Assert(ObjectAssert {
+            target: target(
+                "stable.example.com/v1",
+                "CronTab",
+                Some("default"),
+                Some("x"),
+                None,
+            ),
+            expect: json!({"metadata": {"name": "x"}, "spec": {"cronSpec": "* * * * *"}}),
+        }),
+    );
+    engine.settle(Duration::from_secs(10)).await;
+    let v = engine.evaluate(i).verdict;
+    assert!(v.reason().contains("does not serve kind CronTab"), "{v}");
+    let docs =
+        oplab::cluster::load_documents(&["crontab".to_string()], &oplab::cluster::Vars::default())
+            .expect("set");
+    oplab::cluster::apply::apply(&client, docs, &Default::default(), None)
+        .await
+        .expect("crd applied");
+    oplab::checks::actions::apply_yaml(
+        &client,
+        "ct",
+        "apiVersion: stable.example.com/v1\nkind: CronTab\nmetadata: {name: x, namespace: default}\nspec: {cronSpec: '* * * * *', image: busybox}\n",
+        "default",
+    )
+    .await
+    .expect("crontab applied");
+    engine.stores().rediscover();
+    until(&mut engine, i, 30, Verdict::is_pass).await;
+}
