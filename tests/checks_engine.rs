@@ -328,6 +328,7 @@ async fn a_kind_without_its_crd_fails_plainly_and_passes_once_served() {
         "ct",
         "apiVersion: stable.example.com/v1\nkind: CronTab\nmetadata: {name: x, namespace: default}\nspec: {cronSpec: '* * * * *', image: busybox}\n",
         "default",
+        false,
     )
     .await
     .expect("crontab applied");
