@@ -256,3 +256,41 @@ async fn events_leases_and_deletecollection() {
         .expect("list");
     assert!(left.items.is_empty(), "{} pods left", left.items.len());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_image_waits_with_invalid_image_name() {
+    let c = TestCluster::start().await;
+    let client = c.client().await;
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    let p = json!({"metadata": {"name": "bad-image"}, "spec": {"containers": [{"name": "c", "image": "Busybox:Latest!"}]}});
+    pods.create(
+        &PostParams::default(),
+        &serde_json::from_value(p).expect("pod"),
+    )
+    .await
+    .expect("created: the image is checked by the kubelet, not the API");
+    let mut reason = None;
+    for _ in 0..200 {
+        let pod = pods.get("bad-image").await.expect("get");
+        let status = pod.status.unwrap_or_default();
+        if let Some(w) = status
+            .container_statuses
+            .unwrap_or_default()
+            .first()
+            .and_then(|s| s.state.as_ref())
+            .and_then(|s| s.waiting.as_ref())
+        {
+            reason = w.reason.clone();
+            assert_eq!(status.phase.as_deref(), Some("Pending"));
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(reason.as_deref(), Some("InvalidImageName"));
+    let table = c.kubectl(&["get", "pod", "bad-image"]);
+    assert!(
+        stdout(&table).contains("InvalidImageName"),
+        "{}",
+        stdout(&table)
+    );
+}
