@@ -92,6 +92,33 @@ impl Report {
     }
 }
 
+/// Reports each object's result (or error) as an event and collects it.
+fn record(
+    results: Vec<Result<(ObjectRef, Outcome), DocError>>,
+    events: Option<&UnboundedSender<ApplyEvent>>,
+    report: &mut Report,
+    errors: &mut Vec<DocError>,
+) {
+    for r in results {
+        match r {
+            Ok((object, outcome)) => {
+                send(
+                    events,
+                    ApplyEvent::Done {
+                        object: object.clone(),
+                        outcome,
+                    },
+                );
+                report.results.push((object, outcome));
+            }
+            Err(e) => {
+                send(events, ApplyEvent::Failed(e.clone()));
+                errors.push(e);
+            }
+        }
+    }
+}
+
 fn send(events: Option<&UnboundedSender<ApplyEvent>>, event: ApplyEvent) {
     if let Some(tx) = events {
         let _ = tx.send(event);
@@ -202,24 +229,7 @@ pub async fn execute(
             .collect()
             .await;
         let mut errors = Vec::new();
-        for r in results {
-            match r {
-                Ok((object, outcome)) => {
-                    send(
-                        events,
-                        ApplyEvent::Done {
-                            object: object.clone(),
-                            outcome,
-                        },
-                    );
-                    report.results.push((object, outcome));
-                }
-                Err(e) => {
-                    send(events, ApplyEvent::Failed(e.clone()));
-                    errors.push(e);
-                }
-            }
-        }
+        record(results, events, &mut report, &mut errors);
         if !errors.is_empty() {
             return Err(partial(errors));
         }
@@ -391,24 +401,7 @@ pub async fn delete(
             .buffered(PARALLEL)
             .collect()
             .await;
-        for r in results {
-            match r {
-                Ok((object, outcome)) => {
-                    send(
-                        events,
-                        ApplyEvent::Done {
-                            object: object.clone(),
-                            outcome,
-                        },
-                    );
-                    report.results.push((object, outcome));
-                }
-                Err(e) => {
-                    send(events, ApplyEvent::Failed(e.clone()));
-                    errors.push(e);
-                }
-            }
-        }
+        record(results, events, &mut report, &mut errors);
     }
     if errors.is_empty() {
         Ok(report)
