@@ -136,3 +136,103 @@ async fn apply_block_and_builtin_operator_from_the_tui() {
         "{log:?}"
     );
 }
+
+/// Runs the loop on no input until `done` holds for the app (background messages arrive).
+async fn wait_for(
+    runner: &mut Runner<TestBackend, RecordingClipboard>,
+    done: impl Fn(&App) -> bool,
+) -> bool {
+    for _ in 0..400 {
+        runner
+            .run(&mut futures::stream::iter(Vec::new()))
+            .await
+            .expect("loop");
+        if done(&runner.app) {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn diff_overlay_shows_the_unified_diff_then_no_changes() {
+    let c = TestCluster::start().await;
+    let client = c.client().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = App::new(
+        oplab::lab::load_embedded(),
+        AppConfig {
+            theme: Theme::colored(),
+            store: ProgressStore::at(dir.path().join("p.json")),
+        },
+    );
+    let (bg, rx) = Background::new();
+    let terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
+    let mut runner = Runner::new(terminal, app, bg.clone(), rx, RecordingClipboard::default());
+    runner.services.push(Box::new(ApplyService));
+    bg.send(AppMessage::Client(client.clone()));
+
+    // Step 2: the namespace manifest, not in the cluster yet: the diff creates it.
+    runner
+        .run(&mut futures::stream::iter(keys("nd")))
+        .await
+        .expect("loop");
+    assert!(
+        wait_for(&mut runner, |a| a.overlay.is_some()).await,
+        "no diff arrived: {:?}",
+        runner.app.log
+    );
+    let overlay = runner.app.overlay.clone().expect("overlay");
+    assert!(overlay.text.contains("--- /dev/null"), "{}", overlay.text);
+    assert!(
+        overlay.text.contains("+++ oplab Namespace/crontabs"),
+        "{}",
+        overlay.text
+    );
+    assert!(
+        overlay.text.contains("+  name: crontabs"),
+        "{}",
+        overlay.text
+    );
+    let shown = screen(&runner);
+    assert!(shown.contains("+++ oplab Namespace/crontabs"), "{shown}");
+    // Nothing was written, and keys of the main view do not fire under the overlay.
+    let namespaces: Api<Namespace> = Api::all(client.clone());
+    assert!(namespaces.get_opt("crontabs").await.expect("get").is_none());
+    runner
+        .run(&mut futures::stream::iter(keys("jnk")))
+        .await
+        .expect("loop");
+    assert_eq!(runner.app.step, 1);
+    assert!(runner.app.overlay.is_some());
+    runner
+        .run(&mut futures::stream::iter(vec![Ok(Event::Key(
+            KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE),
+        ))]))
+        .await
+        .expect("loop");
+    assert!(runner.app.overlay.is_none());
+
+    // After applying it, the diff is empty: "no changes".
+    runner
+        .run(&mut futures::stream::iter(keys("ay")))
+        .await
+        .expect("loop");
+    let mut created = false;
+    for _ in 0..200 {
+        if namespaces.get_opt("crontabs").await.expect("get").is_some() {
+            created = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(created);
+    runner
+        .run(&mut futures::stream::iter(keys("d")))
+        .await
+        .expect("loop");
+    assert!(wait_for(&mut runner, |a| a.overlay.is_some()).await);
+    let overlay = runner.app.overlay.clone().expect("overlay");
+    assert!(overlay.text.contains("no changes"), "{}", overlay.text);
+}

@@ -72,6 +72,13 @@ fn events(keys: &str) -> Vec<std::io::Result<Event>> {
                 "enter" => KeyCode::Enter,
                 "bs" => KeyCode::Backspace,
                 "down" => KeyCode::Down,
+                "c-s" => {
+                    out.push(Ok(Event::Key(KeyEvent::new(
+                        KeyCode::Char('s'),
+                        KeyModifiers::CONTROL,
+                    ))));
+                    continue;
+                }
                 other => panic!("unknown key <{other}>"),
             }
         } else {
@@ -303,11 +310,10 @@ async fn features_of_other_issues_say_they_are_not_available_yet() {
         "{}",
         h.screen()
     );
-    h.keys("yedvo").await;
+    h.keys("ydvo").await;
     let log = h.log_text();
     for what in [
         "applying manifests",
-        "editing manifests",
         "diffing manifests",
         "running probes",
         "toggling the built-in operator",
@@ -387,4 +393,122 @@ async fn lab_diagnostics_go_to_the_log_and_reloads_keep_the_position() {
     h.keys("").await;
     assert!(h.log_text().contains("Labs changed on disk; reloaded."));
     assert!(h.screen().contains("step 3/7"), "{}", h.screen());
+}
+
+#[tokio::test]
+async fn editor_opens_types_saves_and_shows_the_edit() {
+    let mut h = harness(100, 30);
+    // Step 3 of chapter 1: the editable CRD block.
+    h.keys("nn]e").await;
+    let screen = h.screen();
+    assert!(screen.contains("Edit crontab-crd"), "{screen}");
+    assert!(screen.contains("YAML ok"), "{screen}");
+    assert!(screen.contains("esc discard the edit"), "{screen}");
+    // Global keys go to the text: q, n, p do not quit or move.
+    h.keys("<down><down><down><down><down><down><down><down><down><down>  # qnp edited")
+        .await;
+    assert!(!h.runner.app.should_quit);
+    assert_eq!(h.runner.app.step, 2);
+    let screen = h.screen();
+    assert!(screen.contains("# qnp edited"), "{screen}");
+    h.keys("<c-s>").await;
+    assert!(h.runner.app.editor.is_none());
+    let lab = h.runner.app.labs[0].id.clone();
+    let saved = h.runner.app.progress.lab(&lab).expect("lab progress").edits["crontab-crd"].clone();
+    assert!(saved.contains("  # qnp edited"), "{saved}");
+    assert!(
+        saved.starts_with("apiVersion: apiextensions.k8s.io/v1\n"),
+        "{saved}"
+    );
+    // Persisted in the progress file, and the content pane shows the edited text.
+    let file = std::fs::read_to_string(&h.progress).expect("progress file");
+    assert!(file.contains("qnp edited"), "{file}");
+    let screen = h.screen();
+    assert!(screen.contains("# qnp edited"), "{screen}");
+    assert!(
+        h.log_text().contains("Edit of crontab-crd saved"),
+        "{}",
+        h.log_text()
+    );
+    // `a` applies the edited text: its confirmation is for the same object.
+    h.keys("a").await;
+    assert!(
+        matches!(&h.runner.app.confirm, Some(oplab::tui::app::Confirm::Apply { block, .. }) if block.text == saved),
+        "apply does not use the edited text"
+    );
+    h.keys("n").await;
+}
+
+#[tokio::test]
+async fn editor_esc_discards_and_shows_yaml_errors_with_their_line() {
+    let mut h = harness(100, 30);
+    h.keys("nn]e<down><down><down>[").await;
+    let ed = h.runner.app.editor.as_ref().expect("editor open");
+    let (line, msg) = ed.error.clone().expect("a YAML error");
+    // The unclosed `[` on line 4 is found where the flow ends: line 14 of the block.
+    assert_eq!(line, 14, "{msg}");
+    let screen = h.screen();
+    assert!(screen.contains("line 14: invalid YAML"), "{screen}");
+    h.keys("<bs>").await;
+    assert!(h.runner.app.editor.as_ref().expect("open").error.is_none());
+    h.keys("xyz<esc>").await;
+    assert!(h.runner.app.editor.is_none());
+    assert!(h.log_text().contains("Edit discarded"), "{}", h.log_text());
+    let lab = h.runner.app.labs[0].id.clone();
+    assert!(
+        h.runner
+            .app
+            .progress
+            .lab(&lab)
+            .is_none_or(|p| p.edits.is_empty()),
+        "esc saved the edit"
+    );
+    assert!(!h.screen().contains("xyz"));
+}
+
+#[tokio::test]
+async fn non_editable_blocks_do_not_open_the_editor() {
+    let mut h = harness(100, 30);
+    // Step 2: the namespace manifest can be applied but not edited.
+    h.keys("n]e").await;
+    assert!(h.runner.app.editor.is_none());
+    assert!(
+        h.log_text().contains("This block is not editable"),
+        "{}",
+        h.log_text()
+    );
+}
+
+#[tokio::test]
+async fn quizzes_are_answered_with_digits_in_the_tasks_pane() {
+    let mut h = harness(100, 30);
+    let lab = h.runner.app.labs[0].id.clone();
+    let step = h.runner.app.labs[0]
+        .steps
+        .iter()
+        .position(|s| s.tasks().any(|t| t.id == "crd-vocabulary"))
+        .expect("quiz step");
+    h.keys(&"n".repeat(step)).await;
+    let sel = h
+        .runner
+        .app
+        .step_tasks()
+        .iter()
+        .position(|t| t.id == "crd-vocabulary")
+        .expect("task");
+    // Digits do nothing outside the tasks pane.
+    h.keys("1").await;
+    assert!(!h.runner.app.progress.is_done(&lab, "crd-vocabulary"));
+    h.keys(&format!("<tab>{}", "j".repeat(sel))).await;
+    h.keys("2").await;
+    assert!(h.log_text().contains("Not quite"), "{}", h.log_text());
+    assert!(!h.runner.app.progress.is_done(&lab, "crd-vocabulary"));
+    h.keys("1").await;
+    assert!(h.runner.app.progress.is_done(&lab, "crd-vocabulary"));
+    assert_eq!(
+        h.runner.app.verdict("crd-vocabulary"),
+        oplab::tui::Verdict::Pass
+    );
+    let file = std::fs::read_to_string(&h.progress).expect("progress file");
+    assert!(file.contains("crd-vocabulary"), "{file}");
 }

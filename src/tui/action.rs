@@ -41,12 +41,18 @@ pub enum Action {
     Backspace,
     /// Answer to a confirmation dialog.
     Confirm(bool),
-    /// Apply the selected manifest (issue 5).
+    /// Apply the selected manifest (its edited text, if any).
     Apply,
-    /// Edit the selected manifest (issue 5).
+    /// Edit the selected manifest in the editor overlay.
     Edit,
-    /// Diff the selected manifest against the cluster (issue 5).
+    /// Diff the selected manifest against the cluster.
     Diff,
+    /// A key typed into the manifest editor.
+    EditorKey(crossterm::event::KeyEvent),
+    /// Save the editor's text for its code block.
+    EditorSave,
+    /// Answer a quiz with choice `n` (1-based).
+    Answer(usize),
     /// Run the selected task's probe (issue 7).
     Probe,
     /// Start or stop the built-in operator (issue 6).

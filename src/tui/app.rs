@@ -63,6 +63,47 @@ pub enum Confirm {
     },
 }
 
+/// The key an edit of a code block is saved under: its id, or `line N`.
+pub fn block_key(block: &crate::lab::CodeBlock) -> String {
+    match &block.attrs.id {
+        Some(id) => id.clone(),
+        None => format!("line {}", block.line),
+    }
+}
+
+/// The manifest editor overlay over one editable code block.
+pub struct Editor {
+    pub lab: String,
+    /// [`block_key`] of the block.
+    pub key: String,
+    pub textarea: ratatui_textarea::TextArea<'static>,
+    /// The first YAML problem of the text: (line in the block, 1-based; message).
+    pub error: Option<(usize, String)>,
+}
+
+impl Editor {
+    pub fn text(&self) -> String {
+        let mut t = self.textarea.lines().join("\n");
+        t.push('\n');
+        t
+    }
+
+    /// Parses the text again and keeps the first error.
+    fn validate(&mut self) {
+        self.error = crate::cluster::documents::parse("edit", &self.text())
+            .err()
+            .map(|e| (e.line, e.message));
+    }
+}
+
+/// A read-only scrollable overlay (the diff of a manifest).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextOverlay {
+    pub title: String,
+    pub text: String,
+    pub scroll: usize,
+}
+
 /// Side effects the main loop carries out after an update.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Effect {
@@ -97,11 +138,15 @@ pub struct App {
     pub search: Option<Search>,
     pub help: bool,
     pub confirm: Option<Confirm>,
+    pub editor: Option<Editor>,
+    pub overlay: Option<TextOverlay>,
     pub log: Vec<LogLine>,
     pub cluster: ClusterState,
     /// The cluster client, once one is connected (for apply, checks, the operator).
     pub client: Option<kube::Client>,
     pub verdicts: HashMap<(String, String), Verdict>,
+    /// Choices picked so far on multiple-answer quizzes.
+    pub quiz_picks: HashMap<(String, String), Vec<usize>>,
     pub progress: Progress,
     store: ProgressStore,
     pub theme: Theme,
@@ -147,10 +192,13 @@ impl App {
             search: None,
             help: false,
             confirm: None,
+            editor: None,
+            overlay: None,
             log: Vec::new(),
             cluster: ClusterState::Connecting,
             client: None,
             verdicts: HashMap::new(),
+            quiz_picks: HashMap::new(),
             progress: loaded.progress,
             store: config.store,
             theme: config.theme,
@@ -228,7 +276,11 @@ impl App {
 
     /// The keymap's mode.
     pub fn mode(&self) -> Mode {
-        if self.confirm.is_some() {
+        if self.editor.is_some() {
+            Mode::Editor
+        } else if self.overlay.is_some() {
+            Mode::Overlay
+        } else if self.confirm.is_some() {
             Mode::Confirm
         } else if self.help {
             Mode::Help
@@ -360,6 +412,10 @@ impl App {
 
     /// Applies one action.
     pub fn update(&mut self, action: Action) {
+        if self.overlay.is_some() {
+            self.overlay_action(action);
+            return;
+        }
         match action {
             Action::Quit => {
                 self.progress.current = self.current_lab().map(|l| Position {
@@ -472,10 +528,23 @@ impl App {
             },
             Action::Backspace => self.backspace(),
             Action::Confirm(yes) => self.confirmed(yes),
+            Action::EditorKey(key) => {
+                if let Some(ed) = self.editor.as_mut()
+                    && ed.textarea.input(key)
+                {
+                    ed.validate();
+                }
+            }
+            Action::EditorSave => self.save_edit(),
+            Action::Answer(n) => self.answer(n),
             Action::Apply | Action::Edit | Action::Diff => {
                 let lab = self.current_lab().map(|l| l.id.clone()).unwrap_or_default();
                 match self.target_code().map(|(_, c)| c.block.clone()) {
                     Some(block) => {
+                        if action == Action::Edit {
+                            self.open_editor(lab, &block);
+                            return;
+                        }
                         if !block.attrs.apply {
                             self.info(
                                 "This code block is not a manifest to apply; press c to copy it.",
@@ -492,7 +561,6 @@ impl App {
                                 });
                                 return;
                             }
-                            Action::Edit => Request::Edit { lab, block },
                             _ => Request::Diff { lab, block },
                         };
                         self.effects.push(Effect::Request(req));
@@ -511,6 +579,150 @@ impl App {
             }
             Action::ToggleOperator => self.effects.push(Effect::Request(Request::ToggleOperator)),
             Action::Resize(..) => {}
+        }
+    }
+
+    fn overlay_action(&mut self, action: Action) {
+        let page = self.content_height.saturating_sub(2).max(1);
+        let Some(o) = self.overlay.as_mut() else {
+            return;
+        };
+        let max = o.text.lines().count().saturating_sub(1);
+        match action {
+            Action::Back => self.overlay = None,
+            Action::Quit => self.update_quit(),
+            Action::Down => o.scroll = (o.scroll + 1).min(max),
+            Action::Up => o.scroll = o.scroll.saturating_sub(1),
+            Action::PageDown => o.scroll = (o.scroll + page).min(max),
+            Action::PageUp => o.scroll = o.scroll.saturating_sub(page),
+            Action::Top => o.scroll = 0,
+            Action::Bottom => o.scroll = max,
+            _ => {}
+        }
+    }
+
+    fn update_quit(&mut self) {
+        self.overlay = None;
+        self.editor = None;
+        self.update(Action::Quit);
+    }
+
+    fn open_editor(&mut self, lab: String, block: &crate::lab::CodeBlock) {
+        if !block.attrs.editable {
+            self.info("This block is not editable; a applies it as it is.");
+            return;
+        }
+        if block.attrs.manifest.is_some() {
+            self.info("This block names a bundled manifest set; it is not editable here.");
+            return;
+        }
+        let lines: Vec<String> = block.text.lines().map(str::to_string).collect();
+        let mut textarea = ratatui_textarea::TextArea::new(lines);
+        textarea.set_cursor_line_style(ratatui::style::Style::default());
+        let mut ed = Editor {
+            lab,
+            key: block_key(block),
+            textarea,
+            error: None,
+        };
+        ed.validate();
+        self.editor = Some(ed);
+    }
+
+    fn save_edit(&mut self) {
+        let Some(ed) = self.editor.take() else {
+            return;
+        };
+        let text = ed.text();
+        let original = self
+            .labs
+            .iter()
+            .find(|l| l.id == ed.lab)
+            .and_then(|l| find_block(l, &ed.key))
+            .map(|b| b.text.clone());
+        let edits = &mut self.progress.lab_mut(&ed.lab).edits;
+        if original.as_deref() == Some(text.as_str()) {
+            edits.remove(&ed.key);
+            self.info(format!("Edit of {} saved: same as the lab's text.", ed.key));
+        } else {
+            edits.insert(ed.key.clone(), text);
+            let note = match &ed.error {
+                Some((line, msg)) => format!(" It has a YAML error at line {line}: {msg}."),
+                None => String::new(),
+            };
+            self.info(format!(
+                "Edit of {} saved; a applies the edited text.{note}",
+                ed.key
+            ));
+        }
+        self.revision += 1;
+        self.save();
+    }
+
+    fn answer(&mut self, n: usize) {
+        let Some(lab) = self.current_lab().map(|l| l.id.clone()) else {
+            return;
+        };
+        let Some(task) = self.selected_task().cloned() else {
+            return;
+        };
+        let Check::Quiz(quiz) = &task.check else {
+            if self.focus == Focus::Tasks {
+                self.info("The selected task is not a quiz.");
+            }
+            return;
+        };
+        if self.focus != Focus::Tasks {
+            self.info("Answer a quiz in the tasks pane: tab to it, then press 1-9.");
+            return;
+        }
+        if n == 0 || n > quiz.choices.len() {
+            self.info(format!(
+                "\"{}\" has choices 1 to {}.",
+                task.title,
+                quiz.choices.len()
+            ));
+            return;
+        }
+        let picked = if quiz.multiple() {
+            let key = (lab.clone(), task.id.clone());
+            let picks = self.quiz_picks.entry(key.clone()).or_default();
+            if let Some(i) = picks.iter().position(|p| *p == n - 1) {
+                picks.remove(i);
+            } else {
+                picks.push(n - 1);
+            }
+            let picks = picks.clone();
+            self.revision += 1;
+            if picks.len() < quiz.correct().len() {
+                self.info(format!(
+                    "Picked {}; this quiz has {} correct answers.",
+                    picks
+                        .iter()
+                        .map(|p| (p + 1).to_string())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    quiz.correct().len()
+                ));
+                return;
+            }
+            self.quiz_picks.remove(&key);
+            picks
+        } else {
+            vec![n - 1]
+        };
+        if quiz.is_correct(&picked) {
+            self.info(format!("Correct! {}", quiz.explanation.trim()));
+            self.handle(AppMessage::Verdict {
+                lab,
+                task: task.id.clone(),
+                verdict: Verdict::Pass,
+            });
+        } else {
+            self.push_log(LogLine::warn(
+                "quiz",
+                format!("Not quite; try again (h for a hint) on \"{}\".", task.title),
+            ));
         }
     }
 
@@ -541,7 +753,9 @@ impl App {
     }
 
     fn back(&mut self) {
-        if self.help {
+        if self.editor.take().is_some() {
+            self.info("Edit discarded.");
+        } else if self.help {
             self.help = false;
         } else if self.confirm.is_some() {
             self.confirm = None;
@@ -720,6 +934,18 @@ impl App {
                 self.highlighter = Some(h);
                 self.revision += 1;
             }
+            AppMessage::Diff { title, text } => {
+                let text = if text.trim().is_empty() {
+                    "no changes: the cluster already matches".to_string()
+                } else {
+                    text
+                };
+                self.overlay = Some(TextOverlay {
+                    title,
+                    text,
+                    scroll: 0,
+                });
+            }
             AppMessage::Verdict { lab, task, verdict } => {
                 if verdict == Verdict::Pass && !self.progress.is_done(&lab, &task) {
                     self.progress.lab_mut(&lab).done.insert(task.clone());
@@ -745,7 +971,11 @@ impl App {
             revision: self.revision,
         };
         if self.view_key.as_ref() != Some(&key) {
-            self.view = match self.labs.get(self.lab) {
+            let edited = self.labs.get(self.lab).and_then(|lab| {
+                let edits = &self.progress.lab(&lab.id)?.edits;
+                (!edits.is_empty()).then(|| with_edits(lab, edits))
+            });
+            self.view = match edited.as_ref().or(self.labs.get(self.lab)) {
                 Some(lab) => {
                     let progress = &self.progress;
                     let done = |t: &str| progress.is_done(&lab.id, t);
@@ -798,4 +1028,37 @@ impl App {
     pub fn is_quiz(task: &Task) -> bool {
         matches!(task.check, Check::Quiz(_))
     }
+}
+
+/// Every code block of a lab, intro first.
+fn lab_blocks(lab: &Lab) -> impl Iterator<Item = &crate::lab::CodeBlock> {
+    lab.intro
+        .iter()
+        .chain(lab.steps.iter().flat_map(|s| s.blocks.iter()))
+        .filter_map(|b| match b {
+            crate::lab::Block::Code(c) => Some(c),
+            _ => None,
+        })
+}
+
+fn find_block<'a>(lab: &'a Lab, key: &str) -> Option<&'a crate::lab::CodeBlock> {
+    lab_blocks(lab).find(|b| block_key(b) == key)
+}
+
+/// A copy of `lab` with the saved edits in place of the blocks' text.
+fn with_edits(lab: &Lab, edits: &std::collections::BTreeMap<String, String>) -> Lab {
+    let mut lab = lab.clone();
+    let blocks = lab
+        .intro
+        .iter_mut()
+        .chain(lab.steps.iter_mut().flat_map(|s| s.blocks.iter_mut()));
+    for b in blocks {
+        if let crate::lab::Block::Code(c) = b
+            && c.attrs.editable
+            && let Some(text) = edits.get(&block_key(c))
+        {
+            c.text = text.clone();
+        }
+    }
+    lab
 }

@@ -70,8 +70,6 @@ impl Background {
 pub enum Request {
     /// Apply a manifest code block of a lab (after the UI's confirmation).
     Apply { lab: String, block: CodeBlock },
-    /// Edit a manifest code block before applying it.
-    Edit { lab: String, block: CodeBlock },
     /// Diff a manifest code block against the cluster.
     Diff { lab: String, block: CodeBlock },
     /// Run a task's probe.
@@ -87,7 +85,6 @@ impl Request {
     pub fn describe(&self) -> &'static str {
         match self {
             Self::Apply { .. } => "applying manifests",
-            Self::Edit { .. } => "editing manifests",
             Self::Diff { .. } => "diffing manifests",
             Self::Probe { .. } => "running probes",
             Self::ToggleOperator | Self::StartOperator => "toggling the built-in operator",

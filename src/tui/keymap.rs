@@ -13,6 +13,10 @@ pub enum Mode {
     Prompt,
     Help,
     Confirm,
+    /// The manifest editor is open: keys go to the text.
+    Editor,
+    /// A scrollable overlay (the diff) is open.
+    Overlay,
 }
 
 /// Maps a terminal event to an action, if it means one.
@@ -49,6 +53,21 @@ pub fn map_key(key: &KeyEvent, mode: Mode) -> Option<Action> {
             KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc | KeyCode::Char('q') => {
                 Some(Action::Confirm(false))
             }
+            _ => None,
+        },
+        Mode::Editor => match key.code {
+            KeyCode::Esc => Some(Action::Back),
+            KeyCode::Char('s') if ctrl => Some(Action::EditorSave),
+            _ => Some(Action::EditorKey(*key)),
+        },
+        Mode::Overlay => match key.code {
+            KeyCode::Esc | KeyCode::Char('q') | KeyCode::Enter => Some(Action::Back),
+            KeyCode::Char('j') | KeyCode::Down => Some(Action::Down),
+            KeyCode::Char('k') | KeyCode::Up => Some(Action::Up),
+            KeyCode::PageDown | KeyCode::Char(' ') => Some(Action::PageDown),
+            KeyCode::PageUp => Some(Action::PageUp),
+            KeyCode::Char('g') | KeyCode::Home => Some(Action::Top),
+            KeyCode::Char('G') | KeyCode::End => Some(Action::Bottom),
             _ => None,
         },
         Mode::Normal | Mode::Searching => normal_key(key, mode == Mode::Searching, ctrl),
@@ -90,6 +109,7 @@ fn normal_key(key: &KeyEvent, searching: bool, ctrl: bool) -> Option<Action> {
         KeyCode::Char('d') => Action::Diff,
         KeyCode::Char('v') => Action::Probe,
         KeyCode::Char('o') => Action::ToggleOperator,
+        KeyCode::Char(c @ '1'..='9') => Action::Answer(c as usize - '0' as usize),
         _ => return None,
     };
     Some(action)
@@ -110,7 +130,9 @@ pub const HELP: &[(&str, &str)] = &[
     ("x", "reset this step's progress (asks first)"),
     ("/", "search in the step; n / N next / previous match"),
     (":", "command: quit, lab <id|N>, step <N>, reset, help"),
-    ("a e d", "apply / edit / diff a manifest (coming)"),
+    ("a e d", "apply / edit / diff a manifest"),
+    ("ctrl-s, esc", "in the editor: save / discard the edit"),
+    ("1-9", "answer the selected quiz (tasks pane)"),
     ("v o", "run a task's probe / toggle the operator (coming)"),
     ("esc", "back, close"),
     ("q, ctrl-c", "quit"),

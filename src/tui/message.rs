@@ -102,6 +102,8 @@ pub enum AppMessage {
         task: String,
         verdict: Verdict,
     },
+    /// The unified diff of a manifest against the cluster (empty: no changes).
+    Diff { title: String, text: String },
 }
 
 impl std::fmt::Debug for AppMessage {
@@ -117,6 +119,11 @@ impl std::fmt::Debug for AppMessage {
                 .field("lab", lab)
                 .field("task", task)
                 .field("verdict", verdict)
+                .finish(),
+            Self::Diff { title, text } => f
+                .debug_struct("Diff")
+                .field("title", title)
+                .field("text", text)
                 .finish(),
         }
     }

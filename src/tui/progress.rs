@@ -36,6 +36,9 @@ pub struct LabProgress {
     /// Task ids whose solution was shown.
     #[serde(default)]
     pub solutions: BTreeSet<String>,
+    /// Edited text of editable code blocks, by block key (`id`, or `line N`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub edits: BTreeMap<String, String>,
 }
 
 /// The current file format.

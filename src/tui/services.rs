@@ -1,7 +1,7 @@
 //! The TUI's background services: applying manifest code blocks and running the built-in operator.
 
 use super::background::{Background, Request, Service};
-use super::message::LogLine;
+use super::message::{AppMessage, LogLine};
 use crate::cluster::apply::{self, ApplyEvent, Outcome, Settings};
 use crate::cluster::documents::{self, Document};
 use crate::cluster::{Vars, load_documents};
@@ -62,6 +62,10 @@ impl Service for ApplyService {
             ));
             return None;
         };
+        if dry_run {
+            diff(block, background, client);
+            return None;
+        }
         let bg = background.clone();
         // The engine's futures are not all provably Send, so the apply runs on its own thread,
         // driven by the UI's runtime.
@@ -114,20 +118,6 @@ impl Service for ApplyService {
                 drop(tx);
                 let _ = forward.await;
                 match result {
-                    Ok(report) if dry_run => {
-                        let changes: Vec<String> = report
-                            .results
-                            .iter()
-                            .filter(|(_, o)| *o != Outcome::Unchanged)
-                            .map(|(r, o)| format!("{r} would be {o}"))
-                            .collect();
-                        let text = if changes.is_empty() {
-                            "no changes: the cluster already matches".to_string()
-                        } else {
-                            changes.join("; ")
-                        };
-                        bg.log(LogLine::info("diff", text))
-                    }
                     Ok(report) => bg.log(LogLine::info(
                         "apply",
                         format!(
@@ -143,6 +133,46 @@ impl Service for ApplyService {
         });
         None
     }
+}
+
+/// Checks a block against the cluster (no write) and sends its unified diff to the UI.
+fn diff(block: CodeBlock, background: &Background, client: kube::Client) {
+    let bg = background.clone();
+    let runtime = tokio::runtime::Handle::current();
+    // Like the apply: the engine's futures are not all Send, so it runs on its own thread.
+    std::thread::spawn(move || {
+        runtime.block_on(async move {
+            let title = match &block.attrs.id {
+                Some(id) => format!("diff {id}"),
+                None => format!("diff of the code block at line {}", block.line),
+            };
+            let docs = match block_documents(&block) {
+                Ok(d) => d,
+                Err(e) => {
+                    bg.log(LogLine::error("diff", e));
+                    return;
+                }
+            };
+            let settings = Settings {
+                namespace: block
+                    .attrs
+                    .namespace
+                    .clone()
+                    .unwrap_or_else(|| "default".into()),
+                dry_run: true,
+                ..Settings::default()
+            };
+            match apply::check(&client, docs, &settings, None).await {
+                Ok(checked) => {
+                    let text = crate::cluster::diff::set_diff(&checked.planned);
+                    bg.send(AppMessage::Diff { title, text });
+                }
+                Err(f) => {
+                    bg.log(LogLine::error("diff", format!("cannot diff: {f}")));
+                }
+            }
+        })
+    });
 }
 
 /// Runs the built-in Gordon operator in the background; `o` toggles it.

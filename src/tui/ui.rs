@@ -1,6 +1,6 @@
 //! Drawing: a pure function of the [`App`] into a ratatui frame.
 
-use super::app::{App, Confirm, Focus, Prompt};
+use super::app::{App, Confirm, Editor, Focus, Prompt, TextOverlay};
 use super::keymap::HELP;
 use super::layout::{self, Panes};
 use super::markdown;
@@ -35,6 +35,86 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     if let Some(c) = &app.confirm {
         draw_confirm(frame, app, c, area);
     }
+    if let Some(o) = &app.overlay {
+        draw_overlay(frame, app, o, area);
+    }
+    if let Some(ed) = &app.editor {
+        draw_editor(frame, app, ed, area);
+    }
+}
+
+/// The manifest editor: the text, its YAML status in the title, the keys at the bottom.
+fn draw_editor(frame: &mut Frame<'_>, app: &App, ed: &Editor, area: Rect) {
+    let t = &app.theme;
+    let rect = centered(
+        area,
+        area.width.saturating_sub(4).max(20),
+        area.height.saturating_sub(2).max(6),
+    );
+    let (status, style) = match &ed.error {
+        Some((line, msg)) => (format!(" line {line}: {msg} "), t.error),
+        None => (" YAML ok ".to_string(), t.ok),
+    };
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focused)
+        .title(format!(" Edit {} ", ed.key))
+        .title(Line::from(Span::styled(status, style)).alignment(Alignment::Right))
+        .title_bottom(Line::from(vec![
+            Span::styled(" ctrl-s", t.strong),
+            Span::raw(" save  "),
+            Span::styled("esc", t.strong),
+            Span::raw(" discard the edit "),
+        ]));
+    let inner = block.inner(rect);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(block, rect);
+    frame.render_widget(&ed.textarea, inner);
+}
+
+/// A scrollable read-only text (the diff), `+`/`-` lines coloured.
+fn draw_overlay(frame: &mut Frame<'_>, app: &App, o: &TextOverlay, area: Rect) {
+    let t = &app.theme;
+    let rect = centered(
+        area,
+        area.width.saturating_sub(4).max(20),
+        area.height.saturating_sub(2).max(6),
+    );
+    let lines: Vec<Line<'static>> = o
+        .text
+        .lines()
+        .map(|l| {
+            let style = if l.starts_with("+++") || l.starts_with("---") {
+                t.strong
+            } else if l.starts_with('+') {
+                t.ok
+            } else if l.starts_with('-') {
+                t.error
+            } else if l.starts_with("@@") {
+                t.muted
+            } else {
+                t.text
+            };
+            Line::from(Span::styled(l.to_string(), style))
+        })
+        .collect();
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(t.border_focused)
+        .title(format!(" {} ", o.title))
+        .title_bottom(Line::from(vec![
+            Span::styled(" j/k", t.strong),
+            Span::raw(" scroll  "),
+            Span::styled("esc", t.strong),
+            Span::raw(" close "),
+        ]));
+    frame.render_widget(Clear, rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((o.scroll.min(u16::MAX as usize) as u16, 0)),
+        rect,
+    );
 }
 
 fn pane<'a>(app: &App, title: impl Into<Line<'a>>, focus: Focus) -> Block<'a> {
