@@ -335,3 +335,89 @@ async fn a_kind_without_its_crd_fails_plainly_and_passes_once_served() {
     engine.stores().rediscover();
     until(&mut engine, i, 30, Verdict::is_pass).await;
 }
+
+/// `v` in the TUI sends a probe request to the running engine: the engine (driven on a thread
+/// of its own, as the TUI does) deletes a pod and reports a pass once the Deployment restored it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_probe_requested_from_the_running_engine_runs_and_passes() {
+    let c = TestCluster::start().await;
+    let client = c.client().await;
+    let dep = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "default"},
+        "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                 "template": {"metadata": {"labels": {"app": "web"}}, "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}}}});
+    let deps: Api<k8s_openapi::api::apps::v1::Deployment> =
+        Api::namespaced(client.clone(), "default");
+    deps.patch("web", &PatchParams::apply("test"), &Patch::Apply(&dep))
+        .await
+        .expect("deployment");
+    let md = r#"---
+id: probes
+title: Probes
+order: 9
+---
+# Probes
+
+## Heal
+
+```task
+id: heal
+title: A deleted pod comes back
+check:
+  probe:
+    description: Deletes one pod of web and expects two running again within 20 seconds.
+    action:
+      deleteOne: {apiVersion: v1, kind: Pod, namespace: default, selector: app=web}
+    expect:
+      count: {apiVersion: v1, kind: Pod, namespace: default, selector: app=web, where: {status: {phase: Running}}, equals: 2}
+    within: 20s
+hints: [Run the probe.]
+solution: {text: Nothing to do.}
+```
+"#;
+    let (lab, diags) = oplab::lab::parse_lab(std::path::Path::new("probes.md"), md);
+    let lab = lab.unwrap_or_else(|| panic!("lab parses: {diags:?}"));
+    let task = lab.tasks().into_iter().next().expect("task").clone();
+    let mut engine = Engine::new(client.clone());
+    engine.add("probes", &task);
+    // Pods of the Deployment must be running before the probe deletes one.
+    let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
+    for _ in 0..200 {
+        let running = pods
+            .list(&kube::api::ListParams::default().labels("app=web"))
+            .await
+            .expect("list")
+            .items
+            .iter()
+            .filter(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
+            .count();
+        if running == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let (vtx, mut vrx) = tokio::sync::mpsc::unbounded_channel();
+    let (ptx, prx) = tokio::sync::mpsc::unbounded_channel();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let runtime = tokio::runtime::Handle::current();
+    let token = stop.clone();
+    let driver = std::thread::spawn(move || runtime.block_on(engine.run(vtx, prx, token)));
+    ptx.send(("probes".to_string(), "heal".to_string()))
+        .expect("request");
+    let mut passed = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while let Ok(Some(v)) = tokio::time::timeout_at(deadline, vrx.recv()).await {
+        let v: TaskVerdict = v;
+        if v.task == "heal" && v.verdict.is_pass() {
+            passed = true;
+            break;
+        }
+        assert!(
+            !matches!(v.verdict, Verdict::Fail(_)),
+            "the probe failed: {:?}",
+            v.verdict
+        );
+    }
+    stop.cancel();
+    let _ = tokio::task::spawn_blocking(move || driver.join()).await;
+    assert!(passed, "no passing verdict for the probe");
+}

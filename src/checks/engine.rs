@@ -303,8 +303,9 @@ impl Engine {
         }
     }
 
-    /// Streams verdicts until cancelled: every task once, then each change. Probe requests (task
-    /// indices) run in between.
+    /// Streams verdicts until cancelled: every task once, then each change. Probe requests (lab and
+    /// task ids) run in between. The future is not `Send` (the apply engine's are not): drive it
+    /// with `Handle::block_on` on a thread of its own, as the TUI does.
     pub async fn run(
         mut self,
         tx: mpsc::UnboundedSender<TaskVerdict>,
@@ -325,17 +326,11 @@ impl Engine {
                         probes_open = false;
                         continue;
                     };
-                    // The apply engine's futures are not `Send` for every lifetime, so a spawned
-                    // engine cannot await a probe yet; the CLI runs them.
-                    if let Some(t) = self.tasks.iter().find(|t| t.lab == lab && t.task == task) {
-                        let _ = tx.send(TaskVerdict {
-                            lab: t.lab.clone(),
-                            task: t.task.clone(),
-                            title: t.title.clone(),
-                            verdict: Verdict::Skipped(format!(
-                                "probes run from the command line for now: oplab check --probe --lab {lab} --task {task}"
-                            )),
-                        });
+                    // A probe changes the cluster, then waits for its expectation; changes seen
+                    // meanwhile are picked up by the next round.
+                    if let Some(i) = self.tasks.iter().position(|t| t.lab == lab && t.task == task) {
+                        let v = self.run_probe(i).await;
+                        let _ = tx.send(v);
                     }
                 }
                 changes = self.next_changes() => {
