@@ -376,7 +376,7 @@ solution: {text: Nothing to do.}
 "#;
     let (lab, diags) = oplab::lab::parse_lab(std::path::Path::new("probes.md"), md);
     let lab = lab.unwrap_or_else(|| panic!("lab parses: {diags:?}"));
-    let task = lab.tasks().into_iter().next().expect("task").clone();
+    let task = lab.tasks().next().expect("task").clone();
     let mut engine = Engine::new(client.clone());
     engine.add("probes", &task);
     // Pods of the Deployment must be running before the probe deletes one.
