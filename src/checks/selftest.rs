@@ -35,6 +35,47 @@ pub fn builtin_operator_available() -> bool {
     true
 }
 
+/// A Python that can run the reference operator: `OPLAB_PYTHON`, else `python3` if it has the
+/// `kubernetes` package.
+pub fn reference_python() -> Option<std::path::PathBuf> {
+    let candidate = std::env::var_os("OPLAB_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "python3".into());
+    let ok = std::process::Command::new(&candidate)
+        .args(["-c", "import kubernetes"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    ok.then_some(candidate)
+}
+
+/// Starts the chapter's reference Python operator for a namespace; it stops when `children` is dropped.
+fn start_python_operator(
+    kubeconfig: &std::path::Path,
+    ns: &str,
+    children: &mut Vec<tokio::process::Child>,
+) -> Result<(), String> {
+    let python = reference_python().ok_or("no python3 with the kubernetes package")?;
+    let dir = kubeconfig
+        .parent()
+        .ok_or("no directory for the operator script")?;
+    let script = dir.join("gordon_operator.py");
+    std::fs::write(&script, crate::lab::gordon_reference_solution())
+        .map_err(|e| format!("writing {}: {e}", script.display()))?;
+    let child = tokio::process::Command::new(python)
+        .arg(&script)
+        .args(["-n", ns, "--kubeconfig"])
+        .arg(kubeconfig)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| format!("starting the reference Python operator: {e}"))?;
+    children.push(child);
+    Ok(())
+}
+
 /// Why a task cannot be proven on the sandbox, if so.
 pub fn skip_reason(task: &Task) -> Option<String> {
     if task.check.quiz().is_some() {
@@ -43,6 +84,7 @@ pub fn skip_reason(task: &Task) -> Option<String> {
     for need in &task.needs {
         match &need.kind {
             NeedKind::RealCluster => return Some(format!("needs a real cluster: {}", need.reason)),
+            NeedKind::Program(p) if p == "python3" && reference_python().is_some() => {}
             NeedKind::Program(p) => return Some(format!("needs the program {p}: {}", need.reason)),
             NeedKind::Network => return Some(format!("needs network access: {}", need.reason)),
             NeedKind::ClusterAdmin => {}
@@ -53,12 +95,13 @@ pub fn skip_reason(task: &Task) -> Option<String> {
     }
     if let Some(op) = &task.solution.operator {
         match op.kind {
-            OperatorKind::ReferencePython => {
+            OperatorKind::ReferencePython if reference_python().is_none() => {
                 return Some(
-                    "needs the Python reference operator (python3 and the kubernetes package)"
+                    "needs the Python reference operator: a python3 with the kubernetes package (set OPLAB_PYTHON to one)"
                         .into(),
                 );
             }
+            OperatorKind::ReferencePython => {}
             OperatorKind::Builtin if !builtin_operator_available() => {
                 return Some(
                     "needs operator: the built-in Gordon operator is not part of this build yet"
@@ -135,12 +178,22 @@ async fn apply_sets(
 }
 
 /// Carries out a task's solution: sets, code blocks, the operator, then the actions.
+/// What carrying out solutions needs besides the client: the sandbox's kubeconfig (for the Python
+/// operator) and the operator processes started so far.
+struct Operators<'a> {
+    kubeconfig: &'a std::path::Path,
+    children: &'a mut Vec<tokio::process::Child>,
+    /// Stops the built-in operators started so far.
+    builtin: &'a mut Vec<CancellationToken>,
+}
+
 async fn carry_out(
     client: &kube::Client,
     lab: &Lab,
     task: &Task,
     stop: &CancellationToken,
     notes: &mut Vec<String>,
+    ops: &mut Operators<'_>,
 ) -> Result<(), String> {
     let s = &task.solution;
     if !s.sets.is_empty() {
@@ -155,10 +208,21 @@ async fn carry_out(
             .await
             .map_err(|e| format!("applying block {id}: {e}"))?;
     }
-    if let Some(op) = &s.operator
-        && op.kind == OperatorKind::Builtin
-    {
-        start_builtin_operator(client, &op.namespace, stop.child_token())?;
+    if let Some(op) = &s.operator {
+        match op.kind {
+            OperatorKind::Builtin => {
+                let token = stop.child_token();
+                ops.builtin.push(token.clone());
+                start_builtin_operator(client, &op.namespace, token)?;
+            }
+            OperatorKind::ReferencePython => {
+                // The exercise is graded with the built-in operator switched off.
+                for token in ops.builtin.drain(..) {
+                    token.cancel();
+                }
+                start_python_operator(ops.kubeconfig, &op.namespace, ops.children)?;
+            }
+        }
     }
     for a in &s.actions {
         actions::run(client, a).await?;
@@ -181,6 +245,13 @@ pub async fn test_lab(lab: &Lab, print: &mut dyn FnMut(&TaskVerdict)) -> anyhow:
     options.config.pod_start_delay = Duration::from_millis(50);
     let sandbox = crate::sandbox::Sandbox::start(options).await?;
     let client = sandbox.client().await?;
+    let dir =
+        std::env::temp_dir().join(format!("oplab-labs-test-{}-{}", std::process::id(), lab.id));
+    std::fs::create_dir_all(&dir)?;
+    let kubeconfig = dir.join("kubeconfig");
+    sandbox.write_kubeconfig(&kubeconfig)?;
+    let mut children = Vec::new();
+    let mut builtin = Vec::new();
     let mut engine = Engine::new(client.clone());
     let stop = CancellationToken::new();
     let mut out = Vec::new();
@@ -189,7 +260,23 @@ pub async fn test_lab(lab: &Lab, print: &mut dyn FnMut(&TaskVerdict)) -> anyhow:
         let mut notes = Vec::new();
         let verdict = match skip_reason(task) {
             Some(why) => Verdict::Skipped(why),
-            None => prove(&mut engine, &client, &lab, task, &stop, &mut notes).await,
+            None => {
+                let mut ops = Operators {
+                    kubeconfig: &kubeconfig,
+                    children: &mut children,
+                    builtin: &mut builtin,
+                };
+                prove(
+                    &mut engine,
+                    &client,
+                    &lab,
+                    task,
+                    &stop,
+                    &mut notes,
+                    &mut ops,
+                )
+                .await
+            }
         };
         all_notes.extend(notes.into_iter().map(|n| format!("{}: {n}", task.id)));
         let v = TaskVerdict {
@@ -202,8 +289,10 @@ pub async fn test_lab(lab: &Lab, print: &mut dyn FnMut(&TaskVerdict)) -> anyhow:
         out.push(v);
     }
     stop.cancel();
+    drop(children);
     drop(engine);
     sandbox.shutdown();
+    let _ = std::fs::remove_dir_all(&dir);
     Ok(LabReport {
         verdicts: out,
         notes: all_notes,
@@ -217,6 +306,7 @@ async fn prove(
     task: &Task,
     stop: &CancellationToken,
     notes: &mut Vec<String>,
+    ops: &mut Operators<'_>,
 ) -> Verdict {
     let i = engine.add(&lab.id, task);
     engine.settle(SETTLE).await;
@@ -233,7 +323,7 @@ async fn prove(
             _ => {}
         }
     }
-    if let Err(e) = carry_out(client, lab, task, stop, notes).await {
+    if let Err(e) = carry_out(client, lab, task, stop, notes, ops).await {
         return Verdict::Fail(format!("carrying out the solution: {e}"));
     }
     engine.stores().rediscover();
