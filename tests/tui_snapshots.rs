@@ -437,6 +437,14 @@ async fn editor_opens_types_saves_and_shows_the_edit() {
         "apply does not use the edited text"
     );
     h.keys("n").await;
+    // `x` resets the step, saved edits included.
+    h.keys("xy").await;
+    let edits = &h.runner.app.progress.lab(&lab).expect("lab progress").edits;
+    assert!(
+        !edits.contains_key("crontab-crd"),
+        "the edit survived a reset: {edits:?}"
+    );
+    assert!(!h.screen().contains("# qnp edited"), "{}", h.screen());
 }
 
 #[tokio::test]

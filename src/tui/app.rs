@@ -908,8 +908,25 @@ impl App {
             }
             Confirm::Reset { step_title } => {
                 let ids: Vec<String> = self.step_tasks().iter().map(|t| t.id.clone()).collect();
+                let blocks: Vec<String> = self
+                    .current_step()
+                    .map(|step| {
+                        step.blocks
+                            .iter()
+                            .filter_map(|b| match b {
+                                crate::lab::Block::Code(c) => Some(block_key(c)),
+                                _ => None,
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
                 self.progress
                     .reset_tasks(&lab, ids.iter().map(String::as_str));
+                // Saved edits of the step's code blocks go too: the step starts over.
+                let edits = &mut self.progress.lab_mut(&lab).edits;
+                for key in &blocks {
+                    edits.remove(key);
+                }
                 for id in &ids {
                     self.verdicts.remove(&(lab.clone(), id.clone()));
                 }
