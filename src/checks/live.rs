@@ -88,9 +88,8 @@ fn start_engine(
     let (vtx, mut vrx) = unbounded_channel();
     let probes = probes.unwrap_or_else(|| unbounded_channel().1);
     // The engine's future is not Send (probes use the apply engine): its own thread drives it.
-    let runtime = tokio::runtime::Handle::current();
     let token = ui.token();
-    std::thread::spawn(move || runtime.block_on(engine.run(vtx, probes, token)));
+    crate::tui::services::on_own_thread(move || engine.run(vtx, probes, token));
     let fwd = ui.clone();
     ui.spawn(async move {
         while let Some(v) = vrx.recv().await {

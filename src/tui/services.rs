@@ -67,69 +67,56 @@ impl Service for ApplyService {
             return None;
         }
         let bg = background.clone();
-        // The engine's futures are not all provably Send, so the apply runs on its own thread,
-        // driven by the UI's runtime.
-        let runtime = tokio::runtime::Handle::current();
-        std::thread::spawn(move || {
-            runtime.block_on(async move {
-                let docs = match block_documents(&block) {
-                    Ok(d) => d,
-                    Err(e) => {
-                        bg.log(LogLine::error("apply", e));
-                        return;
-                    }
-                };
-                let settings = Settings {
-                    namespace: block
-                        .attrs
-                        .namespace
-                        .clone()
-                        .unwrap_or_else(|| "default".into()),
-                    dry_run,
-                    ..Settings::default()
-                };
-                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-                let forward = {
-                    let bg = bg.clone();
-                    tokio::spawn(async move {
-                        while let Some(ev) = rx.recv().await {
-                            match ev {
-                                ApplyEvent::Done { object, outcome } => {
-                                    bg.log(LogLine::info("apply", format!("{object} {outcome}")));
-                                }
-                                ApplyEvent::Failed(e) => {
-                                    bg.log(LogLine::error("apply", e.to_string()));
-                                }
-                                ApplyEvent::WaitingForCrds { names } => {
-                                    bg.log(LogLine::info(
-                                        "apply",
-                                        format!(
-                                            "waiting for CRDs to be Established: {}",
-                                            names.join(", ")
-                                        ),
-                                    ));
-                                }
-                                _ => {}
+        on_own_thread(move || async move {
+            let docs = match block_documents(&block) {
+                Ok(d) => d,
+                Err(e) => {
+                    bg.log(LogLine::error("apply", e));
+                    return;
+                }
+            };
+            let settings = block_settings(&block, false);
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+            let forward = {
+                let bg = bg.clone();
+                tokio::spawn(async move {
+                    while let Some(ev) = rx.recv().await {
+                        match ev {
+                            ApplyEvent::Done { object, outcome } => {
+                                bg.log(LogLine::info("apply", format!("{object} {outcome}")));
                             }
+                            ApplyEvent::Failed(e) => {
+                                bg.log(LogLine::error("apply", e.to_string()));
+                            }
+                            ApplyEvent::WaitingForCrds { names } => {
+                                bg.log(LogLine::info(
+                                    "apply",
+                                    format!(
+                                        "waiting for CRDs to be Established: {}",
+                                        names.join(", ")
+                                    ),
+                                ));
+                            }
+                            _ => {}
                         }
-                    })
-                };
-                let result = apply::apply(&client, docs, &settings, Some(&tx)).await;
-                drop(tx);
-                let _ = forward.await;
-                match result {
-                    Ok(report) => bg.log(LogLine::info(
-                        "apply",
-                        format!(
-                            "done: {} created, {} configured, {} unchanged",
-                            report.count(Outcome::Created),
-                            report.count(Outcome::Configured),
-                            report.count(Outcome::Unchanged)
-                        ),
-                    )),
-                    Err(f) => bg.log(LogLine::error("apply", format!("nothing applied: {f}"))),
-                };
-            })
+                    }
+                })
+            };
+            let result = apply::apply(&client, docs, &settings, Some(&tx)).await;
+            drop(tx);
+            let _ = forward.await;
+            match result {
+                Ok(report) => bg.log(LogLine::info(
+                    "apply",
+                    format!(
+                        "done: {} created, {} configured, {} unchanged",
+                        report.count(Outcome::Created),
+                        report.count(Outcome::Configured),
+                        report.count(Outcome::Unchanged)
+                    ),
+                )),
+                Err(f) => bg.log(LogLine::error("apply", format!("nothing applied: {f}"))),
+            };
         });
         None
     }
@@ -138,41 +125,53 @@ impl Service for ApplyService {
 /// Checks a block against the cluster (no write) and sends its unified diff to the UI.
 fn diff(block: CodeBlock, background: &Background, client: kube::Client) {
     let bg = background.clone();
-    let runtime = tokio::runtime::Handle::current();
-    // Like the apply: the engine's futures are not all Send, so it runs on its own thread.
-    std::thread::spawn(move || {
-        runtime.block_on(async move {
-            let title = match &block.attrs.id {
-                Some(id) => format!("diff {id}"),
-                None => format!("diff of the code block at line {}", block.line),
-            };
-            let docs = match block_documents(&block) {
-                Ok(d) => d,
-                Err(e) => {
-                    bg.log(LogLine::error("diff", e));
-                    return;
-                }
-            };
-            let settings = Settings {
-                namespace: block
-                    .attrs
-                    .namespace
-                    .clone()
-                    .unwrap_or_else(|| "default".into()),
-                dry_run: true,
-                ..Settings::default()
-            };
-            match apply::check(&client, docs, &settings, None).await {
-                Ok(checked) => {
-                    let text = crate::cluster::diff::set_diff(&checked.planned);
-                    bg.send(AppMessage::Diff { title, text });
-                }
-                Err(f) => {
-                    bg.log(LogLine::error("diff", format!("cannot diff: {f}")));
-                }
+    on_own_thread(move || async move {
+        let title = match &block.attrs.id {
+            Some(id) => format!("diff {id}"),
+            None => format!("diff of the code block at line {}", block.line),
+        };
+        let docs = match block_documents(&block) {
+            Ok(d) => d,
+            Err(e) => {
+                bg.log(LogLine::error("diff", e));
+                return;
             }
-        })
+        };
+        let settings = block_settings(&block, true);
+        match apply::check(&client, docs, &settings, None).await {
+            Ok(checked) => {
+                let text = crate::cluster::diff::set_diff(&checked.planned);
+                bg.send(AppMessage::Diff { title, text });
+            }
+            Err(f) => {
+                bg.log(LogLine::error("diff", format!("cannot diff: {f}")));
+            }
+        }
     });
+}
+
+/// Drives a future on a thread of its own with the current runtime: the apply engine's futures
+/// are not all provably `Send`, so they cannot be spawned as tasks.
+pub fn on_own_thread<F, Fut>(make: F)
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    let runtime = tokio::runtime::Handle::current();
+    std::thread::spawn(move || runtime.block_on(make()));
+}
+
+/// Apply settings for a manifest block: its namespace (default `default`).
+fn block_settings(block: &CodeBlock, dry_run: bool) -> Settings {
+    Settings {
+        namespace: block
+            .attrs
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".into()),
+        dry_run,
+        ..Settings::default()
+    }
 }
 
 /// Runs the built-in Gordon operator in the background; `o` toggles it.
