@@ -38,11 +38,12 @@ fn screen(runner: &Runner<TestBackend, RecordingClipboard>) -> String {
     out
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn apply_block_and_builtin_operator_from_the_tui() {
-    let c = TestCluster::start().await;
-    let client = c.client().await;
-    let dir = tempfile::tempdir().expect("tempdir");
+/// The real main loop on a test terminal, with the apply service; progress kept in `dir`.
+fn runner_with_apply(
+    dir: &tempfile::TempDir,
+    width: u16,
+    height: u16,
+) -> (Runner<TestBackend, RecordingClipboard>, Background) {
     let app = App::new(
         oplab::lab::load_embedded(),
         AppConfig {
@@ -51,9 +52,18 @@ async fn apply_block_and_builtin_operator_from_the_tui() {
         },
     );
     let (bg, rx) = Background::new();
-    let terminal = Terminal::new(TestBackend::new(140, 45)).expect("terminal");
+    let terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
     let mut runner = Runner::new(terminal, app, bg.clone(), rx, RecordingClipboard::default());
     runner.services.push(Box::new(ApplyService));
+    (runner, bg)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn apply_block_and_builtin_operator_from_the_tui() {
+    let c = TestCluster::start().await;
+    let client = c.client().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut runner, bg) = runner_with_apply(&dir, 140, 45);
     runner.services.push(Box::new(OperatorService::default()));
     runner.autostart_operator = true;
     bg.send(AppMessage::Client(client.clone()));
@@ -160,17 +170,7 @@ async fn diff_overlay_shows_the_unified_diff_then_no_changes() {
     let c = TestCluster::start().await;
     let client = c.client().await;
     let dir = tempfile::tempdir().expect("tempdir");
-    let app = App::new(
-        oplab::lab::load_embedded(),
-        AppConfig {
-            theme: Theme::colored(),
-            store: ProgressStore::at(dir.path().join("p.json")),
-        },
-    );
-    let (bg, rx) = Background::new();
-    let terminal = Terminal::new(TestBackend::new(120, 40)).expect("terminal");
-    let mut runner = Runner::new(terminal, app, bg.clone(), rx, RecordingClipboard::default());
-    runner.services.push(Box::new(ApplyService));
+    let (mut runner, bg) = runner_with_apply(&dir, 120, 40);
     bg.send(AppMessage::Client(client.clone()));
 
     // Step 2: the namespace manifest, not in the cluster yet: the diff creates it.
