@@ -32,9 +32,10 @@ impl ClusterArgs {
     }
 }
 
+/// What to apply or delete, shared by `oplab apply` and `oplab delete`.
 #[derive(Debug, clap::Args)]
-pub struct ApplyArgs {
-    /// Bundled set (`oplab manifests list`), file or directory; several are applied as one set.
+pub struct SetArgs {
+    /// Bundled set (`oplab manifests list`), file or directory; several are handled as one set.
     #[arg(required = true, value_name = "SET|FILE|DIR")]
     pub sources: Vec<String>,
     /// Namespace for objects without one; also fills the `{{ns}}` variable.
@@ -43,6 +44,33 @@ pub struct ApplyArgs {
     /// Other variables, e.g. --set etc=my-etcd.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
+impl SetArgs {
+    /// The documents of the set with its variables filled.
+    fn documents(&self) -> anyhow::Result<Result<Vec<crate::cluster::Document>, Failure>> {
+        let vars = Vars::from_args(self.namespace.as_deref(), &self.vars)?;
+        Ok(load_documents(&self.sources, &vars))
+    }
+
+    /// Settings for a connection: the namespace given, else the context's.
+    fn settings(&self, conn: &Connection) -> Settings {
+        Settings {
+            namespace: self
+                .namespace
+                .clone()
+                .unwrap_or(conn.default_namespace.clone()),
+            ..Default::default()
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub set: SetArgs,
     /// Check everything on the server (dryRun=All) and say what would happen; write nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -52,23 +80,12 @@ pub struct ApplyArgs {
     /// Take over fields another field manager owns.
     #[arg(long)]
     pub force_conflicts: bool,
-    #[command(flatten)]
-    pub cluster: ClusterArgs,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct DeleteArgs {
-    /// Bundled set, file or directory.
-    #[arg(required = true, value_name = "SET|FILE|DIR")]
-    pub sources: Vec<String>,
-    /// Namespace for objects without one; also fills the `{{ns}}` variable.
-    #[arg(short, long)]
-    pub namespace: Option<String>,
-    /// Other variables, e.g. --set etc=my-etcd.
-    #[arg(long = "set", value_name = "NAME=VALUE")]
-    pub vars: Vec<String>,
     #[command(flatten)]
-    pub cluster: ClusterArgs,
+    pub set: SetArgs,
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
@@ -84,21 +101,16 @@ async fn connect(args: &ClusterArgs) -> anyhow::Result<Connection> {
 }
 
 pub fn run_apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
-    let vars = Vars::from_args(args.namespace.as_deref(), &args.vars)?;
-    let docs = match load_documents(&args.sources, &vars) {
+    let docs = match args.set.documents()? {
         Ok(d) => d,
         Err(f) => return Ok(failed(&f)),
     };
     runtime()?.block_on(async move {
-        let conn = connect(&args.cluster).await?;
+        let conn = connect(&args.set.cluster).await?;
         let settings = Settings {
-            namespace: args
-                .namespace
-                .clone()
-                .unwrap_or(conn.default_namespace.clone()),
             force_conflicts: args.force_conflicts,
             dry_run: args.dry_run,
-            ..Default::default()
+            ..args.set.settings(&conn)
         };
         let (tx, rx) = mpsc::unbounded_channel();
         let progress = tokio::spawn(show_progress(rx, "applying"));
@@ -125,20 +137,13 @@ pub fn run_apply(args: ApplyArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub fn run_delete(args: DeleteArgs) -> anyhow::Result<ExitCode> {
-    let vars = Vars::from_args(args.namespace.as_deref(), &args.vars)?;
-    let docs = match load_documents(&args.sources, &vars) {
+    let docs = match args.set.documents()? {
         Ok(d) => d,
         Err(f) => return Ok(failed(&f)),
     };
     runtime()?.block_on(async move {
-        let conn = connect(&args.cluster).await?;
-        let settings = Settings {
-            namespace: args
-                .namespace
-                .clone()
-                .unwrap_or(conn.default_namespace.clone()),
-            ..Default::default()
-        };
+        let conn = connect(&args.set.cluster).await?;
+        let settings = args.set.settings(&conn);
         let (tx, rx) = mpsc::unbounded_channel();
         let progress = tokio::spawn(show_progress(rx, "deleting"));
         let result = apply::delete(&conn.client, docs, &settings, Some(&tx)).await;
