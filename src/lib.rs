@@ -4,6 +4,7 @@
 //! benchmarks drive the same code the attendee runs.
 
 pub mod checks;
+pub mod classroom;
 pub mod cli;
 pub mod cluster;
 pub mod lab;
