@@ -34,11 +34,13 @@ impl Service for ProbeService {
 }
 
 /// Runs cluster discovery through a tap: every message goes on to the UI, and when a client
-/// arrives the check engine starts on it with every task of `set` (default variables).
+/// arrives the check engine starts on it with every task of `set` (the attendee's namespaces
+/// when one is given, else the default ones).
 pub fn spawn_discovery_with_checks(
     bg: &Background,
     opts: ClusterOptions,
     set: LabSet,
+    attendee: Option<String>,
 ) -> ProbeService {
     let (tap, mut rx) = Background::new();
     let (ptx, prx) = unbounded_channel();
@@ -54,7 +56,7 @@ pub fn spawn_discovery_with_checks(
         let mut probes = Some(prx);
         while let Some(msg) = rx.recv().await {
             if let AppMessage::Client(client) = &msg {
-                start_engine(&ui, client.clone(), &set, probes.take());
+                start_engine(&ui, client.clone(), &set, attendee.as_deref(), probes.take());
             }
             if !ui.send(msg) {
                 break;
@@ -68,11 +70,12 @@ fn start_engine(
     ui: &Background,
     client: kube::Client,
     set: &LabSet,
+    attendee: Option<&str>,
     probes: Option<tokio::sync::mpsc::UnboundedReceiver<(String, String)>>,
 ) {
     let mut engine = Engine::new(client);
     for lab in &set.labs {
-        let lab = lab.render_vars(&lab.default_vars());
+        let lab = lab.render_vars(&lab.vars_for(attendee));
         for t in lab.tasks() {
             engine.add(&lab.id, t);
         }

@@ -17,8 +17,11 @@ pub struct CheckArgs {
     #[arg(long)]
     pub task: Option<String>,
     /// The namespace for the `{{ns}}` variable of the labs.
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "attendee")]
     pub namespace: Option<String>,
+    /// Grade a classroom attendee: the labs' namespace variables become theirs (NAME-gordon, ...).
+    #[arg(long, value_name = "NAME")]
+    pub attendee: Option<String>,
     /// Wait until every selected task passes, watch-driven, at most this long (e.g. 30s, 2m).
     #[arg(long, value_name = "DURATION")]
     pub wait: Option<String>,
@@ -38,13 +41,20 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         .map(lab::duration::parse)
         .transpose()
         .map_err(|e| anyhow::anyhow!("--wait: {e}"))?;
+    if let Some(name) = &args.attendee {
+        crate::classroom::validate_attendee_name(name)
+            .map_err(|e| anyhow::anyhow!("--attendee: {e}"))?;
+    }
     let set = lab::load_embedded();
     let mut selected = Vec::new();
     for l in &set.labs {
         if args.lab.as_ref().is_some_and(|id| *id != l.id) {
             continue;
         }
-        let mut vars = Vars::default();
+        let mut vars = match &args.attendee {
+            Some(name) => l.attendee_vars(name),
+            None => Vars::default(),
+        };
         if let Some(ns) = &args.namespace {
             vars.set("ns", ns.clone());
         }

@@ -16,6 +16,11 @@ pub struct TuiArgs {
     /// Use the built-in sandbox cluster even when a cluster is reachable.
     #[arg(long)]
     pub sandbox: bool,
+    /// Work as this classroom attendee: the labs use namespaces of your own (NAME-gordon, ...),
+    /// created and labelled at start, and the built-in operator manages only them. Saved in the
+    /// progress file, so later runs need no flag; `--attendee ''` forgets it.
+    #[arg(long, value_name = "NAME", env = "OPLAB_ATTENDEE")]
+    pub attendee: Option<String>,
     /// Progress file (default: oplab/progress.json in your state directory).
     #[arg(long, value_name = "FILE", env = "OPLAB_PROGRESS", hide = true)]
     pub progress: Option<PathBuf>,
@@ -31,11 +36,15 @@ impl TuiArgs {
                 ..ClusterOptions::default()
             },
             progress: self.progress.clone(),
+            attendee: self.attendee.clone(),
         }
     }
 }
 
 pub fn run(args: &TuiArgs) -> anyhow::Result<ExitCode> {
+    if let Some(name) = args.attendee.as_deref().filter(|n| !n.is_empty()) {
+        crate::classroom::validate_attendee_name(name).map_err(|e| anyhow::anyhow!("--attendee: {e}"))?;
+    }
     crate::tui::run(args.options())?;
     Ok(ExitCode::SUCCESS)
 }

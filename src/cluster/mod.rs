@@ -1,5 +1,6 @@
 //! Talking to a cluster with kube-rs: connection, discovery, applying manifests.
 
+pub mod access;
 pub mod apply;
 pub mod connection;
 pub mod diff;

@@ -268,6 +268,14 @@ impl Lab {
         )
     }
 
+    /// The variables of a session: the attendee's namespaces when one is set, else the defaults.
+    pub fn vars_for(&self, attendee: Option<&str>) -> Vars {
+        match attendee {
+            Some(name) => self.attendee_vars(name),
+            None => self.default_vars(),
+        }
+    }
+
     /// A copy of the lab with `{{var}}` filled in everywhere: markdown, code blocks, tasks and
     /// their checks. Variables missing from `vars` take the lab's defaults.
     pub fn render_vars(&self, vars: &Vars) -> Lab {

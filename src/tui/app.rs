@@ -149,6 +149,10 @@ pub struct App {
     pub quiz_picks: HashMap<(String, String), Vec<usize>>,
     pub progress: Progress,
     store: ProgressStore,
+    /// The classroom attendee whose namespaces fill the labs' variables.
+    pub attendee: Option<String>,
+    /// Instructor steps the attendee may not do, by (lab id, step index): the rights they lack.
+    pub by_instructor: HashMap<(String, usize), Vec<String>>,
     pub theme: Theme,
     pub highlighter: Option<Arc<Highlighter>>,
     /// The current step rendered for the current content width.
@@ -178,6 +182,13 @@ impl App {
     /// An app over a set of labs (with `{{ns}}` variables filled with their defaults), its
     /// diagnostics in the log, and progress restored from `config.store`.
     pub fn new(set: LabSet, config: AppConfig) -> Self {
+        Self::with_attendee(set, config, None)
+    }
+
+    /// [`App::new`] for a classroom attendee: `attendee` is `--attendee` as given (`None`: the
+    /// one saved in the progress file, if any; empty: forget the saved one). A name given is
+    /// saved, replacing a different saved one.
+    pub fn with_attendee(set: LabSet, config: AppConfig, attendee: Option<&str>) -> Self {
         let loaded = config.store.load();
         let mut app = Self {
             labs: Vec::new(),
@@ -201,6 +212,8 @@ impl App {
             quiz_picks: HashMap::new(),
             progress: loaded.progress,
             store: config.store,
+            attendee: None,
+            by_instructor: HashMap::new(),
             theme: config.theme,
             highlighter: None,
             view: StepView::default(),
@@ -214,6 +227,7 @@ impl App {
         if let Some(note) = loaded.note {
             app.push_log(LogLine::warn("progress", note));
         }
+        app.choose_attendee(attendee);
         app.set_labs(set);
         if let Some(pos) = app.progress.current.clone()
             && let Some(l) = app.labs.iter().position(|l| l.id == pos.lab)
@@ -222,6 +236,86 @@ impl App {
             app.step = pos.step.min(app.labs[l].steps.len().saturating_sub(1));
         }
         app
+    }
+
+    /// Settles who the attendee is from `--attendee` and the progress file, saving a change.
+    fn choose_attendee(&mut self, flag: Option<&str>) {
+        let saved = self.progress.attendee.clone();
+        match flag {
+            None => match saved {
+                Some(name) => match crate::classroom::validate_attendee_name(&name) {
+                    Ok(()) => {
+                        self.push_log(LogLine::info(
+                            "classroom",
+                            format!(
+                                "attendee {name} (saved in the progress file; `oplab --attendee ''` forgets it)"
+                            ),
+                        ));
+                        self.attendee = Some(name);
+                    }
+                    Err(e) => self.push_log(LogLine::warn(
+                        "classroom",
+                        format!("the progress file names an attendee that is ignored: {e}"),
+                    )),
+                },
+                None => {}
+            },
+            Some("") => {
+                if let Some(old) = saved {
+                    self.progress.attendee = None;
+                    self.save();
+                    self.push_log(LogLine::info(
+                        "classroom",
+                        format!(
+                            "attendee {old} forgotten: the labs use their default namespaces again"
+                        ),
+                    ));
+                }
+            }
+            Some(name) => {
+                if let Err(e) = crate::classroom::validate_attendee_name(name) {
+                    self.push_log(LogLine::error("classroom", e));
+                    return self.choose_attendee(None);
+                }
+                let line = match saved.as_deref() {
+                    Some(old) if old == name => format!("attendee {name}"),
+                    Some(old) => format!(
+                        "attendee {name} replaces {old} in the progress file (--attendee wins); \
+                         progress stays per lab"
+                    ),
+                    None => format!(
+                        "attendee {name}, saved in the progress file: later runs need no --attendee"
+                    ),
+                };
+                self.attendee = Some(name.to_string());
+                if saved.as_deref() != Some(name) {
+                    self.progress.attendee = Some(name.to_string());
+                    self.save();
+                }
+                self.push_log(LogLine::info("classroom", line));
+            }
+        }
+    }
+
+    /// The namespaces of the current lab (`alice-gordon`), when an attendee is set.
+    pub fn attendee_namespaces(&self) -> Vec<String> {
+        match (&self.attendee, self.current_lab()) {
+            (Some(name), Some(lab)) => lab.attendee_vars(name).0.into_values().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The rights the attendee lacks for a step the instructor does, when that is so.
+    pub fn done_by_instructor(&self, lab: &str, step: usize) -> Option<&[String]> {
+        self.by_instructor
+            .get(&(lab.to_string(), step))
+            .map(Vec::as_slice)
+    }
+
+    /// The same for the current step.
+    pub fn current_by_instructor(&self) -> Option<&[String]> {
+        let lab = self.current_lab()?;
+        self.done_by_instructor(&lab.id, self.step)
     }
 
     /// Replaces the labs (start, live reload); diagnostics go to the log.
@@ -242,7 +336,7 @@ impl App {
         self.labs = set
             .labs
             .iter()
-            .map(|l| l.render_vars(&l.default_vars()))
+            .map(|l| l.render_vars(&l.vars_for(self.attendee.as_deref())))
             .collect();
         if self.labs.is_empty() {
             self.push_log(LogLine::error("labs", "no lab could be loaded"));
@@ -538,6 +632,14 @@ impl App {
             Action::EditorSave => self.save_edit(),
             Action::Answer(n) => self.answer(n),
             Action::Apply | Action::Edit | Action::Diff => {
+                if let Some(denied) = self.current_by_instructor() {
+                    let why = denied.first().cloned().unwrap_or_default();
+                    self.info(format!(
+                        "This step is done by the instructor (you may not {why}); its checks turn \
+                         green once it is done."
+                    ));
+                    return;
+                }
                 let lab = self.current_lab().map(|l| l.id.clone()).unwrap_or_default();
                 match self.target_code().map(|(_, c)| c.block.clone()) {
                     Some(block) => {
@@ -963,6 +1065,14 @@ impl App {
                     scroll: 0,
                 });
             }
+            AppMessage::InstructorSteps(steps) => {
+                self.by_instructor = steps
+                    .into_iter()
+                    .filter(|s| !s.denied.is_empty())
+                    .map(|s| ((s.lab, s.step), s.denied))
+                    .collect();
+                self.revision += 1;
+            }
             AppMessage::Verdict { lab, task, verdict } => {
                 if verdict == Verdict::Pass && !self.progress.is_done(&lab, &task) {
                     self.progress.lab_mut(&lab).done.insert(task.clone());
@@ -992,6 +1102,7 @@ impl App {
                 let edits = &self.progress.lab(&lab.id)?.edits;
                 (!edits.is_empty()).then(|| with_edits(lab, edits))
             });
+            let by_instructor = self.current_by_instructor();
             self.view = match edited.as_ref().or(self.labs.get(self.lab)) {
                 Some(lab) => {
                     let progress = &self.progress;
@@ -1005,6 +1116,7 @@ impl App {
                             highlighter: self.highlighter.as_deref(),
                             selected_code: self.code_sel,
                             done: &done,
+                            by_instructor,
                         },
                     )
                 }

@@ -103,4 +103,7 @@ pub trait Service: Send {
         background: &Background,
         client: Option<&kube::Client>,
     ) -> Option<Request>;
+
+    /// Called with every cluster client that arrives: the first connection and each reconnect.
+    fn connected(&mut self, _background: &Background, _client: &kube::Client) {}
 }

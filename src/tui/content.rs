@@ -34,6 +34,8 @@ pub struct ViewOptions<'a> {
     pub selected_code: Option<usize>,
     /// Whether a task (by id) is done, for its marker.
     pub done: &'a dyn Fn(&str) -> bool,
+    /// The step is done by the instructor: the rights the attendee lacks.
+    pub by_instructor: Option<&'a [String]>,
 }
 
 /// Renders step `step` of `lab`; the first step also shows the chapter title and introduction.
@@ -59,15 +61,43 @@ pub fn build(lab: &Lab, step: usize, opts: &ViewOptions<'_>) -> StepView {
     if s.instructor_only {
         heading.push_str(" (instructor)");
     }
+    if opts.by_instructor.is_some() {
+        heading.push_str(" · done by the instructor");
+    }
     pad(&mut view);
     view.lines
         .extend(markdown::render(&heading, width, theme, opts.highlighter));
     view.lines.push(Line::default());
+    if let Some(denied) = opts.by_instructor {
+        let note = format!(
+            "> Done by the instructor: you may not {}. Read along; the checks of this step stay \
+             live and turn green once the instructor has done it.",
+            summary(denied)
+        );
+        view.lines
+            .extend(markdown::render(&note, width, theme, opts.highlighter));
+        view.lines.push(Line::default());
+    }
     blocks(&mut view, &s.blocks, opts, width);
     while view.lines.last().is_some_and(|l| l.width() == 0) {
         view.lines.pop();
     }
     view
+}
+
+/// The first rights lacking, and how many more.
+fn summary(denied: &[String]) -> String {
+    const SHOWN: usize = 2;
+    let mut text = denied
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if denied.len() > SHOWN {
+        text += &format!(" (and {} more)", denied.len() - SHOWN);
+    }
+    text
 }
 
 fn pad(view: &mut StepView) {

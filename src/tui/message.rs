@@ -104,6 +104,19 @@ pub enum AppMessage {
     },
     /// The unified diff of a manifest against the cluster (empty: no changes).
     Diff { title: String, text: String },
+    /// What the attendee may do in each instructor step (asked again on every reconnect).
+    InstructorSteps(Vec<StepAccess>),
+}
+
+/// Whether the attendee may carry out an instructor step themselves.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepAccess {
+    pub lab: String,
+    /// Index of the step in the lab.
+    pub step: usize,
+    /// The rights the attendee lacks, in words (`create customresourcedefinitions… cluster-wide`);
+    /// empty when they may do the step.
+    pub denied: Vec<String>,
 }
 
 impl std::fmt::Debug for AppMessage {
@@ -125,6 +138,7 @@ impl std::fmt::Debug for AppMessage {
                 .field("title", title)
                 .field("text", text)
                 .finish(),
+            Self::InstructorSteps(s) => f.debug_tuple("InstructorSteps").field(s).finish(),
         }
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod action;
 pub mod app;
+pub mod attendee;
 pub mod background;
 pub mod cluster;
 pub mod content;
@@ -43,6 +44,8 @@ pub struct TuiOptions {
     pub cluster: ClusterOptions,
     /// Progress file; default `<state dir>/oplab/progress.json`.
     pub progress: Option<PathBuf>,
+    /// `--attendee` as given: `None` uses the one saved in the progress file, empty forgets it.
+    pub attendee: Option<String>,
 }
 
 /// Loads labs, restores progress and builds the app; no I/O beyond the labs and progress files.
@@ -55,25 +58,28 @@ pub fn build_app(opts: &TuiOptions, theme: Theme) -> App {
         Some(p) => ProgressStore::at(p),
         None => ProgressStore::in_memory(),
     };
-    App::new(set, AppConfig { theme, store })
+    App::with_attendee(set, AppConfig { theme, store }, opts.attendee.as_deref())
 }
 
 /// Starts the background work of a real session: cluster discovery, syntax highlighting, and
 /// the lab watcher for `--labs DIR` (kept alive by the returned handle).
 pub fn start_background(opts: &TuiOptions, bg: &Background) -> Option<LabWatcher> {
-    start_background_with_checks(opts, bg).0
+    start_background_with_checks(opts, bg, None).0
 }
 
-/// [`start_background`], plus live task checks on the cluster found; the service runs probes.
+/// [`start_background`], plus live task checks on the cluster found (in `attendee`'s namespaces
+/// when one is set); the service runs probes.
 pub fn start_background_with_checks(
     opts: &TuiOptions,
     bg: &Background,
+    attendee: Option<String>,
 ) -> (Option<LabWatcher>, crate::checks::live::ProbeService) {
     let set = match &opts.labs_dir {
         Some(dir) => crate::lab::load_dir(dir),
         None => crate::lab::load_embedded(),
     };
-    let probes = crate::checks::live::spawn_discovery_with_checks(bg, opts.cluster.clone(), set);
+    let probes =
+        crate::checks::live::spawn_discovery_with_checks(bg, opts.cluster.clone(), set, attendee);
     (start_watchers(opts, bg), probes)
 }
 
@@ -106,6 +112,18 @@ fn start_watchers(opts: &TuiOptions, bg: &Background) -> Option<LabWatcher> {
     }
 }
 
+/// The built-in operator of a session: for an attendee, scoped to the namespaces where their
+/// labs run Gordons (`alice-gordon`); else in every namespace.
+pub fn operator_service(app: &App) -> services::OperatorService {
+    match &app.attendee {
+        Some(name) => {
+            let all = crate::classroom::attendee_namespaces(&app.labs, name);
+            services::OperatorService::scoped(attendee::operator_namespaces(&app.labs, &all))
+        }
+        None => services::OperatorService::default(),
+    }
+}
+
 /// Runs the TUI on the real terminal until the attendee quits. The terminal is restored on
 /// every exit path (ratatui's panic hook covers panics).
 pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
@@ -120,12 +138,18 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
     };
     let result = runtime.block_on(async {
         let (bg, rx) = Background::new();
-        let (_watcher, probes) = start_background_with_checks(&opts, &bg);
+        let (_watcher, probes) = start_background_with_checks(&opts, &bg, app.attendee.clone());
+        let classroom = app
+            .attendee
+            .as_deref()
+            .map(|name| attendee::AttendeeService::new(name, &app.labs));
+        let operator = operator_service(&app);
         let mut runner = Runner::new(terminal, app, bg.clone(), rx, Osc52Stdout);
         runner.services.push(Box::new(services::ApplyService));
-        runner
-            .services
-            .push(Box::new(services::OperatorService::default()));
+        runner.services.push(Box::new(operator));
+        if let Some(c) = classroom {
+            runner.services.push(Box::new(c));
+        }
         runner.services.push(Box::new(probes));
         runner.autostart_operator = true;
         let mut events = crossterm::event::EventStream::new();

@@ -16,6 +16,9 @@ pub struct Progress {
     /// Per lab id.
     #[serde(default)]
     pub labs: BTreeMap<String, LabProgress>,
+    /// The classroom attendee whose namespaces the labs use (`oplab --attendee NAME` saves it here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attendee: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

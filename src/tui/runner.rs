@@ -157,6 +157,11 @@ impl<B: Backend, C: Clipboard> Runner<B, C> {
 
     fn message(&mut self, msg: AppMessage) {
         let connected = matches!(msg, AppMessage::Client(_));
+        if let AppMessage::Client(client) = &msg {
+            for service in &mut self.services {
+                service.connected(&self.background, client);
+            }
+        }
         self.app.handle(msg);
         if connected && self.autostart_operator {
             self.app.effects.push(super::app::Effect::Request(

@@ -10,7 +10,7 @@ use crate::operator::{self, OperatorLog, Scope};
 use tokio_util::sync::CancellationToken;
 
 /// The documents a manifest code block stands for: its text, or the bundled set it names.
-fn block_documents(block: &CodeBlock) -> Result<Vec<Document>, String> {
+pub fn block_documents(block: &CodeBlock) -> Result<Vec<Document>, String> {
     match &block.attrs.manifest {
         Some(m) => {
             let name = match &m.file {
@@ -161,14 +161,19 @@ where
     std::thread::spawn(move || runtime.block_on(make()));
 }
 
-/// Apply settings for a manifest block: its namespace (default `default`).
+/// The namespace a manifest block applies into: its `namespace=` (default `default`).
+pub fn block_namespace(block: &CodeBlock) -> String {
+    block
+        .attrs
+        .namespace
+        .clone()
+        .unwrap_or_else(|| "default".into())
+}
+
+/// Apply settings for a manifest block: its namespace.
 fn block_settings(block: &CodeBlock, dry_run: bool) -> Settings {
     Settings {
-        namespace: block
-            .attrs
-            .namespace
-            .clone()
-            .unwrap_or_else(|| "default".into()),
+        namespace: block_namespace(block),
         dry_run,
         ..Settings::default()
     }
@@ -178,9 +183,31 @@ fn block_settings(block: &CodeBlock, dry_run: bool) -> Settings {
 #[derive(Debug, Default)]
 pub struct OperatorService {
     running: Option<CancellationToken>,
+    /// The namespaces it manages, one controller each; empty: every namespace.
+    namespaces: Vec<String>,
 }
 
 impl OperatorService {
+    /// An operator managing Gordons in these namespaces only (a classroom attendee's).
+    pub fn scoped(namespaces: Vec<String>) -> Self {
+        Self {
+            running: None,
+            namespaces,
+        }
+    }
+
+    /// What it manages, one scope per controller.
+    pub fn scopes(&self) -> Vec<Scope> {
+        if self.namespaces.is_empty() {
+            vec![Scope::All]
+        } else {
+            self.namespaces
+                .iter()
+                .map(|ns| Scope::Namespace(ns.clone()))
+                .collect()
+        }
+    }
+
     fn start(&mut self, background: &Background, client: kube::Client) {
         let stop = background.token().child_token();
         self.running = Some(stop.clone());
@@ -198,13 +225,27 @@ impl OperatorService {
                 bg.log(log);
             }
         });
-        let bg = background.clone();
-        background.spawn(async move {
-            bg.log(LogLine::info("operator", "built-in Gordon operator started (all namespaces); press o to stop it and run your own"));
-            if let Err(e) = operator::run(client, Scope::All, tx, stop).await {
-                bg.log(LogLine::error("operator", format!("the built-in operator stopped: {e:#}")));
-            }
-        });
+        let scopes = self.scopes();
+        let words: Vec<String> = scopes.iter().map(Scope::to_string).collect();
+        background.log(LogLine::info(
+            "operator",
+            format!(
+                "built-in Gordon operator started ({}); press o to stop it and run your own",
+                words.join(", ")
+            ),
+        ));
+        for scope in scopes {
+            let bg = background.clone();
+            let (client, tx, stop) = (client.clone(), tx.clone(), stop.clone());
+            background.spawn(async move {
+                if let Err(e) = operator::run(client, scope, tx, stop).await {
+                    bg.log(LogLine::error(
+                        "operator",
+                        format!("the built-in operator stopped: {e:#}"),
+                    ));
+                }
+            });
+        }
     }
 }
 

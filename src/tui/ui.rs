@@ -152,14 +152,19 @@ fn draw_nav(frame: &mut Frame<'_>, app: &App, area: Rect) {
         for (si, step) in lab.steps.iter().enumerate() {
             let (d, n) = app.step_progress(lab, step);
             let is_current = li == app.lab && si == app.step;
-            let mark = if n > 0 && d == n { "✓" } else { " " };
+            let all_done = n > 0 && d == n;
+            let mark = if all_done { "✓" } else { " " };
             let cursor = if is_current { "▶" } else { " " };
             let style = if is_current { t.selected } else { t.text };
             let text = format!("{cursor}{mark} {}", step.title);
             if is_current {
                 current_row = lines.len();
             }
-            lines.push(with_count(&text, d, n, width, style, t.muted));
+            if app.done_by_instructor(&lab.id, si).is_some() && !all_done {
+                lines.push(with_badge(&text, " instructor", width, style, t.muted));
+            } else {
+                lines.push(with_count(&text, d, n, width, style, t.muted));
+            }
         }
     }
     let height = area.height.saturating_sub(2) as usize;
@@ -189,12 +194,23 @@ fn with_count(
     } else {
         String::new()
     };
+    with_badge(text, &count, width, style, count_style)
+}
+
+/// `text` cut to fit with `badge` right-aligned.
+fn with_badge(
+    text: &str,
+    count: &str,
+    width: usize,
+    style: Style,
+    count_style: Style,
+) -> Line<'static> {
     let room = width.saturating_sub(count.chars().count());
     let text = truncate(text, room);
     let pad = room.saturating_sub(unicode_width::UnicodeWidthStr::width(text.as_str()));
     Line::from(vec![
         Span::styled(format!("{text}{}", " ".repeat(pad)), style),
-        Span::styled(count, count_style),
+        Span::styled(count.to_string(), count_style),
     ])
 }
 
@@ -242,8 +258,15 @@ fn draw_content(frame: &mut Frame<'_>, app: &App, area: Rect) {
     } else {
         String::new()
     };
-    let block = pane(app, format!(" {chapter}{step_title} "), Focus::Content)
+    let mut block = pane(app, format!(" {chapter}{step_title} "), Focus::Content)
         .title_bottom(Line::from(pos).alignment(Alignment::Right));
+    let namespaces = app.attendee_namespaces();
+    if !namespaces.is_empty() {
+        block = block.title(
+            Line::from(Span::styled(format!(" ns {} ", namespaces.join(" ")), t.muted))
+                .alignment(Alignment::Right),
+        );
+    }
     let matches = app.search.as_ref().map(|s| (s, &s.matches[..]));
     let lines: Vec<Line<'static>> = app
         .view
@@ -299,6 +322,17 @@ fn draw_tasks(frame: &mut Frame<'_>, app: &App, area: Rect) {
             "No tasks in this step: read on, n for the next step.",
             t.muted,
         )));
+    }
+    if !tasks.is_empty() && app.current_by_instructor().is_some() {
+        lines.extend(wrap(
+            &[],
+            &[],
+            &[Span::styled(
+                "Done by the instructor: these checks turn green once it is done.",
+                t.muted,
+            )],
+            width,
+        ));
     }
     let indent = [Span::raw("    ")];
     for (i, task) in tasks.iter().enumerate() {
@@ -453,6 +487,9 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, panes: &Panes) {
     };
     left.push(Span::styled(format!(" {dot} "), dot_style));
     left.push(Span::styled(format!("{text} "), t.status));
+    if let Some(name) = &app.attendee {
+        left.push(Span::styled(format!("│ attendee {name} "), t.status));
+    }
     let right: Vec<Span<'static>> = match (&app.prompt, &app.search) {
         (Some(Prompt::Search(q)), _) => {
             left = vec![Span::styled(format!("/{q}▏"), t.status)];
