@@ -1,6 +1,8 @@
 //! Shared by the integration tests: an in-process sandbox over real HTTPS, a kubeconfig, real clients.
 #![allow(dead_code)]
 
+pub mod tui;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
