@@ -236,3 +236,57 @@ async fn existing_namespaces_get_the_label_and_another_attendees_stay_theirs() {
         "{lines:?}"
     );
 }
+
+/// What an attendee without cluster rights sees on an instructor step (fixed cluster state, no
+/// network): the badge, the step list, the tasks' note, and `a` refusing to apply.
+#[tokio::test]
+async fn an_instructor_step_reads_done_by_the_instructor() {
+    use oplab::tui::message::StepAccess;
+    use oplab::tui::{AppMessage, ClusterState};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app = attendee_app(&dir.path().join("progress.json"), Some("alice"));
+    let (mut runner, bg) = runner(app, 100, 30);
+    bg.send(AppMessage::Cluster(ClusterState::Sandbox {
+        url: "https://127.0.0.1:6443".into(),
+        kubeconfig: None,
+    }));
+    bg.send(AppMessage::InstructorSteps(vec![
+        StepAccess {
+            lab: "gordon-operator".into(),
+            step: 0,
+            denied: vec![
+                "create customresourcedefinitions.apiextensions.k8s.io cluster-wide".into(),
+                "patch customresourcedefinitions.apiextensions.k8s.io cluster-wide".into(),
+            ],
+        },
+        StepAccess {
+            lab: "olm-and-etcd".into(),
+            step: 1,
+            denied: Vec::new(),
+        },
+    ]));
+    press(&mut runner, ":lab 3<enter>").await;
+    let shown = screen(&runner);
+    insta::assert_snapshot!("attendee_instructor_step", shown);
+    assert!(
+        shown.contains("The Gordon kind (instructor) · done by the instructor"),
+        "{shown}"
+    );
+    assert!(shown.contains("attendee alice"), "{shown}");
+    assert!(shown.contains("ns alice-gordon"), "{shown}");
+    assert_eq!(runner.app.done_by_instructor("olm-and-etcd", 1), None);
+
+    // `a` and `e` say who does it instead of asking to apply.
+    press(&mut runner, "a").await;
+    assert!(runner.app.confirm.is_none());
+    press(&mut runner, "e").await;
+    assert!(runner.app.editor.is_none());
+    assert!(
+        logged(&runner.app, "This step is done by the instructor (you may not create customresourcedefinitions"),
+        "{}",
+        log_text(&runner.app)
+    );
+    // The next step is the attendee's again: `a` asks.
+    press(&mut runner, "na").await;
+    assert!(runner.app.confirm.is_some());
+}

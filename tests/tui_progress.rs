@@ -115,3 +115,110 @@ fn restoring_clamps_a_step_that_no_longer_exists() {
     assert_eq!(lab.id, "operator-sdk");
     assert_eq!(app.step, lab.steps.len() - 1);
 }
+
+fn app_for(path: &std::path::Path, attendee: Option<&str>) -> App {
+    App::with_attendee(
+        oplab::lab::load_embedded(),
+        AppConfig {
+            theme: Theme::plain(),
+            store: ProgressStore::at(path),
+        },
+        attendee,
+    )
+}
+
+/// The text of every code block of a lab, joined.
+fn lab_code(app: &App, id: &str) -> String {
+    let lab = app.labs.iter().find(|l| l.id == id).expect("lab");
+    lab.steps
+        .iter()
+        .flat_map(|s| s.blocks.iter())
+        .filter_map(|b| match b {
+            oplab::lab::Block::Code(c) => Some(c.text.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_file_from_before_attendees_still_loads() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("progress.json");
+    std::fs::write(
+        &path,
+        br#"{"version": 1, "current": {"lab": "gordon-operator", "step": 1},
+            "labs": {"gordon-operator": {"done": ["gordon-crd"]}}}"#,
+    )
+    .expect("write");
+    let loaded = ProgressStore::at(&path).load();
+    assert!(loaded.note.is_none(), "{:?}", loaded.note);
+    assert_eq!(loaded.progress.attendee, None);
+    assert!(loaded.progress.is_done("gordon-operator", "gordon-crd"));
+    // Saving without an attendee writes no attendee field.
+    ProgressStore::at(&path)
+        .save(&loaded.progress)
+        .expect("save");
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(!text.contains("attendee"), "{text}");
+}
+
+#[test]
+fn the_attendee_is_saved_replaced_and_forgotten() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("progress.json");
+    let app = app_for(&path, None);
+    assert_eq!(app.attendee, None);
+    assert!(lab_code(&app, "gordon-operator").contains("namespace: \"gordon\""));
+
+    // --attendee alice: saved, and the labs use alice's namespaces.
+    let app = app_for(&path, Some("alice"));
+    assert_eq!(app.attendee.as_deref(), Some("alice"));
+    let code = lab_code(&app, "gordon-operator");
+    assert!(code.contains("namespace: \"alice-gordon\""), "{code}");
+    assert!(!code.contains("namespace: \"gordon\""), "{code}");
+    assert!(
+        app.log
+            .iter()
+            .any(|l| l.text.contains("later runs need no --attendee"))
+    );
+    assert_eq!(
+        ProgressStore::at(&path).load().progress.attendee.as_deref(),
+        Some("alice")
+    );
+
+    // A later run without the flag is still alice, tasks' checks included.
+    let app = app_for(&path, None);
+    assert_eq!(app.attendee.as_deref(), Some("alice"));
+    let lab = app
+        .labs
+        .iter()
+        .find(|l| l.id == "olm-and-etcd")
+        .expect("lab");
+    let checks = format!("{:?}", lab.tasks().map(|t| &t.check).collect::<Vec<_>>());
+    assert!(checks.contains("alice-etc2"), "{checks}");
+
+    // Another name wins over the saved one and says so.
+    let app = app_for(&path, Some("bob"));
+    assert_eq!(app.attendee.as_deref(), Some("bob"));
+    assert!(
+        app.log
+            .iter()
+            .any(|l| l.text.contains("attendee bob replaces alice")),
+        "{:?}",
+        app.log
+    );
+    // A name that cannot prefix namespaces is refused; the saved one stays.
+    let app = app_for(&path, Some("Not_OK"));
+    assert_eq!(app.attendee.as_deref(), Some("bob"));
+    assert!(
+        app.log
+            .iter()
+            .any(|l| l.level == Level::Error && l.text.contains("not a usable attendee name"))
+    );
+
+    // An empty name forgets it.
+    let app = app_for(&path, Some(""));
+    assert_eq!(app.attendee, None);
+    assert!(lab_code(&app, "gordon-operator").contains("namespace: \"gordon\""));
+    assert_eq!(ProgressStore::at(&path).load().progress.attendee, None);
+}

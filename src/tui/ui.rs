@@ -490,7 +490,7 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, panes: &Panes) {
     if let Some(name) = &app.attendee {
         left.push(Span::styled(format!("│ attendee {name} "), t.status));
     }
-    let right: Vec<Span<'static>> = match (&app.prompt, &app.search) {
+    let mut right: Vec<Span<'static>> = match (&app.prompt, &app.search) {
         (Some(Prompt::Search(q)), _) => {
             left = vec![Span::styled(format!("/{q}▏"), t.status)];
             let n = app.search.as_ref().map_or(0, |s| s.matches.len());
@@ -523,8 +523,13 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, panes: &Panes) {
         ));
     }
     let lw: usize = left.iter().map(|s| s.width()).sum();
-    let rw: usize = right.iter().map(|s| s.width()).sum();
+    let mut rw: usize = right.iter().map(|s| s.width()).sum();
     let width = area.width as usize;
+    // Fewer keys when the left side (an attendee's name) leaves no room for all of them.
+    if lw + rw > width && app.prompt.is_none() && app.search.is_none() {
+        right = keys(app, 0);
+        rw = right.iter().map(|s| s.width()).sum();
+    }
     let mut spans = left;
     if lw + rw <= width {
         spans.push(Span::styled(" ".repeat(width - lw - rw), t.status));
