@@ -114,3 +114,55 @@ fn labs_test_passes_over_all_bundled_labs() {
     assert!(text.contains("PASS crontab-crd"), "{text}");
     assert!(text.contains("needs a real cluster"), "{text}");
 }
+
+/// The verdict of one task in `oplab check --format json` output.
+fn status_of(out: &Output, task: &str) -> (String, String) {
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    let t = doc["tasks"]
+        .as_array()
+        .and_then(|ts| ts.iter().find(|t| t["task"] == task))
+        .unwrap_or_else(|| panic!("no task {task} in {doc}"));
+    (t["status"].to_string(), t.to_string())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn check_grades_one_attendee_in_their_namespaces() {
+    let tc = TestCluster::start().await;
+    let k = tc.kubectl(&["create", "namespace", "alice-crontabs"]);
+    assert!(k.status.success(), "{}", String::from_utf8_lossy(&k.stderr));
+    let args = |who: &[&'static str]| {
+        let mut a = vec!["check", "--lab", "custom-resources", "--format", "json"];
+        a.extend_from_slice(who);
+        a
+    };
+
+    let out = oplab(&tc, &args(&["--attendee", "alice"]));
+    let (status, task) = status_of(&out, "crontabs-namespace");
+    assert_eq!(status, "\"pass\"", "{task}");
+    // Bob has no namespace yet, and neither has the default of the lab.
+    let out = oplab(&tc, &args(&["--attendee", "bob"]));
+    let (status, task) = status_of(&out, "crontabs-namespace");
+    assert_eq!(status, "\"fail\"", "{task}");
+    assert!(task.contains("bob-crontabs"), "{task}");
+    let out = oplab(&tc, &args(&[]));
+    assert_eq!(status_of(&out, "crontabs-namespace").0, "\"fail\"");
+
+    // A name that cannot prefix namespaces, or one with -n, is refused before any request.
+    let out = oplab(&tc, &args(&["--attendee", "Alice_1"]));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--attendee: `Alice_1` is not a usable attendee name"),
+        "{err}"
+    );
+    let out = oplab(&tc, &args(&["--attendee", "alice", "-n", "x"]));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot be used with"), "{err}");
+}

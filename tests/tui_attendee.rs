@@ -69,7 +69,11 @@ async fn alice_applies_into_her_namespace_and_her_operator_stays_there() {
     let wanted = oplab::classroom::attendee_namespaces(&runner.app.labs, "alice");
     assert!(wanted.contains(&"alice-gordon".to_string()), "{wanted:?}");
     assert!(
-        wait_for(&mut runner, |a| logged(a, "attendee alice: working in namespaces")).await,
+        wait_for(&mut runner, |a| logged(
+            a,
+            "attendee alice: working in namespaces"
+        ))
+        .await,
         "{}",
         log_text(&runner.app)
     );
@@ -78,7 +82,10 @@ async fn alice_applies_into_her_namespace_and_her_operator_stays_there() {
         assert_eq!(label_of(&got), Some("alice"), "{ns}");
     }
     let log = log_text(&runner.app);
-    assert!(log.contains(&format!("created {}", wanted.join(", "))), "{log}");
+    assert!(
+        log.contains(&format!("created {}", wanted.join(", "))),
+        "{log}"
+    );
     assert!(
         log.contains("built-in Gordon operator started (namespace alice-gordon)"),
         "{log}"
@@ -218,7 +225,11 @@ async fn existing_namespaces_get_the_label_and_another_attendees_stay_theirs() {
     let got = namespaces.get("alice-gordon").await.expect("get");
     assert_eq!(label_of(&got), Some("alice"));
     let got = namespaces.get("alice-etc").await.expect("get");
-    assert_eq!(label_of(&got), Some("bob"), "another attendee's label was overwritten");
+    assert_eq!(
+        label_of(&got),
+        Some("bob"),
+        "another attendee's label was overwritten"
+    );
 
     // A second run finds everything in place (as on a reconnect).
     let again = oplab::tui::attendee::ensure_namespaces(
@@ -230,9 +241,9 @@ async fn existing_namespaces_get_the_label_and_another_attendees_stay_theirs() {
     assert_eq!(again.ready, ["alice-gordon", "alice-etc2"]);
     let lines = oplab::tui::attendee::report_lines("alice", &report);
     assert!(
-        lines
-            .iter()
-            .any(|l| l.text.contains("namespace alice-etc belongs to attendee bob")),
+        lines.iter().any(|l| l
+            .text
+            .contains("namespace alice-etc belongs to attendee bob")),
         "{lines:?}"
     );
 }
@@ -282,7 +293,10 @@ async fn an_instructor_step_reads_done_by_the_instructor() {
     press(&mut runner, "e").await;
     assert!(runner.app.editor.is_none());
     assert!(
-        logged(&runner.app, "This step is done by the instructor (you may not create customresourcedefinitions"),
+        logged(
+            &runner.app,
+            "This step is done by the instructor (you may not create customresourcedefinitions"
+        ),
         "{}",
         log_text(&runner.app)
     );

@@ -137,3 +137,89 @@ fn the_binary_starts_navigates_and_restores_the_terminal() {
         std::fs::read_to_string(home.join("state/oplab/progress.json")).expect("progress saved");
     assert!(progress.contains("\"step\": 1"), "{progress}");
 }
+
+/// `oplab --attendee alice`: alice's namespaces appear on the sandbox, labelled as hers, the labs
+/// show them, and the progress file remembers her.
+#[test]
+fn the_binary_runs_for_an_attendee() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let home = dir.path();
+    let exe = env!("CARGO_BIN_EXE_oplab");
+    let script = format!(
+        "env HOME={h} XDG_STATE_HOME={h}/state XDG_DATA_HOME={h}/data XDG_CONFIG_HOME={h}/config \
+         KUBECONFIG={h}/no-such-kubeconfig TERM=xterm-256color {exe} --sandbox --attendee alice; \
+         echo EXITED $?; sleep 60",
+        h = quote(home),
+        exe = quote(Path::new(exe)),
+    );
+    let tmux = Tmux {
+        socket: format!("oplab-e2e-attendee-{}", std::process::id()),
+    };
+    tmux.run(&[
+        "-f",
+        "/dev/null",
+        "new-session",
+        "-d",
+        "-s",
+        "e2e",
+        "-x",
+        "100",
+        "-y",
+        "30",
+        "sh",
+        "-c",
+        &script,
+    ]);
+    tmux.run(&["set-option", "-s", "escape-time", "0"]);
+    tmux.wait_for("attendee alice");
+    tmux.wait_for("● sandbox");
+
+    // kubectl on the sandbox sees alice's namespaces with her label.
+    let kubeconfig = home.join("data/oplab/sandbox/kubeconfig");
+    let kubectl = which_kubectl();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let names = loop {
+        let out = Command::new(&kubectl)
+            .args([
+                "get",
+                "namespaces",
+                "-l",
+                "oplab.dev/attendee=alice",
+                "-o",
+                "name",
+            ])
+            .env("KUBECONFIG", &kubeconfig)
+            .env("HOME", home)
+            .output()
+            .expect("kubectl runs");
+        let names = String::from_utf8_lossy(&out.stdout).into_owned();
+        if names.contains("namespace/alice-gordon") || Instant::now() > deadline {
+            break names;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    for ns in ["alice-crontabs", "alice-gordon", "alice-etc", "alice-etc2"] {
+        assert!(names.contains(&format!("namespace/{ns}")), "{names}");
+    }
+
+    // Chapter 3's manifests name alice-gordon.
+    tmux.keys(&[":", "l", "a", "b", " ", "3", "Enter", "n"]);
+    let screen = tmux.wait_for("alice-gordon\"");
+    assert!(screen.contains("step 2/7"), "{screen}");
+    tmux.keys(&["q"]);
+    let screen = tmux.wait_for("EXITED");
+    assert!(screen.contains("EXITED 0"), "{screen}");
+    let progress =
+        std::fs::read_to_string(home.join("state/oplab/progress.json")).expect("progress saved");
+    assert!(progress.contains("\"attendee\": \"alice\""), "{progress}");
+}
+
+fn which_kubectl() -> std::path::PathBuf {
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|p| p.join("kubectl"))
+                .find(|p| p.is_file())
+        })
+        .expect("kubectl must be on PATH for this test")
+}

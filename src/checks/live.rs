@@ -56,7 +56,13 @@ pub fn spawn_discovery_with_checks(
         let mut probes = Some(prx);
         while let Some(msg) = rx.recv().await {
             if let AppMessage::Client(client) = &msg {
-                start_engine(&ui, client.clone(), &set, attendee.as_deref(), probes.take());
+                start_engine(
+                    &ui,
+                    client.clone(),
+                    &set,
+                    attendee.as_deref(),
+                    probes.take(),
+                );
             }
             if !ui.send(msg) {
                 break;

@@ -43,7 +43,8 @@ impl TuiArgs {
 
 pub fn run(args: &TuiArgs) -> anyhow::Result<ExitCode> {
     if let Some(name) = args.attendee.as_deref().filter(|n| !n.is_empty()) {
-        crate::classroom::validate_attendee_name(name).map_err(|e| anyhow::anyhow!("--attendee: {e}"))?;
+        crate::classroom::validate_attendee_name(name)
+            .map_err(|e| anyhow::anyhow!("--attendee: {e}"))?;
     }
     crate::tui::run(args.options())?;
     Ok(ExitCode::SUCCESS)

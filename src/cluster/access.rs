@@ -64,8 +64,7 @@ pub async fn rights_needed(
             Some(k) => (k.resource.plural, k.namespaced),
             None => (plural_of(d.kind()), d.namespace().is_some()),
         };
-        let namespace =
-            namespaced.then(|| d.namespace().unwrap_or(default_ns).to_string());
+        let namespace = namespaced.then(|| d.namespace().unwrap_or(default_ns).to_string());
         for verb in APPLY_VERBS {
             out.insert(Right {
                 verb: verb.to_string(),
@@ -86,7 +85,10 @@ pub fn plural_of(kind: &str) -> String {
     {
         return format!("{stem}ies");
     }
-    if lower.ends_with('s') || lower.ends_with('x') || lower.ends_with("ch") || lower.ends_with("sh")
+    if lower.ends_with('s')
+        || lower.ends_with('x')
+        || lower.ends_with("ch")
+        || lower.ends_with("sh")
     {
         return format!("{lower}es");
     }

@@ -59,8 +59,7 @@ pub async fn ensure_namespaces(
 ) -> NamespaceReport {
     let api: Api<Namespace> = Api::all(client.clone());
     let outcomes =
-        futures::future::join_all(namespaces.iter().map(|ns| ensure_one(&api, attendee, ns)))
-            .await;
+        futures::future::join_all(namespaces.iter().map(|ns| ensure_one(&api, attendee, ns))).await;
     let mut report = NamespaceReport::default();
     for (ns, outcome) in namespaces.iter().cloned().zip(outcomes) {
         match outcome {
@@ -112,7 +111,12 @@ async fn ensure_one(api: &Api<Namespace>, attendee: &str, ns: &str) -> Outcome {
 
 async fn label(api: &Api<Namespace>, attendee: &str, ns: &Namespace) -> Outcome {
     let name = ns.metadata.name.clone().unwrap_or_default();
-    match ns.metadata.labels.as_ref().and_then(|l| l.get(ATTENDEE_LABEL)) {
+    match ns
+        .metadata
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(ATTENDEE_LABEL))
+    {
         Some(v) if v == attendee => return Outcome::Ready,
         Some(other) => return Outcome::Foreign(other.clone()),
         None => {}
@@ -244,7 +248,10 @@ fn instructor_steps(labs: &[Lab]) -> Vec<InstructorStep> {
 
 /// For each instructor step, the rights its blocks need that the user lacks; plus notes for the
 /// log about questions that could not be asked (those steps stay as they are).
-async fn step_access(client: &kube::Client, steps: &[InstructorStep]) -> (Vec<StepAccess>, Vec<String>) {
+async fn step_access(
+    client: &kube::Client,
+    steps: &[InstructorStep],
+) -> (Vec<StepAccess>, Vec<String>) {
     let mut notes = Vec::new();
     let mut needs: Vec<BTreeSet<Right>> = Vec::new();
     for s in steps {

@@ -263,8 +263,11 @@ fn draw_content(frame: &mut Frame<'_>, app: &App, area: Rect) {
     let namespaces = app.attendee_namespaces();
     if !namespaces.is_empty() {
         block = block.title(
-            Line::from(Span::styled(format!(" ns {} ", namespaces.join(" ")), t.muted))
-                .alignment(Alignment::Right),
+            Line::from(Span::styled(
+                format!(" ns {} ", namespaces.join(" ")),
+                t.muted,
+            ))
+            .alignment(Alignment::Right),
         );
     }
     let matches = app.search.as_ref().map(|s| (s, &s.matches[..]));
