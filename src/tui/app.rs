@@ -242,13 +242,17 @@ impl App {
     fn choose_attendee(&mut self, flag: Option<&str>) {
         let saved = self.progress.attendee.clone();
         match flag {
-            None => match saved {
-                Some(name) => match crate::classroom::validate_attendee_name(&name) {
+            None => {
+                let Some(name) = saved else {
+                    return;
+                };
+                match crate::classroom::validate_attendee_name(&name) {
                     Ok(()) => {
                         self.push_log(LogLine::info(
                             "classroom",
                             format!(
-                                "attendee {name} (saved in the progress file; `oplab --attendee ''` forgets it)"
+                                "attendee {name} (saved in the progress file; `oplab --attendee ''` \
+                                 forgets it)"
                             ),
                         ));
                         self.attendee = Some(name);
@@ -257,9 +261,8 @@ impl App {
                         "classroom",
                         format!("the progress file names an attendee that is ignored: {e}"),
                     )),
-                },
-                None => {}
-            },
+                }
+            }
             Some("") => {
                 if let Some(old) = saved {
                     self.progress.attendee = None;
