@@ -144,18 +144,22 @@ pub fn evaluate(check: &Check, view: &dyn View) -> Verdict {
     }
 }
 
-/// All must pass: a disconnected part makes the whole unknown (never a stale pass), then failures.
+/// All must pass: a disconnected part makes the whole unknown (never a stale pass), then failures
+/// (naming the parts that cannot be checked too, e.g. a forbidden read).
 pub fn all(vs: Vec<Verdict>) -> Verdict {
     if let Some(d) = vs.iter().find(|v| matches!(v, Verdict::Disconnected(_))) {
         return d.clone();
     }
-    let fails: Vec<&str> = vs
-        .iter()
-        .filter(|v| matches!(v, Verdict::Fail(_)))
-        .map(Verdict::reason)
-        .collect();
-    if !fails.is_empty() {
-        return Verdict::Fail(fails.join("; "));
+    if vs.iter().any(|v| matches!(v, Verdict::Fail(_))) {
+        let reasons: Vec<String> = vs
+            .iter()
+            .filter_map(|v| match v {
+                Verdict::Fail(r) => Some(r.clone()),
+                Verdict::CannotCheck(r) => Some(format!("cannot check: {r}")),
+                _ => None,
+            })
+            .collect();
+        return Verdict::Fail(reasons.join("; "));
     }
     if let Some(c) = vs
         .iter()
@@ -443,5 +447,31 @@ pub fn output(expect: &OutputExpect, out: &str, cmd: &str) -> Verdict {
         Verdict::Pass
     } else {
         Verdict::Fail(format!("the output of `{cmd}` {}", problems.join(", ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_names_the_parts_it_cannot_check_beside_its_failures() {
+        let v = all(vec![
+            Verdict::Fail("CRD x not found".into()),
+            Verdict::CannotCheck("watching apps/v1 Deployment in olm is forbidden".into()),
+            Verdict::Pass,
+        ]);
+        assert_eq!(
+            v,
+            Verdict::Fail(
+                "CRD x not found; cannot check: watching apps/v1 Deployment in olm is forbidden"
+                    .into()
+            )
+        );
+        let v = all(vec![
+            Verdict::Pass,
+            Verdict::CannotCheck("forbidden".into()),
+        ]);
+        assert_eq!(v, Verdict::CannotCheck("forbidden".into()));
     }
 }

@@ -72,7 +72,9 @@ pub fn spawn_discovery_with_checks(
     ProbeService { tx: ptx }
 }
 
-fn start_engine(
+/// Starts the check engine on `client` with every task of `set` (rendered for `attendee`);
+/// verdicts go to the UI as [`AppMessage::Verdict`], probes asked on `probes` run in it.
+pub fn start_engine(
     ui: &Background,
     client: kube::Client,
     set: &LabSet,
