@@ -11,13 +11,12 @@ use crate::sandbox::status::ApiError;
 use axum::http::{HeaderMap, Method};
 use serde_json::Value;
 
-/// Checks a create, update or patch of an RBAC object by a user outside `system:masters`.
+/// Checks a create, update or patch of an RBAC object (at namespace and name) by a user outside `system:masters`.
 pub fn check_request(
     api: &Api,
     user: &User,
     rt: &ResourceType,
-    ns: &str,
-    name: Option<&str>,
+    (ns, name): (&str, Option<&str>),
     method: &Method,
     headers: &HeaderMap,
     body: &[u8],

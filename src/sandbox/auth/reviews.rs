@@ -8,7 +8,6 @@ use crate::sandbox::auth::rbac;
 use crate::sandbox::auth::{User, constant_time_eq, tokens};
 use crate::sandbox::status::ApiError;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
 
 pub const AUTHZ: &str = "authorization.k8s.io";
 pub const AUTHN: &str = "authentication.k8s.io";
@@ -77,7 +76,7 @@ pub fn route(segs: &[&str]) -> Option<ReviewRoute> {
     let (g, _, kind, namespaced) = REVIEWS
         .iter()
         .find(|(g, p, ..)| *g == group && *p == plural)?;
-    (namespace.is_some() == *namespaced).then(|| ReviewRoute {
+    (namespace.is_some() == *namespaced).then_some(ReviewRoute {
         group: g,
         kind,
         namespace,
@@ -112,7 +111,7 @@ pub fn serve(
                 extra: spec["extra"]
                     .as_object()
                     .map(|m| m.iter().map(|(k, v)| (k.clone(), strings(v))).collect())
-                    .unwrap_or_else(BTreeMap::new),
+                    .unwrap_or_default(),
             };
             if subject.name.is_empty() && subject.groups.is_empty() {
                 return Err(invalid(
