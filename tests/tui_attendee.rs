@@ -178,6 +178,18 @@ async fn alice_applies_into_her_namespace_and_her_operator_stays_there() {
         "alice's operator touched Bob's Gordon"
     );
 
+    // The admin may do the instructor steps: they read as usual (the server was asked).
+    assert!(
+        runner.app.by_instructor.is_empty(),
+        "{:?}",
+        runner.app.by_instructor
+    );
+    assert!(
+        !logged(&runner.app, "cannot tell which instructor steps"),
+        "{}",
+        log_text(&runner.app)
+    );
+
     // The progress file keeps the attendee.
     let saved = std::fs::read_to_string(&progress).expect("progress");
     assert!(saved.contains("\"attendee\": \"alice\""), "{saved}");
