@@ -1,5 +1,4 @@
-//! The attendee's side of a classroom: their namespaces made and labelled as theirs, and which
-//! instructor steps they may carry out themselves (asked on every connection).
+//! A classroom attendee's side: their namespaces made and labelled, and the instructor steps they may do.
 
 use super::background::{Background, Request, Service};
 use super::message::{AppMessage, LogLine, StepAccess};
