@@ -5,6 +5,13 @@
 
 use crate::lab::Lab;
 
+pub mod board;
+pub mod export;
+pub mod snapshot;
+
+pub use board::Board;
+pub use snapshot::{Cell, Column, Connection, Row, Snapshot, TaskKind};
+
 /// Label on every namespace that belongs to an attendee; its value is the attendee's name.
 pub const ATTENDEE_LABEL: &str = "oplab.dev/attendee";
 /// Label on everything `oplab classroom setup` creates, so that teardown finds it all.
