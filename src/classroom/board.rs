@@ -59,50 +59,24 @@ impl Board {
             namespace: None,
         };
         engine.stores().ensure(&namespaces);
-        let (a, b) = PROBE_NAMES;
         let mut specs = Vec::new();
         let mut shared = Vec::new();
-        for (li, lab) in labs.iter().enumerate() {
-            let ra = lab.render_vars(&lab.attendee_vars(a));
-            let rb = lab.render_vars(&lab.attendee_vars(b));
-            for ((step, sa), sb) in lab.steps.iter().zip(&ra.steps).zip(&rb.steps) {
-                for (ta, tb) in sa.tasks().zip(sb.tasks()) {
-                    let quiz = ta.check.quiz().is_some();
-                    let kind = if quiz {
-                        TaskKind::Quiz
-                    } else if step.instructor_only || ta.check == tb.check {
-                        TaskKind::Shared
-                    } else {
-                        TaskKind::Attendee
-                    };
-                    let column = Column {
-                        lab: lab.id.clone(),
-                        task: ta.id.clone(),
-                        title: ta.title.clone(),
-                        kind,
-                        instructor: step.instructor_only,
-                    };
-                    match kind {
-                        TaskKind::Shared => {
-                            let check = if step.instructor_only {
-                                lab.render_vars(&lab.default_vars())
-                                    .task(&ta.id)
-                                    .map_or_else(|| ta.check.clone(), |t| t.check.clone())
-                            } else {
-                                ta.check.clone()
-                            };
-                            let i = engine.add_check(&lab.id, &ta.id, &ta.title, check);
-                            shared.push((column, i));
-                        }
-                        TaskKind::Attendee => {
-                            // The kinds every attendee's check reads: watched before anyone shows up.
-                            for key in eval::keys(&ta.check) {
-                                engine.stores().ensure(&key);
-                            }
-                            specs.push(Spec { column, lab: li });
-                        }
-                        TaskKind::Quiz => specs.push(Spec { column, lab: li }),
+        for t in classify(&labs) {
+            match t.shared {
+                Some(check) => {
+                    let c = &t.column;
+                    let i = engine.add_check(&c.lab, &c.task, &c.title, check);
+                    shared.push((t.column, i));
+                }
+                None => {
+                    // The kinds every attendee's check reads: watched before anyone shows up.
+                    for key in eval::keys(&t.sample) {
+                        engine.stores().ensure(&key);
                     }
+                    specs.push(Spec {
+                        column: t.column,
+                        lab: t.lab,
+                    });
                 }
             }
         }
@@ -301,6 +275,68 @@ impl Board {
             watches: self.engine.stores().watch_count(),
         }
     }
+}
+
+/// A task of the labs as the board sees it.
+struct Classified {
+    column: Column,
+    /// Index of its lab.
+    lab: usize,
+    /// For a shared task: the check to evaluate once.
+    shared: Option<Check>,
+    /// The check as rendered for some attendee (for the kinds it reads).
+    sample: Check,
+}
+
+/// Every task of `labs` in order: quizzes, shared tasks (instructor steps, checks the same for
+/// every attendee) and attendee tasks.
+fn classify(labs: &[Lab]) -> Vec<Classified> {
+    let (a, b) = PROBE_NAMES;
+    let mut out = Vec::new();
+    for (li, lab) in labs.iter().enumerate() {
+        let ra = lab.render_vars(&lab.attendee_vars(a));
+        let rb = lab.render_vars(&lab.attendee_vars(b));
+        let defaults = lab.render_vars(&lab.default_vars());
+        for (((step, sa), sb), sd) in lab
+            .steps
+            .iter()
+            .zip(&ra.steps)
+            .zip(&rb.steps)
+            .zip(&defaults.steps)
+        {
+            for ((ta, tb), td) in sa.tasks().zip(sb.tasks()).zip(sd.tasks()) {
+                let kind = if ta.check.quiz().is_some() {
+                    TaskKind::Quiz
+                } else if step.instructor_only || ta.check == tb.check {
+                    TaskKind::Shared
+                } else {
+                    TaskKind::Attendee
+                };
+                out.push(Classified {
+                    column: Column {
+                        lab: lab.id.clone(),
+                        task: ta.id.clone(),
+                        title: td.title.clone(),
+                        kind,
+                        instructor: step.instructor_only,
+                    },
+                    lab: li,
+                    shared: (kind == TaskKind::Shared).then(|| td.check.clone()),
+                    sample: ta.check.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The checks of the shared tasks of `labs` (instructor steps, checks the same for everyone):
+/// what attendees must be able to read beyond their own namespaces.
+pub fn shared_checks(labs: &[Lab]) -> Vec<Check> {
+    classify(labs)
+        .into_iter()
+        .filter_map(|t| t.shared)
+        .collect()
 }
 
 /// The labs of the board: all, or the one with id `lab` (an error naming the ids otherwise).

@@ -7,7 +7,12 @@ use crate::lab::Lab;
 
 pub mod board;
 pub mod export;
+pub mod kubeconfig;
+pub mod roster;
+pub mod setup;
 pub mod snapshot;
+pub mod teardown;
+pub mod view;
 
 pub use board::Board;
 pub use snapshot::{Cell, Column, Connection, Row, Snapshot, TaskKind};

@@ -125,6 +125,17 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// No tasks, no attendees, still connecting.
+    pub fn empty() -> Self {
+        Self {
+            tasks: Vec::new(),
+            rows: Vec::new(),
+            shared: Vec::new(),
+            connection: Connection::Connecting,
+            watches: 0,
+        }
+    }
+
     /// How many attendees pass each task of [`Snapshot::tasks`].
     pub fn done(&self) -> Vec<usize> {
         (0..self.tasks.len())
