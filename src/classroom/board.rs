@@ -339,6 +339,15 @@ pub fn shared_checks(labs: &[Lab]) -> Vec<Check> {
         .collect()
 }
 
+/// The board's columns for `labs`: the per-attendee tasks (attendee tasks and quizzes) and the
+/// shared ones, in lab order.
+pub fn columns(labs: &[Lab]) -> (Vec<Column>, Vec<Column>) {
+    classify(labs)
+        .into_iter()
+        .map(|t| t.column)
+        .partition(|c| c.kind != TaskKind::Shared)
+}
+
 /// The labs of the board: all, or the one with id `lab` (an error naming the ids otherwise).
 pub fn select_labs(labs: Vec<Lab>, lab: Option<&str>) -> Result<Vec<Lab>, String> {
     let Some(id) = lab else {
