@@ -66,28 +66,23 @@ pub fn draw(f: &mut Frame, view: &mut BoardView, theme: &Theme) {
 
 fn title<'a>(view: &BoardView, s: &Snapshot, theme: &Theme) -> Line<'a> {
     let sort = match view.sort {
-        Sort::Name => "name",
-        Sort::Progress => "progress",
+        Sort::Name => "by name",
+        Sort::Progress => "by progress",
     };
+    let head = format!(
+        " classroom  {} attendees  {} tasks  ",
+        s.rows.len(),
+        s.tasks.len()
+    );
     let mut spans = vec![
-        Span::styled(
-            format!(
-                " oplab classroom  {} attendees  {} tasks  ",
-                s.rows.len(),
-                s.tasks.len()
-            ),
-            theme.status,
-        ),
+        Span::styled(head, theme.status),
         connection_span(&s.connection, theme),
-        Span::styled(
-            format!("  {} watches  sort: {sort}", s.watches),
-            theme.status,
-        ),
+        Span::styled(format!("  {} watches  {sort}", s.watches), theme.status),
     ];
     if !view.filter.is_empty() || view.editing_filter {
         let cursor = if view.editing_filter { "▏" } else { "" };
         spans.push(Span::styled(
-            format!("  filter: {}{cursor}", view.filter),
+            format!("  /{}{cursor}", view.filter),
             theme.status_key,
         ));
     }
@@ -314,6 +309,7 @@ fn detail(f: &mut Frame, area: Rect, s: &Snapshot, name: &str, scroll: usize, th
         .style(theme.status),
         top,
     );
+    let width = body.width as usize;
     let mut lines = Vec::new();
     let mut lab = "";
     for (t, c) in s.tasks.iter().zip(&row.cells) {
@@ -321,15 +317,17 @@ fn detail(f: &mut Frame, area: Rect, s: &Snapshot, name: &str, scroll: usize, th
             lab = &t.lab;
             lines.push(Line::styled(format!(" {lab}"), theme.h2));
         }
+        let room = width.saturating_sub(20 + t.task.chars().count());
         lines.push(Line::from(vec![
             Span::styled(format!("   {} ", c.glyph()), cell_style(c, theme)),
             Span::styled(format!("{:<12} ", c.status()), cell_style(c, theme)),
             Span::raw(format!("{}  ", t.task)),
-            Span::styled(t.title.clone(), theme.muted),
+            Span::styled(first_line(&t.title, room), theme.muted),
         ]));
-        if !matches!(c, Cell::Pass) {
+        if !matches!(c, Cell::Pass | Cell::NotGradable(_)) {
             for l in c.reason().lines().take(3) {
-                lines.push(Line::styled(format!("                  {l}"), theme.muted));
+                let text = format!("                  {l}");
+                lines.push(Line::styled(first_line(&text, width), theme.muted));
             }
         }
     }
@@ -347,12 +345,7 @@ fn detail(f: &mut Frame, area: Rect, s: &Snapshot, name: &str, scroll: usize, th
         }
     }
     let scroll = scroll.min(lines.len().saturating_sub(1));
-    f.render_widget(
-        Paragraph::new(lines)
-            .scroll((scroll as u16, 0))
-            .wrap(Wrap { trim: false }),
-        body,
-    );
+    f.render_widget(Paragraph::new(lines).scroll((scroll as u16, 0)), body);
     let mut ks = Vec::new();
     for (key, what) in [
         (" j/k", " scroll "),
