@@ -197,15 +197,20 @@ async fn read_rules(
 
 /// Refuses before any write: no TokenRequest API, namespaces that belong to someone else or are
 /// being deleted.
-async fn preflight(client: &kube::Client, plan: &[(String, Vec<String>)]) -> anyhow::Result<()> {
+async fn preflight(
+    client: &kube::Client,
+    plan: &[(String, Vec<String>)],
+    tokens: bool,
+) -> anyhow::Result<()> {
     let core = client
         .list_core_api_resources("v1")
         .await
         .context("asking the cluster which core resources it serves")?;
-    if !core
-        .resources
-        .iter()
-        .any(|r| r.name == "serviceaccounts/token")
+    if tokens
+        && !core
+            .resources
+            .iter()
+            .any(|r| r.name == "serviceaccounts/token")
     {
         anyhow::bail!(
             "the cluster does not serve the TokenRequest API (serviceaccounts/token, Kubernetes 1.22 \
@@ -360,12 +365,37 @@ async fn token(
     ))
 }
 
-/// Sets up every attendee of `opts` on `client`, whose cluster is `cluster` in the kubeconfigs.
+/// Sets up every attendee of `opts` on `client`, whose cluster is `cluster` in the kubeconfigs:
+/// [`create`], then a token and a kubeconfig each.
 pub async fn run(
     client: &kube::Client,
     cluster: &super::kubeconfig::ClusterEntry,
     opts: &Options,
 ) -> anyhow::Result<Report> {
+    let (mut report, entries) = create(client, opts, true).await?;
+    for e in entries {
+        let (token, expires) = token(client, &e.name, opts.duration).await?;
+        let home = home_namespace(&e.namespaces, &e.name);
+        let text = super::kubeconfig::render(cluster, &e.name, &token, &home)?;
+        super::kubeconfig::write(&e.kubeconfig, &text)?;
+        report.attendees.push(Attendee {
+            name: e.name,
+            namespaces: e.namespaces,
+            kubeconfig: e.kubeconfig,
+            expires,
+        });
+    }
+    Ok(report)
+}
+
+/// Checks everything, then applies the namespaces, ServiceAccounts, RBAC and the roster (no
+/// tokens: with `tokens`, refuses a cluster without the TokenRequest API first). Returns the
+/// roster entries of `opts`' attendees.
+pub async fn create(
+    client: &kube::Client,
+    opts: &Options,
+    tokens: bool,
+) -> anyhow::Result<(Report, Vec<Entry>)> {
     if opts.duration < MIN_DURATION {
         anyhow::bail!("--duration must be at least 10m (the shortest token the API grants)");
     }
@@ -382,7 +412,7 @@ pub async fn run(
     if plan.iter().any(|(_, ns)| ns.is_empty()) {
         anyhow::bail!("the labs have no namespace variables: there is nothing to give attendees");
     }
-    preflight(client, &plan).await?;
+    preflight(client, &plan, tokens).await?;
     let entries: Vec<Entry> = plan
         .iter()
         .map(|(name, namespaces)| Entry {
@@ -406,19 +436,7 @@ pub async fn run(
     report.configured = applied.count(apply::Outcome::Configured);
     report.unchanged = applied.count(apply::Outcome::Unchanged);
     std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
-    for e in entries {
-        let (token, expires) = token(client, &e.name, opts.duration).await?;
-        let home = home_namespace(&e.namespaces, &e.name);
-        let text = super::kubeconfig::render(cluster, &e.name, &token, &home)?;
-        super::kubeconfig::write(&e.kubeconfig, &text)?;
-        report.attendees.push(Attendee {
-            name: e.name,
-            namespaces: e.namespaces,
-            kubeconfig: e.kubeconfig,
-            expires,
-        });
-    }
-    Ok(report)
+    Ok((report, entries))
 }
 
 /// `DIR/NAME.kubeconfig`.
