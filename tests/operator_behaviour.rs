@@ -1,8 +1,6 @@
 //! The Gordon operator on the sandbox over HTTPS: create, scale, heal, replace failed pods, delete, restart,
 //! namespaces, odd objects, no status hot loop.
-//!
-//! Not tested here: the RBAC-limited mode (only the namespaced Role) — the sandbox does not enforce RBAC yet,
-//! so a 403 cannot be provoked; the 403 wording is unit-tested through `Error`'s Display.
+//! The RBAC-limited mode (only the namespaced Role, missing permissions) is in tests/operator_rbac.rs.
 
 mod common;
 #[path = "common/operator.rs"]

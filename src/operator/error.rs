@@ -75,29 +75,69 @@ pub fn status_code(err: &kube::Error) -> Option<u16> {
     }
 }
 
-fn server_message(err: &kube::Error) -> String {
+/// The server's answer to a failed call: `403 pods is forbidden: ...`.
+pub fn server_message(err: &kube::Error) -> String {
     match err {
         kube::Error::Api(s) if !s.message.is_empty() => format!("{} {}", s.code, s.message),
         other => other.to_string(),
     }
 }
 
+/// What to do about a 403 in `scope`: which Role grants the permission there, or how to narrow the scope.
+pub fn rbac_hint(scope: &crate::operator::Scope) -> String {
+    match scope {
+        crate::operator::Scope::Namespace(ns) => format!(
+            "grant it with the operator's namespaced Role: `oplab apply gordon` (or `kubectl apply -f manifests/gordon/rbac-namespaced.yaml` with ns={ns})"
+        ),
+        crate::operator::Scope::All => "watching all namespaces needs the ClusterRole: `kubectl apply -f manifests/gordon/rbac-cluster.yaml` (as an admin); or run the operator in its own namespace with `-n NAMESPACE`, where the namespaced Role (manifests/gordon/rbac-namespaced.yaml) is enough".to_string(),
+    }
+}
+
+/// `("list", "pods")` from a 403 message `... cannot list resource "pods" in API group ...`.
+pub fn denied_permission(message: &str) -> Option<(String, String)> {
+    let rest = &message[message.find(" cannot ")? + 8..];
+    let (verb, rest) = rest.split_once(" resource \"")?;
+    let (resource, rest) = rest.split_once('"')?;
+    let group = rest
+        .strip_prefix(" in API group \"")
+        .and_then(|r| r.split_once('"'))
+        .map(|(g, _)| g)
+        .unwrap_or_default();
+    let resource = if group.is_empty() {
+        resource.to_string()
+    } else {
+        format!("{resource}.{group}")
+    };
+    Some((verb.to_string(), resource))
+}
+
 /// Explains a failure of the controller's watches (of Gordons or of their pods).
-pub fn explain_watch_error(err: &kube::runtime::watcher::Error, scope: &str) -> String {
+pub fn explain_watch_error(
+    err: &kube::runtime::watcher::Error,
+    scope: &crate::operator::Scope,
+) -> String {
     use kube::runtime::watcher::Error as W;
     let inner = match err {
         W::InitialListFailed(e) | W::WatchStartFailed(e) | W::WatchFailed(e) => Some(e),
         _ => None,
     };
-    let code = inner.and_then(status_code).or(match err {
-        W::WatchError(s) => Some(s.code),
-        _ => None,
-    });
+    let (code, message) = match (err, inner) {
+        (_, Some(e)) => (status_code(e), server_message(e)),
+        (W::WatchError(s), None) => (Some(s.code), format!("{} {}", s.code, s.message)),
+        _ => (None, err.to_string()),
+    };
     match code {
-        Some(403) => format!(
-            "permission denied watching Gordons or pods in {scope}: the operator needs get/list/watch on gordons and pods there; {RBAC_HINT} ({err})"
-        ),
-        Some(404) => format!("the Gordon CRD is not installed ({err}); {CRD_HINT}"),
+        Some(403) => {
+            let what = match denied_permission(&message) {
+                Some((verb, resource)) => format!("{verb} {resource}"),
+                None => "get/list/watch gordons and pods".to_string(),
+            };
+            format!(
+                "permission denied: the operator may not {what} in {scope}; {} (server said: {message})",
+                rbac_hint(scope)
+            )
+        }
+        Some(404) => format!("the Gordon CRD is not installed ({message}); {CRD_HINT}"),
         _ => format!("watch of {scope} failed, retrying: {err}"),
     }
 }
@@ -136,6 +176,18 @@ mod tests {
         assert!(e.to_string().contains("Gordon CRD is not installed"));
         let e = Error::new("list", "pods", "x", api_error(500, "boom"));
         assert_eq!(e.to_string(), "list pods in namespace x failed: 500 boom");
+    }
+
+    #[test]
+    fn the_denied_permission_is_read_from_the_servers_message() {
+        let m = "pods is forbidden: User \"system:serviceaccount:g:op\" cannot list resource \"pods\" in API group \"\" at the cluster scope";
+        assert_eq!(denied_permission(m), Some(("list".into(), "pods".into())));
+        let m = "gordons.operator.prgcont.cz is forbidden: User \"u\" cannot watch resource \"gordons\" in API group \"operator.prgcont.cz\" in the namespace \"x\"";
+        assert_eq!(
+            denied_permission(m),
+            Some(("watch".into(), "gordons.operator.prgcont.cz".into()))
+        );
+        assert_eq!(denied_permission("boom"), None);
     }
 
     #[test]

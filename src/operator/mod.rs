@@ -102,8 +102,10 @@ pub async fn check_crd(client: &Client, scope: &Scope) -> CrdCheck {
                 error::CRD_HINT
             )),
             Some(403) => CrdCheck::Forbidden(format!(
-                "permission denied: the operator may not list gordons in {scope}; {}",
-                error::RBAC_HINT
+                "permission denied: the operator may not list gordons.{} in {scope}; {} (server said: {})",
+                types::GROUP,
+                error::rbac_hint(scope),
+                error::server_message(&e)
             )),
             _ => CrdCheck::Failed(format!("could not list Gordons in {scope}: {e}")),
         },
@@ -164,7 +166,7 @@ pub async fn run(
         None,
         format!("watching Gordons and their pods (label {LABEL}) in {scope}"),
     );
-    let scope_text = scope.to_string();
+    let watch_scope = scope.clone();
     Controller::new(gordons, watcher::Config::default())
         .owns(pods, watcher::Config::default().labels(LABEL))
         .with_config(kube::runtime::controller::Config::default().concurrency(CONCURRENCY))
@@ -183,7 +185,7 @@ pub async fn run(
                 Err(CtrlError::QueueError(e)) => log.warn(
                     Kind::Error,
                     None,
-                    error::explain_watch_error(&e, &scope_text),
+                    error::explain_watch_error(&e, &watch_scope),
                 ),
                 Err(e) => log.warn(Kind::Error, None, format!("controller: {e}")),
             }

@@ -114,6 +114,8 @@ pub struct Api {
     pub faults: Faults,
     next_ip: AtomicU32,
     ca_pem: std::sync::OnceLock<String>,
+    /// Token signing key and the RBAC rule cache.
+    pub auth: crate::sandbox::auth::Auth,
 }
 
 impl Api {
@@ -125,6 +127,7 @@ impl Api {
             faults: Faults::default(),
             next_ip: AtomicU32::new(10),
             ca_pem: std::sync::OnceLock::new(),
+            auth: crate::sandbox::auth::Auth::new(),
         }
     }
 

@@ -1,5 +1,6 @@
 //! Discovery documents: /version, /api, /apis, /api/v1 and /apis/<group>/<version> (plain JSON, every client falls back to it).
 
+use crate::sandbox::auth::reviews;
 use crate::sandbox::registry::{Registry, ResourceType};
 use serde_json::{Value, json};
 
@@ -53,10 +54,28 @@ pub fn api_group_list(reg: &Registry) -> Value {
             group_doc(reg, g, &vs)
         })
         .collect();
+    let mut groups = groups;
+    for g in [reviews::AUTHN, reviews::AUTHZ] {
+        if !groups.iter().any(|d| d["name"] == g) {
+            groups.push(review_group_doc(g));
+        }
+    }
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
+/// The group document of an access-review group (served beside the registry: its kinds are never stored).
+fn review_group_doc(group: &str) -> Value {
+    let gv = json!({"groupVersion": format!("{group}/v1"), "version": "v1"});
+    json!({"name": group, "versions": [gv], "preferredVersion": gv})
+}
+
 pub fn api_group(reg: &Registry, group: &str) -> Option<Value> {
+    if reviews::is_review_group(group) && reg.groups().all(|(g, _)| g.as_str() != group) {
+        let mut doc = review_group_doc(group);
+        doc["kind"] = json!("APIGroup");
+        doc["apiVersion"] = json!("v1");
+        return Some(doc);
+    }
     let (_, versions) = reg.groups().find(|(g, _)| g.as_str() == group)?;
     let vs: Vec<&String> = versions.keys().collect();
     let mut doc = group_doc(reg, group, &vs);
@@ -82,6 +101,11 @@ fn verbs(rt: &ResourceType) -> Vec<&'static str> {
 }
 
 pub fn resource_list(reg: &Registry, group: &str, version: &str) -> Option<Value> {
+    if let Some(resources) = reviews::discovery_resources(group, version) {
+        return Some(
+            json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": format!("{group}/{version}"), "resources": resources}),
+        );
+    }
     if !reg.has_group_version(group, version) {
         return None;
     }

@@ -1,6 +1,7 @@
-//! The HTTP API: authentication, routing of Kubernetes REST paths, content negotiation and request bodies.
+//! The HTTP API: authentication and authorization (via `auth`), routing of Kubernetes REST paths, content negotiation and request bodies.
 
 use crate::sandbox::api::{Api, DeleteOpts, FieldValidation, PatchType, WriteOpts, Written};
+use crate::sandbox::auth;
 use crate::sandbox::discovery;
 use crate::sandbox::faults::FaultKind;
 use crate::sandbox::meta::{FieldSelector, LabelSelector};
@@ -114,15 +115,10 @@ pub async fn handle(state: State<Arc<HttpState>>, req: Request<Body>) -> Respons
 }
 
 async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -> Response {
-    let authorized = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .is_some_and(|t| constant_time_eq(t.trim().as_bytes(), state.token.as_bytes()));
-    if !authorized {
-        return error_response(&ApiError::unauthorized());
-    }
+    let user = match auth::authenticate(&state.api, &state.token, req.headers()) {
+        Ok(user) => user,
+        Err(e) => return error_response(&e),
+    };
     let (parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
     let query = parse_query(parts.uri.query());
@@ -132,6 +128,20 @@ async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -
         .map(percent_decode)
         .collect();
     let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    if !user.is_master() {
+        let attrs = auth::attributes::Attributes::from_request(&parts.method, &path, &segs, &query);
+        let decision = state.api.auth.rbac.authorize(&state.api, &user, &attrs);
+        if !decision.allowed {
+            return error_response(&auth::attributes::forbidden(
+                &user,
+                &attrs,
+                &decision.reason,
+            ));
+        }
+    }
+    if let Some(review) = auth::reviews::route(&segs) {
+        return serve_review(&state, &user, &parts, &review, body).await;
+    }
 
     // Non-resource paths.
     match (parts.method.clone(), segs.as_slice()) {
@@ -210,6 +220,17 @@ async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -
         Ok(b) => b,
         Err(_) => return error_response(&ApiError::too_large()),
     };
+    if let Err(e) = auth::escalation::check_request(
+        &state.api,
+        &user,
+        &rt,
+        (route.namespace.unwrap_or(""), route.name),
+        &parts.method,
+        &parts.headers,
+        &body,
+    ) {
+        return error_response(&e);
+    }
     let ctx = Ctx {
         state: &state,
         rt: &rt,
@@ -218,14 +239,55 @@ async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -
         headers: &parts.headers,
         format,
     };
-    match dispatch(&ctx, &parts.method, &body).await {
+    let result = match (&parts.method, route.sub) {
+        (&Method::POST, Some("token")) if rt.plural == "serviceaccounts" => {
+            token_request(&ctx, &body)
+        }
+        _ => dispatch(&ctx, &parts.method, &body).await,
+    };
+    if rt.group == auth::rbac::GROUP && parts.method != Method::GET {
+        // Read-your-writes for authorization: the next request sees the new rules.
+        state.api.auth.rbac.invalidate();
+    }
+    match result {
         Ok(resp) => resp,
         Err(err) => error_response(&err),
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// POST `.../serviceaccounts/{name}/token`.
+fn token_request(ctx: &Ctx<'_>, body: &[u8]) -> Result<Response, ApiError> {
+    let (Some(_), Some(name)) = (ctx.route.namespace, ctx.route.name) else {
+        return Err(ApiError::no_route());
+    };
+    let (body, _) = parse_body(ctx.headers, body, &Method::POST)?;
+    let review = auth::tokens::token_request(ctx.api(), ctx.ns(), name, &body)?;
+    Ok(json_response(StatusCode::CREATED, &review))
+}
+
+/// A POST of an access or identity review (never stored).
+async fn serve_review(
+    state: &HttpState,
+    user: &auth::User,
+    parts: &axum::http::request::Parts,
+    review: &auth::reviews::ReviewRoute,
+    body: Body,
+) -> Response {
+    if parts.method != Method::POST {
+        return error_response(&ApiError::method_not_allowed(
+            "the server does not allow this method on the requested resource",
+        ));
+    }
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => return error_response(&ApiError::too_large()),
+    };
+    let result = parse_body(&parts.headers, &body, &Method::POST)
+        .and_then(|(body, _)| auth::reviews::serve(&state.api, &state.token, user, review, &body));
+    match result {
+        Ok(v) => json_response(StatusCode::CREATED, &v),
+        Err(e) => error_response(&e),
+    }
 }
 
 fn percent_decode(s: &str) -> String {
@@ -417,7 +479,7 @@ pub fn partial_metadata(obj: &Value) -> Value {
     json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj["metadata"]})
 }
 
-fn parse_body(
+pub(crate) fn parse_body(
     headers: &HeaderMap,
     body: &[u8],
     method: &Method,

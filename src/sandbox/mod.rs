@@ -4,6 +4,7 @@
 
 pub mod admission;
 pub mod api;
+pub mod auth;
 pub mod controllers;
 pub mod convert;
 pub mod crd;
@@ -118,13 +119,30 @@ impl Sandbox {
 
     /// A kube-rs client for this sandbox, over HTTPS with the token.
     pub async fn client(&self) -> anyhow::Result<kube::Client> {
-        let kc = kube::config::Kubeconfig::from_yaml(&self.kubeconfig())
-            .context("parsing the sandbox kubeconfig")?;
-        let config =
-            kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
-                .await
-                .context("building a client configuration")?;
-        kube::Client::try_from(config).context("building a client")
+        client_from(&self.kubeconfig()).await
+    }
+
+    /// A token of the ServiceAccount `ns/name` (as a TokenRequest gives, valid one hour).
+    pub fn token_for(&self, ns: &str, name: &str) -> anyhow::Result<String> {
+        let body = serde_json::json!({"spec": {}});
+        let review = auth::tokens::token_request(&self.api, ns, name, &body).map_err(|e| {
+            anyhow::anyhow!("requesting a token for ServiceAccount {ns}/{name}: {e}")
+        })?;
+        review["status"]["token"]
+            .as_str()
+            .map(String::from)
+            .context("the TokenRequest answer has no token")
+    }
+
+    /// The kubeconfig of a ServiceAccount of this sandbox (context `oplab-sandbox`, namespace `ns`).
+    pub fn kubeconfig_for(&self, ns: &str, name: &str) -> anyhow::Result<String> {
+        let token = self.token_for(ns, name)?;
+        Ok(kubeconfig::render(&self.url, &self.ca_pem, &token, ns))
+    }
+
+    /// A kube-rs client authenticated as the ServiceAccount `ns/name` (default namespace `ns`).
+    pub async fn client_as(&self, ns: &str, name: &str) -> anyhow::Result<kube::Client> {
+        client_from(&self.kubeconfig_for(ns, name)?).await
     }
 
     /// Stops the server and the controllers.
@@ -161,31 +179,49 @@ fn restore_state(api: &Api, dir: &Path) -> anyhow::Result<(tls::TlsMaterial, Str
         }
     }
     api.store.set_journal(Box::new(loaded.journal));
-    let (tls, token) = match loaded.credentials {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let kept_key = loaded
+        .credentials
+        .as_ref()
+        .and_then(|c| c.signing_key.as_ref())
+        .and_then(|k| b64.decode(k).ok())
+        .filter(|k| !k.is_empty());
+    let (tls, token) = match &loaded.credentials {
         Some(c) => (
             tls::TlsMaterial {
-                ca_pem: c.ca_pem,
-                cert_pem: c.cert_pem,
-                key_pem: c.key_pem,
+                ca_pem: c.ca_pem.clone(),
+                cert_pem: c.cert_pem.clone(),
+                key_pem: c.key_pem.clone(),
             },
-            c.token,
+            c.token.clone(),
         ),
-        None => {
-            let tls = tls::TlsMaterial::generate()?;
-            let token = random_token();
-            state::write_credentials(
-                dir,
-                &state::Credentials {
-                    ca_pem: tls.ca_pem.clone(),
-                    cert_pem: tls.cert_pem.clone(),
-                    key_pem: tls.key_pem.clone(),
-                    token: token.clone(),
-                },
-            )?;
-            (tls, token)
-        }
+        None => (tls::TlsMaterial::generate()?, random_token()),
     };
+    match kept_key {
+        Some(key) => api.auth.set_signing_key(key),
+        None => state::write_credentials(
+            dir,
+            &state::Credentials {
+                ca_pem: tls.ca_pem.clone(),
+                cert_pem: tls.cert_pem.clone(),
+                key_pem: tls.key_pem.clone(),
+                token: token.clone(),
+                signing_key: Some(b64.encode(api.auth.signing_key())),
+            },
+        )?,
+    }
     Ok((tls, token))
+}
+
+async fn client_from(kubeconfig: &str) -> anyhow::Result<kube::Client> {
+    let kc = kube::config::Kubeconfig::from_yaml(kubeconfig)
+        .context("parsing the sandbox kubeconfig")?;
+    let config =
+        kube::Config::from_custom_kubeconfig(kc, &kube::config::KubeConfigOptions::default())
+            .await
+            .context("building a client configuration")?;
+    kube::Client::try_from(config).context("building a client")
 }
 
 fn random_token() -> String {

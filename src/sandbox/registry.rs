@@ -63,7 +63,7 @@ pub static BUILTINS: &[Builtin] = &[
     builtin!(k::core::v1::Endpoints, "", "v1", "Endpoints", "endpoints", true, &["ep"], NONE, NONE, false, &[]),
     builtin!(k::core::v1::ConfigMap, "", "v1", "ConfigMap", "configmaps", true, &["cm"], NONE, NONE, false, &[]),
     builtin!(k::core::v1::Secret, "", "v1", "Secret", "secrets", true, NONE, NONE, NONE, false, &["type"]),
-    builtin!(k::core::v1::ServiceAccount, "", "v1", "ServiceAccount", "serviceaccounts", true, &["sa"], NONE, NONE, false, &[]),
+    builtin!(k::core::v1::ServiceAccount, "", "v1", "ServiceAccount", "serviceaccounts", true, &["sa"], NONE, &["token"], false, &[]),
     builtin!(k::core::v1::Event, "", "v1", "Event", "events", true, &["ev"], NONE, NONE, false,
         &["involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"]),
     builtin!(k::core::v1::Node, "", "v1", "Node", "nodes", false, &["no"], NONE, STATUS, false, &["spec.unschedulable"]),

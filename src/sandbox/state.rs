@@ -5,7 +5,8 @@
 //! - `snapshot.jsonl`: a header line `{"format":1,"rv":S}`, then one line per object at resourceVersion S.
 //! - `log.jsonl`: one line per committed change (`rv`, type, resource, object). Records with `rv <= S` are
 //!   history only (so watches resumed from before a restart replay); later ones are applied over the snapshot.
-//! - `credentials.json` (mode 0600): the CA, server certificate and token, so kubeconfigs keep working.
+//! - `credentials.json` (mode 0600): the CA, server certificate, token and ServiceAccount token signing key,
+//!   so kubeconfigs and issued ServiceAccount tokens keep working.
 //!
 //! Every record is written and `fdatasync`ed under the store lock before the write is acknowledged. When the
 //! log grows past a few times the live object count, it is compacted: a new snapshot is written beside the old
@@ -46,6 +47,8 @@ pub struct Credentials {
     pub cert_pem: String,
     pub key_pem: String,
     pub token: String,
+    /// The key ServiceAccount tokens are signed with (base64); absent in states written before it existed.
+    pub signing_key: Option<String>,
 }
 
 type Ident = (StorageKey, String, String);
@@ -398,6 +401,7 @@ fn read_credentials(dir: &Path) -> anyhow::Result<Option<Credentials>> {
             cert_pem,
             key_pem,
             token,
+            signing_key: field("signingKey"),
         })),
         _ => bail!(
             "the sandbox state in {} is corrupt: {CREDENTIALS} lacks a field. {}",
@@ -409,8 +413,11 @@ fn read_credentials(dir: &Path) -> anyhow::Result<Option<Credentials>> {
 
 /// Saves the credentials (mode 0600).
 pub fn write_credentials(dir: &Path, c: &Credentials) -> anyhow::Result<()> {
-    let v =
+    let mut v =
         json!({"caPem": c.ca_pem, "certPem": c.cert_pem, "keyPem": c.key_pem, "token": c.token});
+    if let Some(key) = &c.signing_key {
+        v["signingKey"] = json!(key);
+    }
     let tmp = dir.join(format!("{CREDENTIALS}.tmp"));
     write_synced(&tmp, v.to_string().as_bytes(), true)?;
     std::fs::rename(&tmp, dir.join(CREDENTIALS))

@@ -1,4 +1,4 @@
-//! What a fresh cluster has: the system namespaces, the node `sandbox`, the `kubernetes` Service.
+//! What a fresh cluster has: the system namespaces, the node `sandbox`, the `kubernetes` Service, default RBAC.
 
 use super::key;
 use crate::sandbox::api::{Api, WriteOpts};
@@ -39,6 +39,7 @@ pub fn run(api: &Api) {
         });
         let _ = api.create(&rt, "default", svc, &opts);
     }
+    crate::sandbox::auth::bootstrap::run(api);
 }
 
 fn node() -> serde_json::Value {

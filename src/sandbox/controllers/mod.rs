@@ -1,5 +1,6 @@
 //! The sandbox's own controllers, in the manner of Kubernetes' control plane: they react to store events.
 
+pub mod aggregation;
 pub mod bootstrap;
 pub mod daemonset;
 pub mod deployment;
@@ -58,6 +59,12 @@ pub async fn run(api: Arc<Api>, stop: CancellationToken) {
 
 fn handle(api: &Arc<Api>, kubelet: &kubelet::Kubelet, ev: &Arc<Event>) {
     use crate::sandbox::store::EventType;
+    if ev.key.group == crate::sandbox::auth::rbac::GROUP {
+        api.auth.rbac.invalidate();
+        if ev.key.plural == "clusterroles" {
+            aggregation::reconcile_all(api);
+        }
+    }
     if ev.kind == EventType::Deleted {
         gc::on_deleted(api, ev);
         namespaces::on_deleted(api, ev);
@@ -96,6 +103,7 @@ fn on_object(
         ("batch", "jobs") => job::reconcile(api, ns_of(obj), name_of(obj)),
         ("", "namespaces") => namespaces::on_namespace(api, obj, old),
         ("apiextensions.k8s.io", "customresourcedefinitions") => namespaces::on_crd(api, obj),
+        ("", "secrets") => crate::sandbox::auth::tokens::fill_legacy_secret(api, obj),
         _ => {}
     }
     gc::on_object(api, k, obj);
