@@ -51,13 +51,13 @@ pub enum ClassroomCommand {
 }
 
 #[derive(Debug, clap::Args)]
-#[group(id = "who", required = true, multiple = false)]
+#[command(group(clap::ArgGroup::new("who").required(true).args(["attendees", "names"])))]
 pub struct SetupArgs {
     /// Set up attendee-1 ... attendee-N.
-    #[arg(long, value_name = "N", group = "who", value_parser = clap::value_parser!(u32).range(1..=500))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=500))]
     pub attendees: Option<u32>,
     /// Attendee names, one a line (`#` starts a comment).
-    #[arg(long, value_name = "FILE", group = "who")]
+    #[arg(long, value_name = "FILE")]
     pub names: Option<PathBuf>,
     /// Where to write the kubeconfigs (NAME.kubeconfig).
     #[arg(long, default_value = ".", value_name = "DIR")]
