@@ -107,18 +107,17 @@ impl Board {
         }
     }
 
-    /// Waits for the next change and applies it. False when the watches are gone.
-    pub async fn next(&mut self) -> bool {
-        let Some(round) = self.engine.next_round().await else {
-            return false;
-        };
+    /// Waits for the next change and applies it; the keys that changed (a namespaced object's
+    /// change names its namespace). `None` when the watches are gone.
+    pub async fn next(&mut self) -> Option<BTreeSet<WatchKey>> {
+        let round = self.engine.next_round().await?;
         for (i, v) in round.changed {
             self.set_cell(i, &v.verdict);
         }
         if round.keys.iter().any(|k| k.same_kind(&self.namespaces)) {
             self.sync_attendees();
         }
-        true
+        Some(round.keys)
     }
 
     /// Streams snapshots until cancelled: one after settling (at most `settle`), then one per
@@ -138,7 +137,7 @@ impl Board {
             tokio::select! {
                 () = cancel.cancelled() => break,
                 more = self.next() => {
-                    if !more {
+                    if more.is_none() {
                         break;
                     }
                     tx.send_replace(Arc::new(self.snapshot()));

@@ -178,7 +178,7 @@ async fn bench(kubeconfig: &Path, n: usize, rounds: usize) -> anyhow::Result<Exi
             let more = tokio::time::timeout(Duration::from_secs(10), board.next())
                 .await
                 .context("no board change within 10 s")?;
-            if !more {
+            if more.is_none() {
                 anyhow::bail!("the board's watches stopped");
             }
             let s = board.snapshot();
