@@ -1,9 +1,13 @@
 //! The engine: active tasks indexed by the watches they read; a change re-evaluates only the tasks
 //! that read the changed watch, and only changed verdicts are reported.
+//!
+//! With cluster-wide stores (the classroom board) a change names the namespace of the object that
+//! changed: only the tasks reading that namespace (or all namespaces) of the kind are evaluated
+//! again; a change of a watch's state or of a cluster-scoped object re-evaluates every task of the kind.
 
 use super::Verdict;
 use super::eval;
-use super::stores::{Slot, Stores, View, WatchKey};
+use super::stores::{Scope, Slot, Stores, View, WatchKey};
 use crate::lab::{Check, ExecSpec, Task};
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
@@ -32,6 +36,8 @@ pub struct Engine {
     changes: mpsc::UnboundedReceiver<WatchKey>,
     tasks: Vec<Active>,
     index: HashMap<WatchKey, Vec<usize>>,
+    /// Tasks by the kind they read (all-namespaces key), for changes that concern a whole kind.
+    by_kind: HashMap<WatchKey, Vec<usize>>,
     last: Vec<Option<Verdict>>,
     exec: HashMap<String, Result<String, String>>,
     /// How many task evaluations ran (for tests and the benchmark).
@@ -62,14 +68,27 @@ impl View for EngineView<'_> {
     }
 }
 
+/// One round of [`Engine::next_round`]: the keys that changed and the verdicts that changed.
+#[derive(Debug, Default)]
+pub struct Round {
+    pub keys: BTreeSet<WatchKey>,
+    pub changed: Vec<(usize, TaskVerdict)>,
+}
+
 impl Engine {
     pub fn new(client: kube::Client) -> Self {
-        let (stores, changes) = Stores::new(client);
+        Self::with_scope(client, Scope::PerNamespace)
+    }
+
+    /// An engine whose watches are cut as `scope` says (see [`Scope`]).
+    pub fn with_scope(client: kube::Client, scope: Scope) -> Self {
+        let (stores, changes) = Stores::with_scope(client, scope);
         Self {
             stores,
             changes,
             tasks: Vec::new(),
             index: HashMap::new(),
+            by_kind: HashMap::new(),
             last: Vec::new(),
             exec: HashMap::new(),
             evaluations: 0,
@@ -97,6 +116,10 @@ impl Engine {
         let i = self.tasks.len();
         for key in eval::keys(&check) {
             self.stores.ensure(&key);
+            self.by_kind
+                .entry(key.all_namespaces())
+                .or_default()
+                .push(i);
             self.index.entry(key).or_default().push(i);
         }
         self.tasks.push(Active {
@@ -134,6 +157,38 @@ impl Engine {
         (0..self.tasks.len()).map(|i| self.evaluate(i)).collect()
     }
 
+    /// The last verdict of a task, if it was evaluated.
+    pub fn last(&self, i: usize) -> Option<&Verdict> {
+        self.last.get(i).and_then(Option::as_ref)
+    }
+
+    /// Whether any object a task's check looks for exists (absence checks aside): tells a task
+    /// not started from one started and not done.
+    pub fn started(&self, i: usize) -> bool {
+        self.tasks
+            .get(i)
+            .is_some_and(|t| eval::any_object(&t.check, &self.view()))
+    }
+
+    /// The tasks a changed key concerns.
+    fn affected(&self, keys: &BTreeSet<WatchKey>) -> BTreeSet<usize> {
+        let mut out = BTreeSet::new();
+        for k in keys {
+            let lists: Vec<&Vec<usize>> = match (self.stores.scope(), &k.namespace) {
+                (Scope::PerNamespace, _) => self.index.get(k).into_iter().collect(),
+                (Scope::ClusterWide, Some(_)) => {
+                    [self.index.get(k), self.index.get(&k.all_namespaces())]
+                        .into_iter()
+                        .flatten()
+                        .collect()
+                }
+                (Scope::ClusterWide, None) => self.by_kind.get(k).into_iter().collect(),
+            };
+            out.extend(lists.into_iter().flatten().copied());
+        }
+        out
+    }
+
     /// Waits until every watch has answered (listed, not served, forbidden or down) or the time is up.
     pub async fn settle(&mut self, timeout: Duration) {
         let deadline = Instant::now() + timeout;
@@ -152,6 +207,11 @@ impl Engine {
     /// Waits for the next change, then re-evaluates the tasks it touches (all changes queued by then
     /// at once) and returns the verdicts that changed. `None` when the watches are gone.
     pub async fn next_changes(&mut self) -> Option<Vec<(usize, TaskVerdict)>> {
+        self.next_round().await.map(|r| r.changed)
+    }
+
+    /// [`Engine::next_changes`], telling also which keys changed.
+    pub async fn next_round(&mut self) -> Option<Round> {
         let first = self.changes.recv().await?;
         let mut keys = BTreeSet::from([first]);
         while let Ok(k) = self.changes.try_recv() {
@@ -160,21 +220,15 @@ impl Engine {
         if keys.iter().any(WatchKey::is_crd) {
             self.stores.rediscover();
         }
-        let affected: BTreeSet<usize> = keys
-            .iter()
-            .filter_map(|k| self.index.get(k))
-            .flatten()
-            .copied()
-            .collect();
-        let mut out = Vec::new();
-        for i in affected {
+        let mut changed = Vec::new();
+        for i in self.affected(&keys) {
             let before = self.last[i].clone();
             let v = self.evaluate(i);
             if before.as_ref() != Some(&v.verdict) {
-                out.push((i, v));
+                changed.push((i, v));
             }
         }
-        Some(out)
+        Some(Round { keys, changed })
     }
 
     /// Waits, watch-driven, until the task passes or the time is up; returns its last verdict.

@@ -36,6 +36,19 @@ pub fn keys(check: &Check) -> Vec<WatchKey> {
     out
 }
 
+/// Whether any object a check looks for exists (the targets of `assert`, `count`, `owned` and
+/// `jsonpath`; `absent` ones are left out, since their objects exist before the task is done).
+pub fn any_object(check: &Check, view: &dyn View) -> bool {
+    let exists = |t: &Target| matches!(objects(view, t), Objects::Known(l, _) if !l.is_empty());
+    check.walk().into_iter().any(|c| match c {
+        Check::Assert(a) => exists(&a.target),
+        Check::Count(c) => exists(&c.target),
+        Check::JsonPath(j) => exists(&j.target),
+        Check::Owned(o) => exists(&o.owner),
+        _ => false,
+    })
+}
+
 /// Objects of a target, or the verdict to give when they cannot be known.
 enum Objects {
     Known(Vec<Value>, Option<String>),

@@ -15,8 +15,8 @@ pub mod report;
 pub mod selftest;
 pub mod stores;
 
-pub use engine::{Engine, TaskVerdict};
-pub use stores::{Stores, WatchKey};
+pub use engine::{Engine, Round, TaskVerdict};
+pub use stores::{Scope, Stores, WatchKey};
 
 /// The state of a task's check.
 #[derive(Debug, Clone, PartialEq, Eq)]

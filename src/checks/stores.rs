@@ -4,11 +4,16 @@
 //! Each watch task resolves its kind by discovery (a kind not served yet, like a CronTab before its
 //! CRD, is reported as such and looked up again), lists and watches with backoff, and tells the
 //! engine which key changed. While a watch is down or re-listing its state is `Disconnected`.
+//!
+//! In [`Scope::ClusterWide`] mode (the classroom board) there is one watch per kind across all
+//! namespaces: a check's namespaced key is served from it (the evaluator filters by namespace), and
+//! an object's change is reported under the key of the object's namespace, so only the checks of
+//! that namespace are evaluated again.
 
 use crate::lab::Target;
 use futures::StreamExt;
 use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
-use kube::discovery::Scope;
+use kube::discovery::Scope as KindScope;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::watcher;
 use std::collections::HashMap;
@@ -46,6 +51,31 @@ impl WatchKey {
     pub fn is_crd(&self) -> bool {
         self.kind == "CustomResourceDefinition"
     }
+
+    /// The same kind across all namespaces (or cluster-scoped).
+    pub fn all_namespaces(&self) -> Self {
+        Self {
+            namespace: None,
+            ..self.clone()
+        }
+    }
+
+    /// Whether both keys are about the same kind, whatever the namespace.
+    pub fn same_kind(&self, other: &WatchKey) -> bool {
+        self.kind == other.kind && self.api_version == other.api_version
+    }
+}
+
+/// How watches are cut.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Scope {
+    /// One watch per (kind, namespace) a check reads: what one attendee's TUI and `oplab check` need
+    /// (and all that a user with rights in a few namespaces may list).
+    #[default]
+    PerNamespace,
+    /// One watch per kind across the cluster, whatever the number of namespaces read: the
+    /// classroom board. Changes carry the namespace of the object that changed.
+    ClusterWide,
 }
 
 impl std::fmt::Display for WatchKey {
@@ -95,6 +125,7 @@ pub trait View {
 #[derive(Clone)]
 pub struct Stores {
     client: kube::Client,
+    scope: Scope,
     slots: Arc<Mutex<HashMap<WatchKey, Slot>>>,
     changed: mpsc::UnboundedSender<WatchKey>,
     rediscover: Arc<watch::Sender<u64>>,
@@ -108,11 +139,22 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Stores {
     /// Stores for `client`; the receiver gets the key of every watch whose objects or state changed.
     pub fn new(client: kube::Client) -> (Self, mpsc::UnboundedReceiver<WatchKey>) {
+        Self::with_scope(client, Scope::PerNamespace)
+    }
+
+    /// Stores cut as `scope` says. In [`Scope::ClusterWide`] the receiver gets, for a change of an
+    /// object, the key of the object's namespace (`None` for cluster-scoped objects), and for a
+    /// change of a watch's state the all-namespaces key (everything of the kind is concerned).
+    pub fn with_scope(
+        client: kube::Client,
+        scope: Scope,
+    ) -> (Self, mpsc::UnboundedReceiver<WatchKey>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let (rediscover, _) = watch::channel(0);
         (
             Self {
                 client,
+                scope,
                 slots: Arc::default(),
                 changed: tx,
                 rediscover: Arc::new(rediscover),
@@ -126,8 +168,21 @@ impl Stores {
         &self.client
     }
 
-    /// Starts the watch for `key` unless it runs already.
+    pub fn scope(&self) -> Scope {
+        self.scope
+    }
+
+    /// The key of the watch that serves `key`.
+    fn watch_key(&self, key: &WatchKey) -> WatchKey {
+        match self.scope {
+            Scope::PerNamespace => key.clone(),
+            Scope::ClusterWide => key.all_namespaces(),
+        }
+    }
+
+    /// Starts the watch for `key` (in cluster-wide mode: for its kind) unless it runs already.
     pub fn ensure(&self, key: &WatchKey) {
+        let key = &self.watch_key(key);
         let mut slots = lock(&self.slots);
         if slots.contains_key(key) {
             return;
@@ -213,7 +268,7 @@ impl Stores {
         loop {
             let state = match kube::discovery::pinned_kind(&self.client, &key.gvk()).await {
                 Ok((ar, caps)) => {
-                    let cluster = caps.scope == Scope::Cluster;
+                    let cluster = caps.scope == KindScope::Cluster;
                     let (gone, was_ready) = self.watch(&key, ar, cluster).await;
                     if was_ready {
                         delay = Duration::from_millis(100);
@@ -253,9 +308,20 @@ impl Stores {
             match item {
                 Ok(watcher::Event::Init) => self.set(key, WatchState::Listing, None, None),
                 Ok(watcher::Event::InitApply(_)) => {}
+                Ok(watcher::Event::Apply(o) | watcher::Event::Delete(o))
+                    if self.scope == Scope::ClusterWide && was_ready =>
+                {
+                    self.set_ready(key);
+                    let changed = WatchKey {
+                        namespace: o.metadata.namespace.clone(),
+                        ..key.clone()
+                    };
+                    let _ = self.changed.send(changed);
+                }
                 Ok(_) => {
                     was_ready = true;
                     self.set_ready(key);
+                    let _ = self.changed.send(key.clone());
                 }
                 Err(err) => {
                     let text = error_text(&err);
@@ -276,21 +342,25 @@ impl Stores {
         )
     }
 
+    /// Marks the watch ready; the caller reports the change (Apply/Delete are changes even when
+    /// the state stays Ready).
     fn set_ready(&self, key: &WatchKey) {
         let mut slots = lock(&self.slots);
         let ready = slots.get(key).is_some_and(|s| s.state == WatchState::Ready);
         if !ready && let Some(s) = slots.get_mut(key) {
             s.state = WatchState::Ready;
         }
-        drop(slots);
-        // Apply/Delete are changes even when the state stays Ready.
-        let _ = self.changed.send(key.clone());
     }
 }
 
 impl View for Stores {
     fn slot(&self, key: &WatchKey) -> Option<Slot> {
-        lock(&self.slots).get(key).cloned()
+        let slots = lock(&self.slots);
+        match self.scope {
+            Scope::PerNamespace => slots.get(key).cloned(),
+            Scope::ClusterWide if key.namespace.is_none() => slots.get(key).cloned(),
+            Scope::ClusterWide => slots.get(&key.all_namespaces()).cloned(),
+        }
     }
 }
 

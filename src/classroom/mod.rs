@@ -5,6 +5,18 @@
 
 use crate::lab::Lab;
 
+pub mod board;
+pub mod export;
+pub mod kubeconfig;
+pub mod roster;
+pub mod setup;
+pub mod snapshot;
+pub mod teardown;
+pub mod view;
+
+pub use board::Board;
+pub use snapshot::{Cell, Column, Connection, Row, Snapshot, TaskKind};
+
 /// Label on every namespace that belongs to an attendee; its value is the attendee's name.
 pub const ATTENDEE_LABEL: &str = "oplab.dev/attendee";
 /// Label on everything `oplab classroom setup` creates, so that teardown finds it all.

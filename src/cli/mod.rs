@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod bench;
 pub mod check;
+pub mod classroom;
 pub mod labs;
 pub mod manifests;
 pub mod operator;
@@ -32,6 +33,8 @@ pub enum Command {
     Apply(apply::ApplyArgs),
     /// Check tasks against the cluster; exits 0 only when none fails (text, JSON or JUnit).
     Check(check::CheckArgs),
+    /// The instructor's board of every attendee's tasks, live; `setup` and `teardown` of a classroom.
+    Classroom(classroom::ClassroomArgs),
     /// Delete what a set, file or directory applied, in reverse order.
     Delete(apply::DeleteArgs),
     /// List the bundled manifest sets or print one with its variables filled.
@@ -56,6 +59,7 @@ pub fn main() -> ExitCode {
         Some(Command::Apply(args)) => apply::run_apply(args),
         Some(Command::Delete(args)) => apply::run_delete(args),
         Some(Command::Check(args)) => check::run(args),
+        Some(Command::Classroom(args)) => classroom::run(args),
         Some(Command::Manifests(args)) => manifests::run(args),
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Operator(args)) => operator::run(args),

@@ -2,6 +2,7 @@
 
 pub mod apply;
 pub mod checks;
+pub mod classroom;
 pub mod tui;
 
 use std::process::ExitCode;
@@ -37,6 +38,14 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 200)]
         rounds: usize,
     },
+    /// The classroom board: N attendees set up on a sandbox, every task of every lab; watches
+    /// open, refresh latency after a change (p50/p99), memory.
+    Classroom {
+        #[arg(long, default_value_t = 100)]
+        attendees: usize,
+        #[arg(long, default_value_t = 300)]
+        rounds: usize,
+    },
     /// Child process of the first-frame measurement: start, draw one frame, print, exit.
     #[command(hide = true)]
     FirstFrame,
@@ -51,6 +60,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         } => apply::run(set, rounds, kubectl),
         BenchWhat::Tui { seconds, runs } => tui::bench_tui(seconds, runs),
         BenchWhat::Checks { rounds } => checks::run(rounds),
+        BenchWhat::Classroom { attendees, rounds } => classroom::run(attendees, rounds),
         BenchWhat::FirstFrame => tui::first_frame_child(),
     }
 }

@@ -168,7 +168,7 @@ fn cpu_seconds() -> f64 {
 }
 
 /// A `kB` field of /proc/self/status, e.g. `VmHWM:`.
-fn vm_kb(field: &str) -> Option<u64> {
+pub(super) fn vm_kb(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     status
         .lines()

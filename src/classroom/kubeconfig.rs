@@ -1,0 +1,116 @@
+//! Attendee kubeconfigs: the instructor's cluster (server and CA of the current context) with an
+//! attendee's token, context `oplab-NAME`, written with mode 0600.
+
+use anyhow::Context;
+use base64::Engine as _;
+use kube::config::Kubeconfig;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+
+/// The cluster entry of the instructor's context, with its CA inlined so the file travels alone.
+#[derive(Debug, Clone)]
+pub struct ClusterEntry {
+    pub server: String,
+    /// The kubeconfig `cluster:` mapping (server, certificate-authority-data, ...).
+    pub cluster: Value,
+}
+
+/// Reads the cluster of `context` (default: the current one) from `kubeconfig` (default:
+/// `KUBECONFIG`, then `~/.kube/config`), as kubectl would.
+pub fn instructor_cluster(
+    kubeconfig: Option<&Path>,
+    context: Option<&str>,
+) -> anyhow::Result<ClusterEntry> {
+    let (config, base) = match kubeconfig {
+        Some(path) => (
+            Kubeconfig::read_from(path).with_context(|| format!("reading kubeconfig {}", path.display()))?,
+            path.parent().map(Path::to_path_buf),
+        ),
+        None => (
+            Kubeconfig::read().context("no kubeconfig found (KUBECONFIG or ~/.kube/config): point oplab at the workshop cluster")?,
+            None,
+        ),
+    };
+    let name = context
+        .map(str::to_string)
+        .or_else(|| config.current_context.clone())
+        .context("the kubeconfig has no current context: pass --context NAME")?;
+    let ctx = config
+        .contexts
+        .iter()
+        .find(|c| c.name == name)
+        .and_then(|c| c.context.as_ref())
+        .with_context(|| format!("context {name:?} is not in the kubeconfig (`kubectl config get-contexts` lists them)"))?;
+    let cluster = config
+        .clusters
+        .iter()
+        .find(|c| c.name == ctx.cluster)
+        .and_then(|c| c.cluster.clone())
+        .with_context(|| {
+            format!(
+                "cluster {:?} of context {name:?} is not in the kubeconfig",
+                ctx.cluster
+            )
+        })?;
+    let server = cluster
+        .server
+        .clone()
+        .with_context(|| format!("cluster {:?} has no server address", ctx.cluster))?;
+    let mut value = serde_json::to_value(&cluster).context("reading the cluster entry")?;
+    if cluster.certificate_authority_data.is_none()
+        && let Some(file) = &cluster.certificate_authority
+    {
+        let path = resolve(base.as_deref(), file);
+        let pem = std::fs::read(&path)
+            .with_context(|| format!("reading the cluster's CA file {}", path.display()))?;
+        if let Some(m) = value.as_object_mut() {
+            m.remove("certificate-authority");
+            m.insert(
+                "certificate-authority-data".into(),
+                Value::String(base64::engine::general_purpose::STANDARD.encode(pem)),
+            );
+        }
+    }
+    Ok(ClusterEntry {
+        server,
+        cluster: value,
+    })
+}
+
+fn resolve(base: Option<&Path>, file: &str) -> PathBuf {
+    let p = PathBuf::from(file);
+    match base {
+        Some(b) if p.is_relative() => b.join(p),
+        _ => p,
+    }
+}
+
+/// The context name of an attendee's kubeconfig.
+pub fn context_name(attendee: &str) -> String {
+    format!("oplab-{attendee}")
+}
+
+/// An attendee's kubeconfig as YAML.
+pub fn render(
+    entry: &ClusterEntry,
+    attendee: &str,
+    token: &str,
+    namespace: &str,
+) -> anyhow::Result<String> {
+    let name = context_name(attendee);
+    let doc = json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": name, "cluster": entry.cluster}],
+        "users": [{"name": name, "user": {"token": token}}],
+        "contexts": [{"name": name, "context": {"cluster": name, "user": name, "namespace": namespace}}],
+        "current-context": name,
+    });
+    serde_saphyr::to_string(&doc).context("writing the kubeconfig as YAML")
+}
+
+/// Writes an attendee's kubeconfig with mode 0600 (atomically: a temporary file, then a rename).
+pub fn write(path: &Path, contents: &str) -> anyhow::Result<()> {
+    crate::sandbox::kubeconfig::write_private(path, contents)
+        .with_context(|| format!("writing {}", path.display()))
+}

@@ -1,0 +1,234 @@
+//! Isolation of the classroom on the sandbox's RBAC: each attendee, with the kubeconfig setup
+//! wrote, works in their own namespaces, gets 403 in another's and for anything cluster-wide, can
+//! read what instructor steps check; their work, done with their own credentials, is on the board.
+
+mod common;
+#[path = "common/operator.rs"]
+mod op;
+
+use common::{BlockingCluster, stderr, stdout};
+use oplab::operator::Scope;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+fn oplab(bc: &BlockingCluster, dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_oplab"))
+        .args(args)
+        .current_dir(dir)
+        .env("KUBECONFIG", &bc.kubeconfig)
+        .env("HOME", bc.dir.path())
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("oplab runs")
+}
+
+fn kubectl_as(bc: &BlockingCluster, kc: &Path, args: &[&str]) -> Output {
+    Command::new(common::kubectl_default())
+        .arg("--kubeconfig")
+        .arg(kc)
+        .args(args)
+        .env("HOME", bc.dir.path())
+        .output()
+        .expect("kubectl runs")
+}
+
+fn kubectl_stdin_as(kc: &Path, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(common::kubectl_default())
+        .arg("--kubeconfig")
+        .arg(kc)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("kubectl runs");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("stdin written");
+    child.wait_with_output().expect("kubectl output")
+}
+
+#[track_caller]
+fn allowed(o: &Output, what: &str) {
+    assert!(o.status.success(), "{what}: {}", stderr(o));
+}
+
+#[track_caller]
+fn forbidden(o: &Output, what: &str) {
+    assert!(!o.status.success(), "{what} was allowed: {}", stdout(o));
+    let e = stderr(o);
+    assert!(
+        e.contains("Forbidden") || e.contains("forbidden"),
+        "{what}: {e}"
+    );
+}
+
+fn setup(bc: &BlockingCluster, dir: &Path) -> Vec<PathBuf> {
+    let o = oplab(bc, dir, &["classroom", "setup", "--names", "class.txt"]);
+    assert!(o.status.success(), "setup: {}", stderr(&o));
+    ["alice", "bob", "carol"]
+        .iter()
+        .map(|n| dir.join(format!("{n}.kubeconfig")))
+        .collect()
+}
+
+#[test]
+fn attendees_are_isolated_from_each_other() {
+    let bc = BlockingCluster::start();
+    let work = tempfile::tempdir().expect("tempdir");
+    std::fs::write(work.path().join("class.txt"), "alice\nbob\ncarol\n").expect("names");
+    let kcs = setup(&bc, work.path());
+    let alice = &kcs[0];
+
+    allowed(
+        &kubectl_as(
+            &bc,
+            alice,
+            &["-n", "alice-gordon", "create", "configmap", "mine"],
+        ),
+        "write own",
+    );
+    allowed(
+        &kubectl_as(&bc, alice, &["-n", "alice-crontabs", "get", "pods"]),
+        "read own",
+    );
+    forbidden(
+        &kubectl_as(&bc, alice, &["-n", "bob-gordon", "get", "pods"]),
+        "read bob's",
+    );
+    forbidden(
+        &kubectl_as(
+            &bc,
+            alice,
+            &["-n", "bob-gordon", "create", "configmap", "theirs"],
+        ),
+        "write bob's",
+    );
+    forbidden(
+        &kubectl_as(
+            &bc,
+            alice,
+            &[
+                "-n",
+                "bob-gordon",
+                "delete",
+                "rolebinding",
+                "oplab-attendee",
+            ],
+        ),
+        "unbind bob",
+    );
+    forbidden(
+        &kubectl_as(&bc, alice, &["get", "namespace", "bob-gordon"]),
+        "read bob's namespace",
+    );
+    forbidden(
+        &kubectl_as(&bc, alice, &["create", "namespace", "zed"]),
+        "create a namespace",
+    );
+    forbidden(
+        &kubectl_as(
+            &bc,
+            alice,
+            &[
+                "create",
+                "clusterrole",
+                "mine",
+                "--verb=get",
+                "--resource=pods",
+            ],
+        ),
+        "create a cluster role",
+    );
+    forbidden(
+        &kubectl_as(
+            &bc,
+            alice,
+            &["-n", "oplab-classroom", "get", "serviceaccounts"],
+        ),
+        "read the classroom namespace",
+    );
+    // What the instructor steps check is readable; self reviews work.
+    allowed(
+        &kubectl_as(&bc, alice, &["get", "customresourcedefinitions"]),
+        "read CRDs",
+    );
+    let can = kubectl_as(
+        &bc,
+        alice,
+        &["auth", "can-i", "create", "pods", "-n", "alice-gordon"],
+    );
+    assert_eq!(stdout(&can).trim(), "yes", "{}", stderr(&can));
+    let cannot = kubectl_as(
+        &bc,
+        alice,
+        &["auth", "can-i", "create", "pods", "-n", "bob-gordon"],
+    );
+    assert_eq!(stdout(&cannot).trim(), "no", "{}", stderr(&cannot));
+}
+
+const NIGHTLY: &str = "apiVersion: stable.example.com/v1\nkind: CronTab\nmetadata: {name: nightly, namespace: alice-crontabs}\nspec: {cronSpec: '0 3 * * *', image: busybox:1.36, replicas: 2}\n";
+const GORDON: &str = "apiVersion: operator.prgcont.cz/v1\nkind: Gordon\nmetadata: {name: example, namespace: bob-gordon}\nspec: {gordon: {replicas: 3}}\n";
+
+#[test]
+fn work_done_with_own_kubeconfigs_shows_on_the_board() {
+    let bc = BlockingCluster::start();
+    let work = tempfile::tempdir().expect("tempdir");
+    std::fs::write(work.path().join("class.txt"), "alice\nbob\ncarol\n").expect("names");
+    // The instructor installs the CRDs (instructor steps), then sets up the class.
+    let crd = oplab(&bc, work.path(), &["apply", "crontab"]);
+    assert!(crd.status.success(), "{}", stderr(&crd));
+    bc.runtime
+        .block_on(async { op::install_crd(&bc.client().await).await });
+    let kcs = setup(&bc, work.path());
+
+    // alice creates her CronTab, bob runs the operator with his own rights and asks for Gordons.
+    allowed(
+        &kubectl_stdin_as(&kcs[0], &["apply", "-f", "-"], NIGHTLY),
+        "alice's CronTab",
+    );
+    let bob_client = bc.runtime.block_on(async {
+        let kcfg = kube::config::Kubeconfig::read_from(&kcs[1]).expect("bob's kubeconfig");
+        let config = kube::Config::from_custom_kubeconfig(kcfg, &Default::default())
+            .await
+            .expect("config");
+        kube::Client::try_from(config).expect("client")
+    });
+    let operator = {
+        let _guard = bc.runtime.enter();
+        op::Operator::start(bob_client, Scope::Namespace("bob-gordon".into()))
+    };
+    allowed(
+        &kubectl_stdin_as(&kcs[1], &["apply", "-f", "-"], GORDON),
+        "bob's Gordon",
+    );
+
+    let status = |doc: &serde_json::Value, who: &str, task: &str| -> String {
+        doc["attendees"]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["name"] == who))
+            .and_then(|a| a["tasks"].as_array())
+            .and_then(|t| t.iter().find(|x| x["task"] == task))
+            .and_then(|t| t["status"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut doc = serde_json::Value::Null;
+    let done = common::wait_until(Duration::from_secs(30), || {
+        let o = oplab(&bc, work.path(), &["classroom", "--export", "json"]);
+        doc = serde_json::from_slice(&o.stdout).unwrap_or_default();
+        status(&doc, "bob", "gordon-example") == "pass"
+    });
+    assert!(done, "bob's Gordon never passed: {doc:#}");
+    assert_eq!(status(&doc, "alice", "crontab-object"), "pass");
+    assert_eq!(status(&doc, "alice", "gordon-example"), "not-started");
+    assert_eq!(status(&doc, "bob", "crontab-object"), "not-started");
+    assert_eq!(status(&doc, "carol", "crontab-object"), "not-started");
+    assert_eq!(status(&doc, "carol", "gordon-example"), "not-started");
+    bc.runtime.block_on(operator.stop());
+}
