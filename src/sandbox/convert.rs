@@ -48,9 +48,8 @@ pub fn to_storage(rt: &ResourceType, mut obj: Value) -> Value {
 /// Like [`from_storage`], but shares the stored version when it is already in the client's form
 /// (the common case: lists of thousands of objects are then served straight from the stored bytes).
 pub fn from_storage_shared(rt: &ResourceType, stored: Arc<Stored>) -> Arc<Stored> {
-    let same = !is_new_event(rt)
-        && stored.api_version() == rt.api_version()
-        && stored.kind() == rt.kind;
+    let same =
+        !is_new_event(rt) && stored.api_version() == rt.api_version() && stored.kind() == rt.kind;
     if same {
         stored
     } else {

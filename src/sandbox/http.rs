@@ -902,7 +902,10 @@ fn delete_collection(ctx: &Ctx<'_>, body: &[u8]) -> Result<Response, ApiError> {
         .list(ctx.rt, ctx.route.namespace, &labels, &fields);
     let mut deleted = Vec::new();
     for item in items {
-        match ctx.api().delete(ctx.rt, item.namespace(), item.name(), &opts) {
+        match ctx
+            .api()
+            .delete(ctx.rt, item.namespace(), item.name(), &opts)
+        {
             Ok(d) => deleted.push(d.object),
             Err(e) if e.code == 404 => {}
             Err(e) => return Err(e),

@@ -135,7 +135,14 @@ impl Store {
         let mut inner = self.lock();
         for (key, obj) in objects {
             let (ns, name) = (obj.namespace().to_string(), obj.name().to_string());
-            index_owners(&mut inner.dependents, &key, &ns, &name, None, Some(&obj.value()));
+            index_owners(
+                &mut inner.dependents,
+                &key,
+                &ns,
+                &name,
+                None,
+                Some(&obj.value()),
+            );
             inner.data.entry(key).or_default().insert((ns, name), obj);
         }
         inner.rv = inner.rv.max(last_rv);
@@ -201,10 +208,7 @@ impl Store {
     /// Objects of a resource, parsed, in one namespace or all, and the resourceVersion of the snapshot.
     pub fn list(&self, key: &StorageKey, namespace: Option<&str>) -> (Vec<Arc<Value>>, u64) {
         let (objects, rv) = self.list_stored(key, namespace);
-        (
-            objects.iter().map(|s| Arc::new(s.value())).collect(),
-            rv,
-        )
+        (objects.iter().map(|s| Arc::new(s.value())).collect(), rv)
     }
 
     /// Number of objects of every resource (for metrics and benchmarks).

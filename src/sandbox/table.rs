@@ -413,10 +413,7 @@ fn pod_cells(pod: &Value, now: Now) -> Vec<Value> {
     if restarts != 0
         && let Some(t) = last_restart
     {
-        restarts_str = format!(
-            "{restarts} ({} ago)",
-            now.since(t)
-        );
+        restarts_str = format!("{restarts} ({} ago)", now.since(t));
     }
 
     let mut ip = arr(pod, &["status", "podIPs"])
@@ -1568,7 +1565,9 @@ impl Writer {
         capacity: usize,
     ) -> Self {
         let mut out = Vec::with_capacity(capacity);
-        out.extend_from_slice(b"{\"kind\":\"Table\",\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":");
+        out.extend_from_slice(
+            b"{\"kind\":\"Table\",\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":",
+        );
         if list_meta.is_object() {
             push_json(&mut out, list_meta);
         } else {
@@ -1641,7 +1640,7 @@ fn fill_ages(out: &mut Vec<u8>, cells: &str, now: jiff::Timestamp) {
         let Some((second, end)) = parsed else {
             break;
         };
-        out.extend_from_slice(rest[..start].as_bytes());
+        out.extend_from_slice(&rest.as_bytes()[..start]);
         out.extend_from_slice(human_duration(now.as_second() - second).as_bytes());
         rest = &after[end + AGE_END.len_utf8()..];
     }
@@ -1693,6 +1692,58 @@ mod tests {
 
     fn cells(t: &Value, row: usize) -> Vec<Value> {
         t["rows"][row]["cells"].as_array().unwrap().clone()
+    }
+
+    fn stored_table(layout: &Layout, obj: &Stored, at: jiff::Timestamp) -> Value {
+        let mut w = Writer::new(layout, IncludeObject::Metadata, &json!({}), true, at, 256);
+        w.row(&layout.stored_row(obj), obj.json());
+        serde_json::from_slice(&w.finish()).unwrap()
+    }
+
+    #[test]
+    fn a_stored_row_is_made_once_and_shows_the_age_at_each_reply() {
+        let pod = json!({"kind": "Pod", "apiVersion": "v1",
+            "metadata": {"name": "p", "namespace": "n", "creationTimestamp": "2024-05-01T11:59:00Z",
+                "managedFields": [{"manager": "m"}]},
+            "status": {"phase": "Succeeded"}});
+        let stored = Stored::new(&pod);
+        let layout = Layout::new("", "Pod", None);
+        let first = stored_table(&layout, &stored, now());
+        let later = stored_table(
+            &layout,
+            &stored,
+            now() + jiff::SignedDuration::from_secs(3600),
+        );
+        assert!(Arc::ptr_eq(
+            &layout.stored_row(&stored),
+            &layout.stored_row(&stored)
+        ));
+        assert_eq!(cells(&first, 0)[4], json!("60s"));
+        assert_eq!(cells(&later, 0)[4], json!("61m"));
+        // The same reply as a table of the parsed object.
+        assert_eq!(
+            first,
+            render(
+                "",
+                "Pod",
+                None,
+                &[&pod],
+                IncludeObject::Metadata,
+                json!({}),
+                now()
+            )
+        );
+        assert_eq!(first["rows"][0]["conditions"][0]["reason"], "Succeeded");
+        assert!(first["rows"][0]["object"]["metadata"]["managedFields"].is_null());
+    }
+
+    #[test]
+    fn data_that_looks_like_an_age_placeholder_is_shown_as_it_is() {
+        let text = format!("{AGE_START}5{AGE_END}");
+        let pod = json!({"metadata": {"name": text, "creationTimestamp": "2024-05-01T11:59:00Z"}});
+        let stored = Stored::new(&pod);
+        let table = stored_table(&Layout::new("", "Pod", None), &stored, now());
+        assert_eq!(cells(&table, 0)[0], json!(text));
     }
 
     #[test]
