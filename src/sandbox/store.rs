@@ -95,6 +95,9 @@ struct Inner {
     compacted: u64,
     /// owner uid -> dependents.
     dependents: HashMap<String, BTreeSet<ObjRef>>,
+    /// The live feed of each watched resource: a burst of writes to one resource does not make the
+    /// watches of another fall behind.
+    feeds: HashMap<StorageKey, broadcast::Sender<Arc<Event>>>,
     journal: Option<Box<dyn Journal>>,
 }
 
@@ -118,6 +121,7 @@ impl Store {
                 history_cap,
                 compacted: 0,
                 dependents: HashMap::new(),
+                feeds: HashMap::new(),
                 journal: None,
             }),
             tx,
@@ -310,6 +314,9 @@ impl Store {
             }
         }
         // Sending under the lock keeps the fan-out in commit order and lets watchers subscribe gap-free.
+        if let Some(feed) = inner.feeds.get(key) {
+            let _ = feed.send(event.clone());
+        }
         let _ = self.tx.send(event);
         Ok(Committed {
             object,
@@ -323,7 +330,7 @@ impl Store {
         key: &StorageKey,
         from_rv: Option<u64>,
     ) -> Result<(Vec<Arc<Event>>, EventReceiver), Expired> {
-        let inner = self.lock();
+        let mut inner = self.lock();
         let mut replay = Vec::new();
         if let Some(from) = from_rv {
             if from < inner.compacted {
@@ -342,7 +349,7 @@ impl Store {
                     .cloned(),
             );
         }
-        Ok((replay, self.tx.subscribe()))
+        Ok((replay, feed(&mut inner, key)))
     }
 
     /// A snapshot of a resource and a live receiver starting right after it.
@@ -351,12 +358,9 @@ impl Store {
         key: &StorageKey,
         namespace: Option<&str>,
     ) -> (Vec<Arc<Stored>>, u64, broadcast::Receiver<Arc<Event>>) {
-        let inner = self.lock();
-        (
-            collect(&inner, key, namespace),
-            inner.rv,
-            self.tx.subscribe(),
-        )
+        let mut inner = self.lock();
+        let rx = feed(&mut inner, key);
+        (collect(&inner, key, namespace), inner.rv, rx)
     }
 
     /// A receiver of every change to every resource (for the sandbox's own controllers).
@@ -406,6 +410,15 @@ impl Store {
         }
         (out, inner.rv)
     }
+}
+
+/// A receiver of the changes to one resource.
+fn feed(inner: &mut Inner, key: &StorageKey) -> EventReceiver {
+    inner
+        .feeds
+        .entry(key.clone())
+        .or_insert_with(|| broadcast::channel(FANOUT_CAPACITY).0)
+        .subscribe()
 }
 
 fn collect(inner: &Inner, key: &StorageKey, namespace: Option<&str>) -> Vec<Arc<Stored>> {
@@ -488,6 +501,40 @@ mod journal_tests {
         fn record(&mut self, _: &Event) -> std::io::Result<()> {
             Err(std::io::Error::other("disk full"))
         }
+    }
+
+    fn key(plural: &str) -> StorageKey {
+        StorageKey {
+            group: String::new(),
+            plural: plural.into(),
+        }
+    }
+
+    fn put(store: &Store, plural: &str, name: &str) {
+        let written: Result<Committed, crate::sandbox::status::ApiError> =
+            store.write(&key(plural), "ns", name, |_, _| {
+                Ok(Change::Put(
+                    json!({"metadata": {"name": name, "namespace": "ns"}}),
+                ))
+            });
+        assert!(written.is_ok());
+    }
+
+    #[test]
+    fn a_burst_on_one_resource_does_not_make_watches_of_another_fall_behind() {
+        let store = Store::new(100);
+        let (_, _, mut pods) = store.snapshot_and_watch(&key("pods"), None);
+        let (_, mut events) = store.watch_from(&key("events"), None).expect("watch");
+        for i in 0..FANOUT_CAPACITY + 10 {
+            put(&store, "events", &format!("e{i}"));
+        }
+        put(&store, "pods", "p");
+        let ev = pods.try_recv().expect("the pod's change, not a lag");
+        assert_eq!((ev.name.as_str(), ev.object.name()), ("p", "p"));
+        assert!(matches!(
+            events.try_recv(),
+            Err(broadcast::error::TryRecvError::Lagged(_))
+        ));
     }
 
     #[test]
