@@ -6,6 +6,10 @@ use oplab::sandbox::{Options, Sandbox};
 use serde_json::json;
 use std::time::Instant;
 
+// The allocator of the `oplab` binary.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()

@@ -2,7 +2,7 @@
 //!
 //! Attendees are found from the namespaces labelled [`ATTENDEE_LABEL`] (one that appears later is
 //! added, one whose namespaces are gone or terminating disappears). Each attendee's checks are the
-//! labs' checks rendered with [`Lab::attendee_vars`]; instructor steps, and tasks whose check is the
+//! labs' checks rendered with [`Lab::attendee_vars`]; tasks whose check is the
 //! same for everyone, are evaluated once. The check engine runs with cluster-wide stores, so a
 //! change re-evaluates only the tasks of the namespace it happened in.
 //!
@@ -287,8 +287,9 @@ struct Classified {
     sample: Check,
 }
 
-/// Every task of `labs` in order: quizzes, shared tasks (instructor steps, checks the same for
-/// every attendee) and attendee tasks.
+/// Every task of `labs` in order: quizzes, shared tasks (checks the same for every attendee, such
+/// as an instructor step's CRD) and attendee tasks (an instructor step's check of an attendee's own
+/// namespace included).
 fn classify(labs: &[Lab]) -> Vec<Classified> {
     let (a, b) = PROBE_NAMES;
     let mut out = Vec::new();
@@ -306,7 +307,7 @@ fn classify(labs: &[Lab]) -> Vec<Classified> {
             for ((ta, tb), td) in sa.tasks().zip(sb.tasks()).zip(sd.tasks()) {
                 let kind = if ta.check.quiz().is_some() {
                     TaskKind::Quiz
-                } else if step.instructor_only || ta.check == tb.check {
+                } else if ta.check == tb.check {
                     TaskKind::Shared
                 } else {
                     TaskKind::Attendee
@@ -329,7 +330,7 @@ fn classify(labs: &[Lab]) -> Vec<Classified> {
     out
 }
 
-/// The checks of the shared tasks of `labs` (instructor steps, checks the same for everyone):
+/// The checks of the shared tasks of `labs` (checks the same for everyone, such as CRDs):
 /// what attendees must be able to read beyond their own namespaces.
 pub fn shared_checks(labs: &[Lab]) -> Vec<Check> {
     classify(labs)

@@ -9,7 +9,7 @@ pub enum TaskKind {
     Attendee,
     /// A quiz: answered in the attendee's TUI, nothing on the cluster tells the answer.
     Quiz,
-    /// An instructor step, or a task whose check is the same for everyone: evaluated once.
+    /// A task whose check is the same for everyone (an instructor step's CRD): evaluated once.
     Shared,
 }
 
@@ -117,7 +117,7 @@ pub struct Snapshot {
     pub tasks: Vec<Column>,
     /// Attendees, by name.
     pub rows: Vec<Row>,
-    /// Instructor steps and tasks that are the same for everyone, each evaluated once.
+    /// Tasks that are the same for everyone (instructor steps' CRDs...), each evaluated once.
     pub shared: Vec<(Column, Cell)>,
     pub connection: Connection,
     /// Watches open (one per kind).

@@ -10,7 +10,7 @@ use crate::sandbox::patch::{PatchError, TypeRef};
 use crate::sandbox::registry::{Registry, ResourceType, StorageKey};
 use crate::sandbox::schema::{self, FieldError};
 use crate::sandbox::status::ApiError;
-use crate::sandbox::store::{Change, Store};
+use crate::sandbox::store::{Change, Store, Stored};
 use crate::sandbox::{admission, defaults};
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -146,7 +146,7 @@ impl Api {
             let Some(current) = current else {
                 return Ok::<_, ApiError>(Change::Unchanged);
             };
-            let mut obj = (**current).clone();
+            let mut obj = current.clone();
             let Some(list) = obj["metadata"]["finalizers"].as_array_mut() else {
                 return Ok(Change::Unchanged);
             };
@@ -198,8 +198,8 @@ impl Api {
     pub fn get(&self, rt: &ResourceType, ns: &str, name: &str) -> Result<Value, ApiError> {
         let ns = scope_ns(rt, ns);
         self.store
-            .get(&rt.storage_key(), ns, name)
-            .map(|o| from_storage(rt, &o))
+            .get_stored(&rt.storage_key(), ns, name)
+            .map(|o| crate::sandbox::convert::into_client(rt, o.value()))
             .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))
     }
 
@@ -210,14 +210,14 @@ impl Api {
         ns: Option<&str>,
         labels: &LabelSelector,
         fields: &FieldSelector,
-    ) -> (Vec<Arc<Value>>, u64) {
+    ) -> (Vec<Arc<Stored>>, u64) {
         let ns = if rt.namespaced { ns } else { None };
-        let (objects, rv) = self.store.list(&rt.storage_key(), ns);
+        let (objects, rv) = self.store.list_stored(&rt.storage_key(), ns);
         let items = objects
             .into_iter()
-            .filter(|o| labels.matches(&o["metadata"]["labels"]))
+            .filter(|o| labels.matches(o.labels()))
             .map(|o| crate::sandbox::convert::from_storage_shared(rt, o))
-            .filter(|o| fields.matches(o))
+            .filter(|o| fields.is_empty() || fields.matches(&o.value()))
             .collect();
         (items, rv)
     }
@@ -314,7 +314,7 @@ impl Api {
                 manager_opts(rt, opts, None).as_opts(),
             );
             if opts.dry_run {
-                if self.store.get(&key, ns, &name).is_some() {
+                if self.store.contains(&key, ns, &name) {
                     return Err(ApiError::already_exists(&rt.group, &rt.plural, &name));
                 }
                 return Ok(Written {
@@ -389,7 +389,7 @@ impl Api {
         let ns = scope_ns(rt, ns);
         if ptype == PatchType::Apply
             && sub.is_none()
-            && self.store.get(&rt.storage_key(), ns, name).is_none()
+            && !self.store.contains(&rt.storage_key(), ns, name)
         {
             // Apply creates what does not exist.
             let applied = check_body(rt, body.clone())?;
@@ -494,7 +494,7 @@ impl Api {
             .store
             .write(&key, ns, &name, |current, _| match current {
                 Some(cur) => {
-                    let mut o = (**cur).clone();
+                    let mut o = cur.clone();
                     o["metadata"]["managedFields"] = managed.clone();
                     Ok::<_, ApiError>(Change::Put(o))
                 }
@@ -540,7 +540,7 @@ impl Api {
                 if committed.kind.is_some() {
                     admission::after_write(self, rt, &committed.object);
                 }
-                (*committed.object).clone()
+                committed.object
             }
         };
         Ok(Written {
@@ -799,7 +799,7 @@ impl Api {
             if dopts.dry_run {
                 dry = Some(match &change {
                     Change::Put(o) => (o.clone(), false),
-                    _ => ((**current).clone(), true),
+                    _ => (current.clone(), true),
                 });
                 return Ok(Change::Unchanged);
             }
@@ -936,13 +936,13 @@ impl Api {
         ns: &str,
         name: &str,
         f: impl FnOnce(&mut Value) -> bool,
-    ) -> Option<Arc<Value>> {
+    ) -> Option<Value> {
         let result = self.store.write(key, ns, name, |current, _| {
             let Some(current) = current else {
                 return Ok::<_, ApiError>(Change::Unchanged);
             };
-            let mut obj = (**current).clone();
-            if !f(&mut obj) || obj == **current {
+            let mut obj = current.clone();
+            if !f(&mut obj) || obj == *current {
                 return Ok(Change::Unchanged);
             }
             Ok(Change::Put(obj))

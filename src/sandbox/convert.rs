@@ -2,7 +2,9 @@
 //! (apiVersion of the requested version; events.k8s.io/v1 Events stored as core v1 Events).
 
 use crate::sandbox::registry::ResourceType;
+use crate::sandbox::store::Stored;
 use serde_json::{Map, Value, json};
+use std::sync::Arc;
 
 const EVENT_FIELDS: &[(&str, &str)] = &[
     ("regarding", "involvedObject"),
@@ -43,25 +45,25 @@ pub fn to_storage(rt: &ResourceType, mut obj: Value) -> Value {
     obj
 }
 
-/// Like [`from_storage`], but shares the stored object when it is already in the client's form
-/// (the common case: lists of thousands of objects are then served without copying them).
-pub fn from_storage_shared(
-    rt: &ResourceType,
-    stored: std::sync::Arc<Value>,
-) -> std::sync::Arc<Value> {
-    let same = !is_new_event(rt)
-        && stored.get("apiVersion").and_then(Value::as_str) == Some(rt.api_version().as_str())
-        && stored.get("kind").and_then(Value::as_str) == Some(rt.kind.as_str());
+/// Like [`from_storage`], but shares the stored version when it is already in the client's form
+/// (the common case: lists of thousands of objects are then served straight from the stored bytes).
+pub fn from_storage_shared(rt: &ResourceType, stored: Arc<Stored>) -> Arc<Stored> {
+    let same =
+        !is_new_event(rt) && stored.api_version() == rt.api_version() && stored.kind() == rt.kind;
     if same {
         stored
     } else {
-        std::sync::Arc::new(from_storage(rt, &stored))
+        Arc::new(Stored::new(&into_client(rt, stored.value())))
     }
 }
 
 /// Turns a stored object into the form of `rt`'s version.
 pub fn from_storage(rt: &ResourceType, stored: &Value) -> Value {
-    let mut obj = stored.clone();
+    into_client(rt, stored.clone())
+}
+
+/// [`from_storage`] of an object the caller owns.
+pub fn into_client(rt: &ResourceType, mut obj: Value) -> Value {
     if let Some(map) = obj.as_object_mut() {
         if is_new_event(rt) {
             rename(map, EVENT_FIELDS, false);

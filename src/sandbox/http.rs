@@ -7,6 +7,7 @@ use crate::sandbox::faults::FaultKind;
 use crate::sandbox::meta::{FieldSelector, LabelSelector};
 use crate::sandbox::registry::ResourceType;
 use crate::sandbox::status::{self, ApiError};
+use crate::sandbox::store::Stored;
 use crate::sandbox::table::{self, IncludeObject};
 use crate::sandbox::watch;
 use axum::body::Body;
@@ -750,7 +751,7 @@ async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Respons
                 };
                 true
             });
-            let obj = obj.map(|o| (*o).clone()).unwrap_or(Value::Null);
+            let obj = obj.unwrap_or(Value::Null);
             Ok(json_response(StatusCode::OK, &obj))
         }
         _ => Err(ApiError::method_not_allowed(
@@ -787,8 +788,11 @@ fn list(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
         Some(token) => decode_continue(token)?,
         None => None,
     };
-    let mut items: Vec<Arc<Value>> = match &start {
-        Some(after) => items.into_iter().filter(|o| ns_name(o) > *after).collect(),
+    let mut items: Vec<Arc<Stored>> = match &start {
+        Some((ns, name)) => items
+            .into_iter()
+            .filter(|o| (o.namespace(), o.name()) > (ns.as_str(), name.as_str()))
+            .collect(),
         None => items,
     };
     let limit = ctx
@@ -803,36 +807,53 @@ fn list(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
         let remaining = items.len() - limit;
         items.truncate(limit);
         if let Some(last) = items.last() {
-            meta["continue"] = json!(encode_continue(&ns_name(last), rv));
+            meta["continue"] = json!(encode_continue(last.namespace(), last.name(), rv));
             meta["remainingItemCount"] = json!(remaining);
         }
     }
-    let body = match ctx.format {
+    Ok(match ctx.format {
         Format::Table => {
-            let refs: Vec<&Value> = items.iter().map(|o| o.as_ref()).collect();
-            ctx.render_table(&refs, meta, true)
-        }
-        Format::Metadata => json!({
-            "kind": "PartialObjectMetadataList",
-            "apiVersion": "meta.k8s.io/v1",
-            "metadata": meta,
-            "items": items.iter().map(|o| partial_metadata(o)).collect::<Vec<_>>(),
-        }),
-        Format::Json => {
-            return Ok(list_response(
-                &ctx.rt.list_kind(),
-                &ctx.rt.api_version(),
+            let layout = table_layout(ctx.rt);
+            let mut table = table::Writer::new(
+                &layout,
+                include_object(ctx.query),
                 &meta,
-                &items,
-            ));
+                true,
+                jiff::Timestamp::now(),
+                64 + items.len() * 512,
+            );
+            for item in &items {
+                table.row(&layout.stored_row(item), item.json());
+            }
+            bytes_response(table.finish())
         }
-    };
-    Ok(json_response(StatusCode::OK, &body))
+        Format::Metadata => bytes_response(list_bytes(
+            "PartialObjectMetadataList",
+            "meta.k8s.io/v1",
+            &meta,
+            &items,
+            |out, item| push_partial_metadata(out, item),
+        )),
+        Format::Json => bytes_response(list_bytes(
+            &ctx.rt.list_kind(),
+            &ctx.rt.api_version(),
+            &meta,
+            &items,
+            |out, item| out.extend_from_slice(item.json().as_bytes()),
+        )),
+    })
 }
 
-/// A List reply written straight from the shared objects, without copying them into one big value.
-fn list_response(kind: &str, api_version: &str, meta: &Value, items: &[Arc<Value>]) -> Response {
-    let mut out = Vec::with_capacity(64 + items.len() * 1024);
+/// A List reply, `{"kind":…,"apiVersion":…,"metadata":…,"items":[…]}`, each item written by `write_item`
+/// (lists are written from the stored bytes, never built as one big value).
+fn list_bytes<T>(
+    kind: &str,
+    api_version: &str,
+    meta: &Value,
+    items: &[T],
+    mut write_item: impl FnMut(&mut Vec<u8>, &T),
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + items.iter().len() * 2048);
     out.extend_from_slice(b"{\"kind\":");
     let _ = serde_json::to_writer(&mut out, kind);
     out.extend_from_slice(b",\"apiVersion\":");
@@ -844,10 +865,15 @@ fn list_response(kind: &str, api_version: &str, meta: &Value, items: &[Arc<Value
         if i > 0 {
             out.push(b',');
         }
-        let _ = serde_json::to_writer(&mut out, item.as_ref());
+        write_item(&mut out, item);
     }
     out.extend_from_slice(b"]}");
-    let mut resp = (StatusCode::OK, out).into_response();
+    out
+}
+
+/// A 200 reply with a JSON body.
+fn bytes_response(body: Vec<u8>) -> Response {
+    let mut resp = (StatusCode::OK, body).into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
@@ -855,13 +881,24 @@ fn list_response(kind: &str, api_version: &str, meta: &Value, items: &[Arc<Value
     resp
 }
 
-fn ns_name(o: &Value) -> (String, String) {
-    crate::sandbox::store::ns_name(o)
+/// The Table layout of a resource (its CRD version's printer columns, or the built-in kind's columns).
+pub fn table_layout(rt: &ResourceType) -> table::Layout {
+    let columns = rt.crd.as_ref().and_then(|c| c.printer_columns.as_ref());
+    table::Layout::new(&rt.group, &rt.kind, columns)
 }
 
-fn encode_continue(after: &(String, String), rv: u64) -> String {
+/// Writes the PartialObjectMetadata of a stored object.
+pub fn push_partial_metadata(out: &mut Vec<u8>, obj: &Stored) {
+    out.extend_from_slice(
+        b"{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":",
+    );
+    out.extend_from_slice(obj.metadata_json().as_bytes());
+    out.push(b'}');
+}
+
+fn encode_continue(namespace: &str, name: &str, rv: u64) -> String {
     use base64::Engine;
-    let raw = json!({"ns": after.0, "name": after.1, "rv": rv}).to_string();
+    let raw = json!({"ns": namespace, "name": name, "rv": rv}).to_string();
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
 }
 
@@ -927,19 +964,24 @@ fn delete_collection(ctx: &Ctx<'_>, body: &[u8]) -> Result<Response, ApiError> {
         .list(ctx.rt, ctx.route.namespace, &labels, &fields);
     let mut deleted = Vec::new();
     for item in items {
-        let (ns, name) = ns_name(&item);
-        match ctx.api().delete(ctx.rt, &ns, &name, &opts) {
-            Ok(d) => deleted.push(Arc::new(d.object)),
+        match ctx
+            .api()
+            .delete(ctx.rt, item.namespace(), item.name(), &opts)
+        {
+            Ok(d) => deleted.push(d.object),
             Err(e) if e.code == 404 => {}
             Err(e) => return Err(e),
         }
     }
-    Ok(list_response(
+    Ok(bytes_response(list_bytes(
         &ctx.rt.list_kind(),
         &ctx.rt.api_version(),
         &json!({"resourceVersion": rv.to_string()}),
         &deleted,
-    ))
+        |out, obj| {
+            let _ = serde_json::to_writer(&mut *out, obj);
+        },
+    )))
 }
 
 #[cfg(test)]

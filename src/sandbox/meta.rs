@@ -272,6 +272,11 @@ impl FieldSelector {
         Ok(Self(out))
     }
 
+    /// A selector without requirements matches everything.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     pub fn matches(&self, obj: &Value) -> bool {
         self.0.iter().all(|(field, eq, want)| {
             let path = if field == "source" {

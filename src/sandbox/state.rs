@@ -14,7 +14,7 @@
 //! the middle of a write that was never acknowledged) is dropped; any other unreadable line is corruption.
 
 use crate::sandbox::registry::StorageKey;
-use crate::sandbox::store::{Event, EventType, Journal};
+use crate::sandbox::store::{Event, EventType, Journal, Stored};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 use std::collections::{HashMap, VecDeque};
@@ -32,7 +32,7 @@ const CREDENTIALS: &str = "credentials.json";
 
 /// What a state directory holds.
 pub struct Loaded {
-    pub objects: Vec<(StorageKey, Value)>,
+    pub objects: Vec<(StorageKey, Arc<Stored>)>,
     pub last_rv: u64,
     /// The recent changes, oldest first, contiguous up to `last_rv`.
     pub history: Vec<Event>,
@@ -57,7 +57,7 @@ type Ident = (StorageKey, String, String);
 pub struct FileJournal {
     dir: PathBuf,
     log: File,
-    live: HashMap<Ident, Arc<Value>>,
+    live: HashMap<Ident, Arc<Stored>>,
     recent: VecDeque<Arc<Event>>,
     history_cap: usize,
     records: usize,
@@ -118,7 +118,7 @@ pub fn open(dir: &Path, history_cap: usize) -> anyhow::Result<Loaded> {
         )
     };
     // Snapshot.
-    let mut live: HashMap<Ident, Arc<Value>> = HashMap::new();
+    let mut live: HashMap<Ident, Arc<Stored>> = HashMap::new();
     let mut snapshot_rv = 0;
     let snap_path = dir.join(SNAPSHOT);
     if snap_path.exists() {
@@ -139,7 +139,7 @@ pub fn open(dir: &Path, history_cap: usize) -> anyhow::Result<Loaded> {
                 corrupt(format!("{SNAPSHOT} line {}: not an object record", i + 1))
             })?;
             let (ns, name) = crate::sandbox::store::ns_name(&obj);
-            live.insert((key, ns, name), Arc::new(obj));
+            live.insert((key, ns, name), Arc::new(Stored::new(&obj)));
         }
     }
     // Log.
@@ -209,7 +209,7 @@ pub fn open(dir: &Path, history_cap: usize) -> anyhow::Result<Loaded> {
     let credentials = read_credentials(dir)?;
     let objects = live
         .iter()
-        .map(|((k, _, _), o)| (k.clone(), (**o).clone()))
+        .map(|((k, _, _), o)| (k.clone(), o.clone()))
         .collect();
     let recent = history.iter().map(|e| Arc::new(clone_event(e))).collect();
     Ok(Loaded {
@@ -266,7 +266,7 @@ fn parse_event(v: &Value) -> Option<Event> {
         namespace,
         name,
         kind,
-        object: Arc::new(obj),
+        object: Arc::new(Stored::new(&obj)),
         old: None,
     })
 }
@@ -279,10 +279,21 @@ fn type_code(kind: EventType) -> &'static str {
     }
 }
 
+/// One log line: `{"rv":…,"t":…,"g":…,"p":…,"o":…}`, the object written from its stored JSON.
 fn encode_event(buf: &mut Vec<u8>, e: &Event) -> std::io::Result<()> {
-    let rec = json!({"rv": e.rv, "t": type_code(e.kind), "g": e.key.group, "p": e.key.plural, "o": &*e.object});
-    serde_json::to_writer(&mut *buf, &rec)?;
-    buf.push(b'\n');
+    buf.extend_from_slice(format!("{{\"rv\":{},\"t\":\"{}\",", e.rv, type_code(e.kind)).as_bytes());
+    encode_object(buf, &e.key, &e.object)
+}
+
+/// The `"g":…,"p":…,"o":…}` end of a record, and its newline.
+fn encode_object(buf: &mut Vec<u8>, key: &StorageKey, obj: &Stored) -> std::io::Result<()> {
+    buf.extend_from_slice(b"\"g\":");
+    serde_json::to_writer(&mut *buf, &key.group)?;
+    buf.extend_from_slice(b",\"p\":");
+    serde_json::to_writer(&mut *buf, &key.plural)?;
+    buf.extend_from_slice(b",\"o\":");
+    buf.extend_from_slice(obj.json().as_bytes());
+    buf.extend_from_slice(b"}\n");
     Ok(())
 }
 
@@ -321,11 +332,8 @@ impl FileJournal {
         serde_json::to_writer(&mut out, &json!({"format": 1, "rv": rv}))?;
         out.push(b'\n');
         for ((key, _, _), obj) in &self.live {
-            serde_json::to_writer(
-                &mut out,
-                &json!({"g": key.group, "p": key.plural, "o": &**obj}),
-            )?;
-            out.push(b'\n');
+            out.push(b'{');
+            encode_object(&mut out, key, obj)?;
         }
         let tmp = self.dir.join(format!("{SNAPSHOT}.tmp"));
         write_synced(&tmp, &out, false).map_err(std::io::Error::other)?;
@@ -472,9 +480,9 @@ mod tests {
             namespace: "default".into(),
             name: name.into(),
             kind,
-            object: Arc::new(
-                json!({"metadata": {"name": name, "namespace": "default", "resourceVersion": rv.to_string()}, "data": {"k": name}}),
-            ),
+            object: Arc::new(Stored::new(
+                &json!({"metadata": {"name": name, "namespace": "default", "resourceVersion": rv.to_string()}, "data": {"k": name}}),
+            )),
             old: None,
         }
     }

@@ -1,6 +1,9 @@
 //! The in-memory object store: objects by resource, one resourceVersion counter, watch history and fan-out.
+//!
+//! Each object version is kept as a [`Stored`] (its compact JSON); readers that need a [`Value`] parse it.
 
 use crate::sandbox::registry::StorageKey;
+pub use crate::sandbox::stored::Stored;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -33,9 +36,9 @@ pub struct Event {
     pub name: String,
     pub kind: EventType,
     /// The object after the change (for Deleted: the last state, with the deletion's resourceVersion).
-    pub object: Arc<Value>,
+    pub object: Arc<Stored>,
     /// The object before the change, if any.
-    pub old: Option<Arc<Value>>,
+    pub old: Option<Arc<Stored>>,
 }
 
 /// A reference to one stored object.
@@ -59,8 +62,8 @@ pub enum Change {
 /// The result of a committed write.
 #[derive(Debug, Clone)]
 pub struct Committed {
-    /// The object as stored (for a delete: its last state).
-    pub object: Arc<Value>,
+    /// The object as stored (for a delete: its last state; Null when there was none).
+    pub object: Value,
     pub kind: Option<EventType>,
 }
 
@@ -75,7 +78,7 @@ pub struct Expired {
 pub type EventReceiver = broadcast::Receiver<Arc<Event>>;
 
 /// Objects of one resource, by (namespace, name).
-pub type Objects = BTreeMap<(String, String), Arc<Value>>;
+pub type Objects = BTreeMap<(String, String), Arc<Stored>>;
 
 /// Persists committed writes (the durable store behind `--state`).
 pub trait Journal: Send {
@@ -92,6 +95,9 @@ struct Inner {
     compacted: u64,
     /// owner uid -> dependents.
     dependents: HashMap<String, BTreeSet<ObjRef>>,
+    /// The live feed of each watched resource: a burst of writes to one resource does not make the
+    /// watches of another fall behind.
+    feeds: HashMap<StorageKey, broadcast::Sender<Arc<Event>>>,
     journal: Option<Box<dyn Journal>>,
 }
 
@@ -115,6 +121,7 @@ impl Store {
                 history_cap,
                 compacted: 0,
                 dependents: HashMap::new(),
+                feeds: HashMap::new(),
                 journal: None,
             }),
             tx,
@@ -128,16 +135,19 @@ impl Store {
     }
 
     /// Loads objects (from a durable state) without events; `rv` continues from `last_rv`.
-    pub fn restore(&self, objects: Vec<(StorageKey, Value)>, last_rv: u64) {
+    pub fn restore(&self, objects: Vec<(StorageKey, Arc<Stored>)>, last_rv: u64) {
         let mut inner = self.lock();
         for (key, obj) in objects {
-            let (ns, name) = ns_name(&obj);
-            index_owners(&mut inner.dependents, &key, &ns, &name, None, Some(&obj));
-            inner
-                .data
-                .entry(key)
-                .or_default()
-                .insert((ns, name), Arc::new(obj));
+            let (ns, name) = (obj.namespace().to_string(), obj.name().to_string());
+            index_owners(
+                &mut inner.dependents,
+                &key,
+                &ns,
+                &name,
+                None,
+                Some(&obj.value()),
+            );
+            inner.data.entry(key).or_default().insert((ns, name), obj);
         }
         inner.rv = inner.rv.max(last_rv);
         inner.compacted = inner.rv;
@@ -166,7 +176,8 @@ impl Store {
         self.lock().rv
     }
 
-    pub fn get(&self, key: &StorageKey, namespace: &str, name: &str) -> Option<Arc<Value>> {
+    /// The stored version of an object.
+    pub fn get_stored(&self, key: &StorageKey, namespace: &str, name: &str) -> Option<Arc<Stored>> {
         self.lock()
             .data
             .get(key)?
@@ -174,10 +185,34 @@ impl Store {
             .cloned()
     }
 
-    /// Objects of a resource, in one namespace or all, and the resourceVersion of the snapshot.
-    pub fn list(&self, key: &StorageKey, namespace: Option<&str>) -> (Vec<Arc<Value>>, u64) {
+    /// An object, parsed from its stored version.
+    pub fn get(&self, key: &StorageKey, namespace: &str, name: &str) -> Option<Arc<Value>> {
+        self.get_stored(key, namespace, name)
+            .map(|s| Arc::new(s.value()))
+    }
+
+    /// Whether an object exists.
+    pub fn contains(&self, key: &StorageKey, namespace: &str, name: &str) -> bool {
+        self.lock()
+            .data
+            .get(key)
+            .is_some_and(|m| m.contains_key(&(namespace.to_string(), name.to_string())))
+    }
+
+    /// Stored versions of a resource's objects, in one namespace or all, and the resourceVersion of the snapshot.
+    pub fn list_stored(
+        &self,
+        key: &StorageKey,
+        namespace: Option<&str>,
+    ) -> (Vec<Arc<Stored>>, u64) {
         let inner = self.lock();
         (collect(&inner, key, namespace), inner.rv)
+    }
+
+    /// Objects of a resource, parsed, in one namespace or all, and the resourceVersion of the snapshot.
+    pub fn list(&self, key: &StorageKey, namespace: Option<&str>) -> (Vec<Arc<Value>>, u64) {
+        let (objects, rv) = self.list_stored(key, namespace);
+        (objects.iter().map(|s| Arc::new(s.value())).collect(), rv)
     }
 
     /// Number of objects of every resource (for metrics and benchmarks).
@@ -185,14 +220,14 @@ impl Store {
         self.lock().data.values().map(|m| m.len()).sum()
     }
 
-    /// Applies `f` to the current object under the store lock and commits what it decides.
+    /// Applies `f` to the current object (parsed) under the store lock and commits what it decides.
     /// `f` receives the next resourceVersion it would get, so it can be written into the object.
     pub fn write<E>(
         &self,
         key: &StorageKey,
         namespace: &str,
         name: &str,
-        f: impl FnOnce(Option<&Arc<Value>>, u64) -> Result<Change, E>,
+        f: impl FnOnce(Option<&Value>, u64) -> Result<Change, E>,
     ) -> Result<Committed, E>
     where
         E: From<std::io::Error>,
@@ -200,23 +235,16 @@ impl Store {
         let mut inner = self.lock();
         let ident = (namespace.to_string(), name.to_string());
         let current = inner.data.get(key).and_then(|m| m.get(&ident)).cloned();
+        let current_value = current.as_ref().map(|c| c.value());
         let next_rv = inner.rv + 1;
-        let change = f(current.as_ref(), next_rv)?;
+        let change = f(current_value.as_ref(), next_rv)?;
         let (object, kind) = match change {
-            Change::Unchanged => match current {
-                Some(obj) => {
-                    return Ok(Committed {
-                        object: obj,
-                        kind: None,
-                    });
-                }
-                None => {
-                    return Ok(Committed {
-                        object: Arc::new(Value::Null),
-                        kind: None,
-                    });
-                }
-            },
+            Change::Unchanged => {
+                return Ok(Committed {
+                    object: current_value.unwrap_or(Value::Null),
+                    kind: None,
+                });
+            }
             Change::Put(mut obj) => {
                 set_rv(&mut obj, next_rv);
                 let kind = if current.is_some() {
@@ -224,27 +252,27 @@ impl Store {
                 } else {
                     EventType::Added
                 };
-                (Arc::new(obj), kind)
+                (obj, kind)
             }
             Change::Delete => {
-                let Some(old) = current.clone() else {
+                let Some(mut last) = current_value.clone() else {
                     return Ok(Committed {
-                        object: Arc::new(Value::Null),
+                        object: Value::Null,
                         kind: None,
                     });
                 };
-                let mut last = (*old).clone();
                 set_rv(&mut last, next_rv);
-                (Arc::new(last), EventType::Deleted)
+                (last, EventType::Deleted)
             }
         };
+        let stored = Arc::new(Stored::new(&object));
         let event = Arc::new(Event {
             rv: next_rv,
             key: key.clone(),
             namespace: namespace.to_string(),
             name: name.to_string(),
             kind,
-            object: object.clone(),
+            object: stored.clone(),
             old: current.clone(),
         });
         // Durable first: a write the state directory did not take is refused, not acknowledged.
@@ -259,15 +287,15 @@ impl Store {
         if kind == EventType::Deleted {
             map.remove(&ident);
         } else {
-            map.insert(ident.clone(), object.clone());
+            map.insert(ident.clone(), stored);
         }
-        let new_for_index = (kind != EventType::Deleted).then_some(&*object);
+        let new_for_index = (kind != EventType::Deleted).then_some(&object);
         index_owners(
             &mut inner.dependents,
             key,
             namespace,
             name,
-            current.as_deref(),
+            current_value.as_ref(),
             new_for_index,
         );
         // History keeps only the new state: old states live as long as the live fan-out needs them.
@@ -286,6 +314,9 @@ impl Store {
             }
         }
         // Sending under the lock keeps the fan-out in commit order and lets watchers subscribe gap-free.
+        if let Some(feed) = inner.feeds.get(key) {
+            let _ = feed.send(event.clone());
+        }
         let _ = self.tx.send(event);
         Ok(Committed {
             object,
@@ -299,7 +330,7 @@ impl Store {
         key: &StorageKey,
         from_rv: Option<u64>,
     ) -> Result<(Vec<Arc<Event>>, EventReceiver), Expired> {
-        let inner = self.lock();
+        let mut inner = self.lock();
         let mut replay = Vec::new();
         if let Some(from) = from_rv {
             if from < inner.compacted {
@@ -318,7 +349,7 @@ impl Store {
                     .cloned(),
             );
         }
-        Ok((replay, self.tx.subscribe()))
+        Ok((replay, feed(&mut inner, key)))
     }
 
     /// A snapshot of a resource and a live receiver starting right after it.
@@ -326,13 +357,10 @@ impl Store {
         &self,
         key: &StorageKey,
         namespace: Option<&str>,
-    ) -> (Vec<Arc<Value>>, u64, broadcast::Receiver<Arc<Event>>) {
-        let inner = self.lock();
-        (
-            collect(&inner, key, namespace),
-            inner.rv,
-            self.tx.subscribe(),
-        )
+    ) -> (Vec<Arc<Stored>>, u64, broadcast::Receiver<Arc<Event>>) {
+        let mut inner = self.lock();
+        let rx = feed(&mut inner, key);
+        (collect(&inner, key, namespace), inner.rv, rx)
     }
 
     /// A receiver of every change to every resource (for the sandbox's own controllers).
@@ -357,7 +385,7 @@ impl Store {
     }
 
     /// Every object of every resource in a namespace (for namespace deletion).
-    pub fn in_namespace(&self, namespace: &str) -> Vec<(StorageKey, Arc<Value>)> {
+    pub fn in_namespace(&self, namespace: &str) -> Vec<(StorageKey, Arc<Stored>)> {
         let inner = self.lock();
         let mut out = Vec::new();
         for (key, objects) in &inner.data {
@@ -372,7 +400,7 @@ impl Store {
     }
 
     /// Every object of every resource (for durable snapshots and benchmarks).
-    pub fn dump(&self) -> (Vec<(StorageKey, Arc<Value>)>, u64) {
+    pub fn dump(&self) -> (Vec<(StorageKey, Arc<Stored>)>, u64) {
         let inner = self.lock();
         let mut out = Vec::new();
         for (key, objects) in &inner.data {
@@ -384,7 +412,16 @@ impl Store {
     }
 }
 
-fn collect(inner: &Inner, key: &StorageKey, namespace: Option<&str>) -> Vec<Arc<Value>> {
+/// A receiver of the changes to one resource.
+fn feed(inner: &mut Inner, key: &StorageKey) -> EventReceiver {
+    inner
+        .feeds
+        .entry(key.clone())
+        .or_insert_with(|| broadcast::channel(FANOUT_CAPACITY).0)
+        .subscribe()
+}
+
+fn collect(inner: &Inner, key: &StorageKey, namespace: Option<&str>) -> Vec<Arc<Stored>> {
     let Some(objects) = inner.data.get(key) else {
         return Vec::new();
     };
@@ -464,6 +501,40 @@ mod journal_tests {
         fn record(&mut self, _: &Event) -> std::io::Result<()> {
             Err(std::io::Error::other("disk full"))
         }
+    }
+
+    fn key(plural: &str) -> StorageKey {
+        StorageKey {
+            group: String::new(),
+            plural: plural.into(),
+        }
+    }
+
+    fn put(store: &Store, plural: &str, name: &str) {
+        let written: Result<Committed, crate::sandbox::status::ApiError> =
+            store.write(&key(plural), "ns", name, |_, _| {
+                Ok(Change::Put(
+                    json!({"metadata": {"name": name, "namespace": "ns"}}),
+                ))
+            });
+        assert!(written.is_ok());
+    }
+
+    #[test]
+    fn a_burst_on_one_resource_does_not_make_watches_of_another_fall_behind() {
+        let store = Store::new(100);
+        let (_, _, mut pods) = store.snapshot_and_watch(&key("pods"), None);
+        let (_, mut events) = store.watch_from(&key("events"), None).expect("watch");
+        for i in 0..FANOUT_CAPACITY + 10 {
+            put(&store, "events", &format!("e{i}"));
+        }
+        put(&store, "pods", "p");
+        let ev = pods.try_recv().expect("the pod's change, not a lag");
+        assert_eq!((ev.name.as_str(), ev.object.name()), ("p", "p"));
+        assert!(matches!(
+            events.try_recv(),
+            Err(broadcast::error::TryRecvError::Lagged(_))
+        ));
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! `meta.k8s.io/v1` Table replies (what `kubectl get` prints): columns of built-in kinds and CRD printer columns.
 
 use crate::sandbox::schema::go_plain_v;
+use crate::sandbox::store::Stored;
 use serde_json::{Value, json};
+use std::sync::Arc;
 
 /// What each row carries in `rows[].object`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,9 +122,9 @@ fn parse_ts(s: &str) -> Option<jiff::Timestamp> {
 }
 
 /// `translateTimestampSince`: the age of a timestamp, `<unknown>` when absent.
-fn since(ts: Option<&str>, now: jiff::Timestamp) -> String {
+fn since(ts: Option<&str>, now: Now) -> String {
     match ts.and_then(parse_ts) {
-        Some(t) => human_duration(now.as_second() - t.as_second()),
+        Some(t) => now.since(t),
         None => "<unknown>".into(),
     }
 }
@@ -160,7 +162,7 @@ fn or_none(s: &str) -> String {
     }
 }
 
-fn age(obj: &Value, now: jiff::Timestamp) -> Value {
+fn age(obj: &Value, now: Now) -> Value {
     Value::String(since(
         get(obj, &["metadata", "creationTimestamp"]).and_then(Value::as_str),
         now,
@@ -287,7 +289,7 @@ fn later(a: Option<jiff::Timestamp>, b: Option<&str>) -> Option<jiff::Timestamp>
     }
 }
 
-fn pod_cells(pod: &Value, now: jiff::Timestamp) -> Vec<Value> {
+fn pod_cells(pod: &Value, now: Now) -> Vec<Value> {
     let init_specs = arr(pod, &["spec", "initContainers"]);
     let restartable = |name: &str| {
         init_specs
@@ -411,10 +413,7 @@ fn pod_cells(pod: &Value, now: jiff::Timestamp) -> Vec<Value> {
     if restarts != 0
         && let Some(t) = last_restart
     {
-        restarts_str = format!(
-            "{restarts} ({} ago)",
-            human_duration(now.as_second() - t.as_second())
-        );
+        restarts_str = format!("{restarts} ({} ago)", now.since(t));
     }
 
     let mut ip = arr(pod, &["status", "podIPs"])
@@ -455,7 +454,7 @@ fn pod_cells(pod: &Value, now: jiff::Timestamp) -> Vec<Value> {
     ]
 }
 
-fn node_cells(n: &Value, now: jiff::Timestamp) -> Vec<Value> {
+fn node_cells(n: &Value, now: Now) -> Vec<Value> {
     let mut status: Vec<String> = Vec::new();
     if let Some(cond) = arr(n, &["status", "conditions"])
         .iter()
@@ -519,7 +518,7 @@ fn node_cells(n: &Value, now: jiff::Timestamp) -> Vec<Value> {
     ]
 }
 
-fn service_cells(s: &Value, now: jiff::Timestamp) -> Vec<Value> {
+fn service_cells(s: &Value, now: Now) -> Vec<Value> {
     let ty = match st(s, &["spec", "type"]) {
         "" => "ClusterIP",
         t => t,
@@ -636,7 +635,7 @@ fn endpoints_string(e: &Value) -> String {
 }
 
 /// core/v1 and events.k8s.io/v1 events, as the `Event` printer shows them.
-fn event_cells(e: &Value, now: jiff::Timestamp, new_api: bool) -> Vec<Value> {
+fn event_cells(e: &Value, now: Now, new_api: bool) -> Vec<Value> {
     let pick = |core: &[&str], newer: &[&str]| -> Option<String> {
         let v = if new_api { get(e, newer) } else { get(e, core) };
         v.and_then(Value::as_str)
@@ -715,7 +714,7 @@ fn event_cells(e: &Value, now: jiff::Timestamp, new_api: bool) -> Vec<Value> {
     ]
 }
 
-fn job_cells(j: &Value, now: jiff::Timestamp) -> Vec<Value> {
+fn job_cells(j: &Value, now: Now) -> Vec<Value> {
     let succeeded = int(j, &["status", "succeeded"]);
     let completions = match get(j, &["spec", "completions"]).and_then(Value::as_i64) {
         Some(n) => format!("{succeeded}/{n}"),
@@ -732,7 +731,7 @@ fn job_cells(j: &Value, now: jiff::Timestamp) -> Vec<Value> {
     let end = parse_ts(st(j, &["status", "completionTime"]));
     let duration = match (start, end) {
         (None, _) => String::new(),
-        (Some(s), None) => human_duration(now.as_second() - s.as_second()),
+        (Some(s), None) => now.since(s),
         (Some(s), Some(e)) => human_duration(e.as_second() - s.as_second()),
     };
     let deleting = get(j, &["metadata", "deletionTimestamp"]).is_some_and(|d| !d.is_null());
@@ -764,7 +763,7 @@ fn job_cells(j: &Value, now: jiff::Timestamp) -> Vec<Value> {
     ]
 }
 
-fn binding_cells(b: &Value, now: jiff::Timestamp) -> Vec<Value> {
+fn binding_cells(b: &Value, now: Now) -> Vec<Value> {
     let mut users = Vec::new();
     let mut groups = Vec::new();
     let mut sas = Vec::new();
@@ -790,7 +789,7 @@ fn binding_cells(b: &Value, now: jiff::Timestamp) -> Vec<Value> {
     ]
 }
 
-type CellFn = fn(&Value, jiff::Timestamp) -> Vec<Value>;
+type CellFn = fn(&Value, Now) -> Vec<Value>;
 
 /// Columns and cell function of a built-in kind (None: not a kind with a printer here).
 fn builtin(group: &str, kind: &str) -> Option<(Vec<Col>, CellFn)> {
@@ -1353,7 +1352,7 @@ fn to_json_path(p: &str) -> String {
     }
 }
 
-fn crd_cell(col: &Value, obj: &Value, now: jiff::Timestamp) -> Value {
+fn crd_cell(col: &Value, obj: &Value, now: Now) -> Value {
     let path = to_json_path(st(col, &["jsonPath"]));
     let Ok(jp) = serde_json_path::JsonPath::parse(&path) else {
         return Value::Null;
@@ -1386,7 +1385,7 @@ fn crd_cell(col: &Value, obj: &Value, now: jiff::Timestamp) -> Value {
         }
         "date" => match &value {
             Value::String(s) => match parse_ts(s) {
-                Some(t) => Value::String(human_duration(now.as_second() - t.as_second())),
+                Some(t) => Value::String(now.since(t)),
                 None => Value::String("<invalid>".into()),
             },
             _ => Value::Null,
@@ -1412,21 +1411,240 @@ fn crd_columns(printer_columns: Option<&Value>) -> Vec<Value> {
 
 // ---------------------------------------------------------------------------
 
-fn row_object(obj: &Value, include: IncludeObject) -> Value {
-    match include {
-        IncludeObject::None => Value::Null,
-        // Row metadata leaves out managedFields: printers never read them, and they are most of the bytes.
-        IncludeObject::Metadata => json!({
-            "kind": "PartialObjectMetadata",
-            "apiVersion": "meta.k8s.io/v1",
-            "metadata": obj
-                .get("metadata")
-                .and_then(Value::as_object)
-                .map(|m| Value::Object(m.iter().filter(|(k, _)| *k != "managedFields").map(|(k, v)| (k.clone(), v.clone())).collect()))
-                .unwrap_or_else(|| json!({})),
-        }),
-        IncludeObject::Object => obj.clone(),
+/// The time a Table is rendered at. Rows made once per stored version use `Placeholder`: their ages are
+/// markers that [`Writer`] fills in with the time of each reply.
+#[derive(Debug, Clone, Copy)]
+enum Now {
+    At(jiff::Timestamp),
+    Placeholder,
+}
+
+/// Around the Unix second of an age placeholder (private-use characters, never produced by the cell code).
+const AGE_START: char = '\u{E000}';
+const AGE_END: char = '\u{E001}';
+
+impl Now {
+    /// The age of `t`: `duration.HumanDuration` of now minus `t`.
+    fn since(self, t: jiff::Timestamp) -> String {
+        match self {
+            Now::At(now) => human_duration(now.as_second() - t.as_second()),
+            Now::Placeholder => format!("{AGE_START}{}{AGE_END}", t.as_second()),
+        }
     }
+}
+
+/// One object's Table row, made once per stored version: the cells (JSON, ages as placeholders when
+/// `placeholders`), the pod conditions, and the row metadata (without managedFields).
+#[derive(Debug)]
+pub struct Row {
+    cells: String,
+    placeholders: bool,
+    conditions: Option<String>,
+    metadata: String,
+}
+
+/// The columns of a Table of one kind (a CRD version's printer columns, or a built-in kind's).
+pub struct Layout {
+    columns: Vec<Value>,
+    cells: Cells,
+    pod: bool,
+    /// Identifies the layout among the rows cached on stored objects.
+    key: u64,
+}
+
+enum Cells {
+    Builtin(CellFn),
+    Printer(Vec<Value>),
+}
+
+impl Layout {
+    /// The layout of `kind` in `group`; `printer_columns` is a CRD version's `additionalPrinterColumns`.
+    pub fn new(group: &str, kind: &str, printer_columns: Option<&Value>) -> Self {
+        use std::hash::{Hash, Hasher};
+        let printer = printer_columns.filter(|p| p.as_array().is_some_and(|a| !a.is_empty()));
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (group, kind, printer.map(Value::to_string)).hash(&mut h);
+        let key = h.finish();
+        let pod = group.is_empty() && kind == "Pod";
+        if let (None, Some((cols, cells))) = (printer, builtin(group, kind)) {
+            return Self {
+                columns: cols.iter().map(Col::json).collect(),
+                cells: Cells::Builtin(cells),
+                pod,
+                key,
+            };
+        }
+        let cols = crd_columns(printer);
+        let mut columns = vec![name_col().json()];
+        for col in &cols {
+            let desc = match st(col, &["description"]) {
+                "" => format!(
+                    "Custom resource definition column (in JSONPath format): {}",
+                    st(col, &["jsonPath"])
+                ),
+                d => d.to_string(),
+            };
+            columns.push(json!({
+                "name": st(col, &["name"]),
+                "type": st(col, &["type"]),
+                "format": st(col, &["format"]),
+                "description": desc,
+                "priority": int(col, &["priority"]),
+            }));
+        }
+        Self {
+            columns,
+            cells: Cells::Printer(cols),
+            pod,
+            key,
+        }
+    }
+
+    fn row(&self, obj: &Value, now: Now) -> Row {
+        let cells = match &self.cells {
+            Cells::Builtin(f) => f(obj, now),
+            Cells::Printer(cols) => {
+                let mut cells = vec![json!(st(obj, &["metadata", "name"]))];
+                cells.extend(cols.iter().map(|col| crd_cell(col, obj, now)));
+                cells
+            }
+        };
+        let phase = st(obj, &["status", "phase"]);
+        let conditions = (self.pod && (phase == "Succeeded" || phase == "Failed")).then(|| {
+            json!([{"type": "Completed", "status": "True", "reason": phase,
+                "message": if phase == "Succeeded" { "The pod has completed successfully." } else { "The pod failed." }}])
+            .to_string()
+        });
+        // Row metadata leaves out managedFields: printers never read them, and they are most of the bytes.
+        let metadata = obj
+            .get("metadata")
+            .and_then(Value::as_object)
+            .map(|m| {
+                Value::Object(
+                    m.iter()
+                        .filter(|(k, _)| *k != "managedFields")
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                )
+            })
+            .unwrap_or_else(|| json!({}));
+        Row {
+            cells: Value::Array(cells).to_string(),
+            placeholders: matches!(now, Now::Placeholder),
+            conditions,
+            metadata: metadata.to_string(),
+        }
+    }
+
+    /// The row of a stored object (in the client's form), made once per stored version and kept with it.
+    pub fn stored_row(&self, obj: &Stored) -> Arc<Row> {
+        if obj.json().contains(AGE_START) {
+            // Data that looks like a placeholder: this row is made at the reply's time, never cached.
+            return Arc::new(self.row(&obj.value(), Now::At(jiff::Timestamp::now())));
+        }
+        obj.table_row(self.key, || self.row(&obj.value(), Now::Placeholder))
+    }
+}
+
+/// Writes a Table reply: `{"kind":"Table",…,"rows":[…]}`, row by row.
+pub struct Writer {
+    out: Vec<u8>,
+    include: IncludeObject,
+    now: jiff::Timestamp,
+    rows: usize,
+}
+
+impl Writer {
+    /// Starts a Table; `list_meta` becomes its `metadata`; watch events after the first leave out the columns.
+    pub fn new(
+        layout: &Layout,
+        include: IncludeObject,
+        list_meta: &Value,
+        with_columns: bool,
+        now: jiff::Timestamp,
+        capacity: usize,
+    ) -> Self {
+        let mut out = Vec::with_capacity(capacity);
+        out.extend_from_slice(
+            b"{\"kind\":\"Table\",\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":",
+        );
+        if list_meta.is_object() {
+            push_json(&mut out, list_meta);
+        } else {
+            out.extend_from_slice(b"{}");
+        }
+        if with_columns {
+            out.extend_from_slice(b",\"columnDefinitions\":");
+            push_json(&mut out, &layout.columns);
+        }
+        out.extend_from_slice(b",\"rows\":[");
+        Self {
+            out,
+            include,
+            now,
+            rows: 0,
+        }
+    }
+
+    /// Adds the row of an object whose JSON (in the client's form) is `object`.
+    pub fn row(&mut self, row: &Row, object: &str) {
+        if self.rows > 0 {
+            self.out.push(b',');
+        }
+        self.rows += 1;
+        self.out.extend_from_slice(b"{\"cells\":");
+        if row.placeholders {
+            fill_ages(&mut self.out, &row.cells, self.now);
+        } else {
+            self.out.extend_from_slice(row.cells.as_bytes());
+        }
+        self.out.extend_from_slice(b",\"object\":");
+        match self.include {
+            IncludeObject::None => self.out.extend_from_slice(b"null"),
+            IncludeObject::Metadata => {
+                self.out.extend_from_slice(
+                    b"{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":",
+                );
+                self.out.extend_from_slice(row.metadata.as_bytes());
+                self.out.push(b'}');
+            }
+            IncludeObject::Object => self.out.extend_from_slice(object.as_bytes()),
+        }
+        if let Some(c) = &row.conditions {
+            self.out.extend_from_slice(b",\"conditions\":");
+            self.out.extend_from_slice(c.as_bytes());
+        }
+        self.out.push(b'}');
+    }
+
+    /// The finished Table.
+    pub fn finish(mut self) -> Vec<u8> {
+        self.out.extend_from_slice(b"]}");
+        self.out
+    }
+}
+
+fn push_json(out: &mut Vec<u8>, v: &(impl serde::Serialize + ?Sized)) {
+    // Serializing a `Value` into memory cannot fail.
+    let _ = serde_json::to_writer(&mut *out, v);
+}
+
+/// Copies `cells`, each age placeholder replaced by the age at `now`.
+fn fill_ages(out: &mut Vec<u8>, cells: &str, now: jiff::Timestamp) {
+    let mut rest = cells;
+    while let Some(start) = rest.find(AGE_START) {
+        let after = &rest[start + AGE_START.len_utf8()..];
+        let parsed = after
+            .find(AGE_END)
+            .and_then(|end| Some((after[..end].parse::<i64>().ok()?, end)));
+        let Some((second, end)) = parsed else {
+            break;
+        };
+        out.extend_from_slice(&rest.as_bytes()[..start]);
+        out.extend_from_slice(human_duration(now.as_second() - second).as_bytes());
+        rest = &after[end + AGE_END.len_utf8()..];
+    }
+    out.extend_from_slice(rest.as_bytes());
 }
 
 /// Builds a Table of `objects` of the given kind.
@@ -1441,67 +1659,18 @@ pub fn render(
     list_meta: Value,
     now: jiff::Timestamp,
 ) -> Value {
-    let (defs, rows): (Vec<Value>, Vec<Value>) = if let (None, Some((cols, cells))) = (
-        printer_columns.filter(|p| p.as_array().is_some_and(|a| !a.is_empty())),
-        builtin(group, kind),
-    ) {
-        let defs = cols.iter().map(Col::json).collect();
-        let rows = objects
-            .iter()
-            .map(|o| {
-                let mut row = json!({"cells": cells(o, now), "object": row_object(o, include)});
-                if group.is_empty() && kind == "Pod" {
-                    let phase = st(o, &["status", "phase"]);
-                    if phase == "Succeeded" || phase == "Failed" {
-                        row["conditions"] = json!([{"type": "Completed", "status": "True",
-                            "reason": phase, "message": if phase == "Succeeded" { "The pod has completed successfully." } else { "The pod failed." }}]);
-                    }
-                }
-                row
-            })
-            .collect();
-        (defs, rows)
-    } else {
-        let cols = crd_columns(printer_columns);
-        let mut defs = vec![name_col().json()];
-        for col in &cols {
-            let desc = match st(col, &["description"]) {
-                "" => format!(
-                    "Custom resource definition column (in JSONPath format): {}",
-                    st(col, &["jsonPath"])
-                ),
-                d => d.to_string(),
-            };
-            defs.push(json!({
-                "name": st(col, &["name"]),
-                "type": st(col, &["type"]),
-                "format": st(col, &["format"]),
-                "description": desc,
-                "priority": int(col, &["priority"]),
-            }));
-        }
-        let rows = objects
-            .iter()
-            .map(|o| {
-                let mut cells = vec![json!(st(o, &["metadata", "name"]))];
-                cells.extend(cols.iter().map(|col| crd_cell(col, o, now)));
-                json!({"cells": cells, "object": row_object(o, include)})
-            })
-            .collect();
-        (defs, rows)
-    };
-    let metadata = if list_meta.is_object() {
-        list_meta
-    } else {
-        json!({})
-    };
-    json!({
-        "kind": "Table",
-        "apiVersion": "meta.k8s.io/v1",
-        "metadata": metadata,
-        "columnDefinitions": defs,
-        "rows": rows,
-    })
+    let layout = Layout::new(group, kind, printer_columns);
+    let mut writer = Writer::new(&layout, include, &list_meta, true, now, 4096);
+    for obj in objects {
+        let row = layout.row(obj, Now::At(now));
+        let json = if include == IncludeObject::Object {
+            obj.to_string()
+        } else {
+            String::new()
+        };
+        writer.row(&row, &json);
+    }
+    serde_json::from_slice(&writer.finish()).unwrap_or(Value::Null)
 }
 
 #[cfg(test)]
@@ -1523,6 +1692,58 @@ mod tests {
 
     fn cells(t: &Value, row: usize) -> Vec<Value> {
         t["rows"][row]["cells"].as_array().unwrap().clone()
+    }
+
+    fn stored_table(layout: &Layout, obj: &Stored, at: jiff::Timestamp) -> Value {
+        let mut w = Writer::new(layout, IncludeObject::Metadata, &json!({}), true, at, 256);
+        w.row(&layout.stored_row(obj), obj.json());
+        serde_json::from_slice(&w.finish()).unwrap()
+    }
+
+    #[test]
+    fn a_stored_row_is_made_once_and_shows_the_age_at_each_reply() {
+        let pod = json!({"kind": "Pod", "apiVersion": "v1",
+            "metadata": {"name": "p", "namespace": "n", "creationTimestamp": "2024-05-01T11:59:00Z",
+                "managedFields": [{"manager": "m"}]},
+            "status": {"phase": "Succeeded"}});
+        let stored = Stored::new(&pod);
+        let layout = Layout::new("", "Pod", None);
+        let first = stored_table(&layout, &stored, now());
+        let later = stored_table(
+            &layout,
+            &stored,
+            now() + jiff::SignedDuration::from_secs(3600),
+        );
+        assert!(Arc::ptr_eq(
+            &layout.stored_row(&stored),
+            &layout.stored_row(&stored)
+        ));
+        assert_eq!(cells(&first, 0)[4], json!("60s"));
+        assert_eq!(cells(&later, 0)[4], json!("61m"));
+        // The same reply as a table of the parsed object.
+        assert_eq!(
+            first,
+            render(
+                "",
+                "Pod",
+                None,
+                &[&pod],
+                IncludeObject::Metadata,
+                json!({}),
+                now()
+            )
+        );
+        assert_eq!(first["rows"][0]["conditions"][0]["reason"], "Succeeded");
+        assert!(first["rows"][0]["object"]["metadata"]["managedFields"].is_null());
+    }
+
+    #[test]
+    fn data_that_looks_like_an_age_placeholder_is_shown_as_it_is() {
+        let text = format!("{AGE_START}5{AGE_END}");
+        let pod = json!({"metadata": {"name": text, "creationTimestamp": "2024-05-01T11:59:00Z"}});
+        let stored = Stored::new(&pod);
+        let table = stored_table(&Layout::new("", "Pod", None), &stored, now());
+        assert_eq!(cells(&table, 0)[0], json!(text));
     }
 
     #[test]

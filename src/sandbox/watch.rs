@@ -1,12 +1,13 @@
 //! Watch streams: initial events, history replay, bookmarks, 410 Expired, selector transitions, timeouts.
 
 use crate::sandbox::api::Api;
-use crate::sandbox::convert::from_storage;
-use crate::sandbox::http::{Format, Query, include_object, partial_metadata, render_table};
+use crate::sandbox::convert::from_storage_shared;
+use crate::sandbox::http::{Format, Query, include_object, push_partial_metadata, table_layout};
 use crate::sandbox::meta::{FieldSelector, LabelSelector};
 use crate::sandbox::registry::ResourceType;
 use crate::sandbox::status::ApiError;
-use crate::sandbox::store::{Event, EventType};
+use crate::sandbox::store::{Event, EventType, Stored};
+use crate::sandbox::table;
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -34,16 +35,16 @@ struct Filter {
 
 impl Filter {
     /// The client-side view of a stored object, if it matches.
-    fn view(&self, stored: &Value) -> Option<Value> {
-        if !self.labels.matches(&stored["metadata"]["labels"]) {
+    fn view(&self, stored: &Arc<Stored>) -> Option<Arc<Stored>> {
+        if !self.labels.matches(stored.labels()) {
             return None;
         }
-        let obj = from_storage(&self.rt, stored);
-        self.fields.matches(&obj).then_some(obj)
+        let obj = from_storage_shared(&self.rt, stored.clone());
+        (self.fields.is_empty() || self.fields.matches(&obj.value())).then_some(obj)
     }
 
     /// What a watcher with selectors sees of a change: objects leaving the selection are DELETED for it.
-    fn translate(&self, ev: &Event) -> Option<(EventType, Value)> {
+    fn translate(&self, ev: &Event) -> Option<(EventType, Arc<Stored>)> {
         if ev.key != self.rt.storage_key() {
             return None;
         }
@@ -59,7 +60,10 @@ impl Filter {
                 match (before.is_some(), now) {
                     (true, Some(obj)) => Some((EventType::Modified, obj)),
                     (false, Some(obj)) => Some((EventType::Added, obj)),
-                    (true, None) => Some((EventType::Deleted, from_storage(&self.rt, &ev.object))),
+                    (true, None) => Some((
+                        EventType::Deleted,
+                        from_storage_shared(&self.rt, ev.object.clone()),
+                    )),
                     (false, None) => None,
                 }
             }
@@ -71,27 +75,40 @@ impl Filter {
 struct Renderer {
     rt: Arc<ResourceType>,
     format: Format,
-    include: crate::sandbox::table::IncludeObject,
+    include: table::IncludeObject,
+    /// The Table layout, for watches of Tables.
+    layout: Option<table::Layout>,
     columns_sent: bool,
 }
 
 impl Renderer {
-    fn object(&mut self, obj: &Value) -> Value {
-        match self.format {
-            Format::Json => obj.clone(),
-            Format::Metadata => partial_metadata(obj),
-            Format::Table => {
+    /// The line of one event: `{"type":…,"object":…}`, the object written from its stored JSON.
+    fn line(&mut self, kind: EventType, obj: &Stored) -> Bytes {
+        let mut out = Vec::with_capacity(obj.json().len() + 64);
+        out.extend_from_slice(b"{\"type\":\"");
+        out.extend_from_slice(kind.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"object\":");
+        match (self.format, &self.layout) {
+            (Format::Table, Some(layout)) => {
                 let first = !self.columns_sent;
                 self.columns_sent = true;
-                render_table(
-                    &self.rt,
+                let meta = json!({"resourceVersion": obj.resource_version()});
+                let mut t = table::Writer::new(
+                    layout,
                     self.include,
-                    &[obj],
-                    json!({"resourceVersion": obj["metadata"]["resourceVersion"]}),
+                    &meta,
                     first,
-                )
+                    jiff::Timestamp::now(),
+                    1024,
+                );
+                t.row(&layout.stored_row(obj), obj.json());
+                out.extend_from_slice(&t.finish());
             }
+            (Format::Metadata, _) => push_partial_metadata(&mut out, obj),
+            _ => out.extend_from_slice(obj.json().as_bytes()),
         }
+        out.extend_from_slice(b"}\n");
+        Bytes::from(out)
     }
 
     fn bookmark(&self, rv: u64, initial_end: bool) -> Value {
@@ -163,6 +180,7 @@ pub fn serve(
         fields,
     };
     let renderer = Renderer {
+        layout: (format == Format::Table).then(|| table_layout(&rt)),
         rt,
         format,
         include: include_object(query),
@@ -202,7 +220,7 @@ async fn run(
                 .snapshot_and_watch(&key, filter.namespace.as_deref());
             for obj in &objects {
                 if let Some(view) = filter.view(obj)
-                    && send(line("ADDED", renderer.object(&view))).await.is_err()
+                    && send(renderer.line(EventType::Added, &view)).await.is_err()
                 {
                     return;
                 }
@@ -223,9 +241,7 @@ async fn run(
                 for ev in replay {
                     last_rv = ev.rv;
                     if let Some((kind, obj)) = filter.translate(&ev)
-                        && send(line(kind.as_str(), renderer.object(&obj)))
-                            .await
-                            .is_err()
+                        && send(renderer.line(kind, &obj)).await.is_err()
                     {
                         return;
                     }
@@ -258,7 +274,7 @@ async fn run(
                     }
                     last_rv = ev.rv;
                     if let Some((kind, obj)) = filter.translate(&ev)
-                        && send(line(kind.as_str(), renderer.object(&obj))).await.is_err()
+                        && send(renderer.line(kind, &obj)).await.is_err()
                     {
                         return;
                     }

@@ -73,6 +73,7 @@ pub fn reconcile(api: &Api, ns: &str, name: &str) {
                     o["metadata"]["annotations"][REVISION] = json!((max_rev + 1).to_string());
                     true
                 })
+                .map(Arc::new)
                 .unwrap_or(rs)
             } else {
                 rs

@@ -32,7 +32,7 @@ fn owner_exists(api: &Api, dependent_ns: &str, owner: &Value) -> Option<bool> {
 }
 
 /// Reacts to a created or changed object.
-pub fn on_object(api: &Arc<Api>, k: &StorageKey, obj: &Arc<Value>) {
+pub fn on_object(api: &Arc<Api>, k: &StorageKey, obj: &Value) {
     let meta = &obj["metadata"];
     if !meta["deletionTimestamp"].is_null() {
         let uid = meta["uid"].as_str().unwrap_or_default();
@@ -82,12 +82,12 @@ pub fn on_object(api: &Arc<Api>, k: &StorageKey, obj: &Arc<Value>) {
 }
 
 /// Reacts to an object that is gone: its dependents follow, owners waiting in foreground may finish.
-pub fn on_deleted(api: &Arc<Api>, ev: &Event) {
-    let uid = ev.object["metadata"]["uid"]
+pub fn on_deleted(api: &Arc<Api>, ev: &Event, object: &Value) {
+    let uid = object["metadata"]["uid"]
         .as_str()
         .unwrap_or_default()
         .to_string();
-    let orphaning = has_finalizer(&ev.object, ORPHAN);
+    let orphaning = has_finalizer(object, ORPHAN);
     for dep in api.store.dependents(&uid) {
         let Some(obj) = api.store.get(&dep.key, &dep.namespace, &dep.name) else {
             continue;
@@ -105,7 +105,7 @@ pub fn on_deleted(api: &Arc<Api>, ev: &Event) {
         }
     }
     // Owners deleting in the foreground finish once their last dependent is gone.
-    for owner in ev.object["metadata"]["ownerReferences"]
+    for owner in object["metadata"]["ownerReferences"]
         .as_array()
         .into_iter()
         .flatten()

@@ -34,7 +34,7 @@ impl Kubelet {
     }
 
     /// Moves a pod one stage on, now or after a delay.
-    pub fn on_pod(&self, pod: &Arc<Value>) {
+    pub fn on_pod(&self, pod: &Value) {
         let m = &pod["metadata"];
         let (Some(ns), Some(name), Some(uid)) = (
             m["namespace"].as_str(),

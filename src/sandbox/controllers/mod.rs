@@ -34,10 +34,7 @@ pub async fn run(api: Arc<Api>, stop: CancellationToken) {
     let kubelet = kubelet::Kubelet::new(api.clone(), stop.clone());
     tokio::spawn(events::run(api.clone(), stop.clone()));
     // Objects restored from a state directory are reconciled once at start.
-    let (all, _) = api.store.dump();
-    for (k, obj) in all {
-        on_object(&api, &kubelet, &k, &obj, None);
-    }
+    resync(&api, &kubelet);
     loop {
         let ev = tokio::select! {
             _ = stop.cancelled() => return,
@@ -47,13 +44,18 @@ pub async fn run(api: Arc<Api>, stop: CancellationToken) {
             Ok(ev) => handle(&api, &kubelet, &ev),
             Err(RecvError::Lagged(n)) => {
                 tracing::warn!("sandbox controllers fell {n} events behind; resyncing");
-                let (all, _) = api.store.dump();
-                for (k, obj) in all {
-                    on_object(&api, &kubelet, &k, &obj, None);
-                }
+                resync(&api, &kubelet);
             }
             Err(RecvError::Closed) => return,
         }
+    }
+}
+
+/// Every stored object once (at start, and after falling behind).
+fn resync(api: &Arc<Api>, kubelet: &kubelet::Kubelet) {
+    let (all, _) = api.store.dump();
+    for (k, obj) in all {
+        on_object(api, kubelet, &k, &obj.value(), None);
     }
 }
 
@@ -65,14 +67,15 @@ fn handle(api: &Arc<Api>, kubelet: &kubelet::Kubelet, ev: &Arc<Event>) {
             aggregation::reconcile_all(api);
         }
     }
+    let object = ev.object.value();
     if ev.kind == EventType::Deleted {
-        gc::on_deleted(api, ev);
-        namespaces::on_deleted(api, ev);
+        gc::on_deleted(api, ev, &object);
+        namespaces::on_deleted(api, ev, &object);
         match (ev.key.group.as_str(), ev.key.plural.as_str()) {
-            ("", "pods") => on_workload_pod(api, &ev.object, None),
+            ("", "pods") => on_workload_pod(api, &object, None),
             ("", "services") => endpoints::on_service_deleted(api, ev),
             ("apps", "replicasets") => {
-                if let Some(("Deployment", d)) = workload::controller_of(&ev.object) {
+                if let Some(("Deployment", d)) = workload::controller_of(&object) {
                     deployment::reconcile(api, &ev.namespace, d);
                 }
             }
@@ -80,14 +83,19 @@ fn handle(api: &Arc<Api>, kubelet: &kubelet::Kubelet, ev: &Arc<Event>) {
         }
         return;
     }
-    on_object(api, kubelet, &ev.key, &ev.object, ev.old.as_deref());
+    // Only pods and namespaces look at the previous state.
+    let old = match (ev.key.group.as_str(), ev.key.plural.as_str()) {
+        ("", "pods" | "namespaces") => ev.old.as_ref().map(|o| o.value()),
+        _ => None,
+    };
+    on_object(api, kubelet, &ev.key, &object, old.as_ref());
 }
 
 fn on_object(
     api: &Arc<Api>,
     kubelet: &kubelet::Kubelet,
     k: &StorageKey,
-    obj: &Arc<serde_json::Value>,
+    obj: &serde_json::Value,
     old: Option<&serde_json::Value>,
 ) {
     match (k.group.as_str(), k.plural.as_str()) {

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use std::sync::Arc;
 
 /// Reacts to a namespace: fills a new one, empties a terminating one.
-pub fn on_namespace(api: &Arc<Api>, ns_obj: &Arc<Value>, old: Option<&Value>) {
+pub fn on_namespace(api: &Arc<Api>, ns_obj: &Value, old: Option<&Value>) {
     let Some(ns) = ns_obj["metadata"]["name"].as_str() else {
         return;
     };
@@ -59,13 +59,13 @@ fn drain(api: &Api, ns: &str) {
         return;
     }
     for (k, obj) in objects {
-        if !obj["metadata"]["deletionTimestamp"].is_null() {
+        if obj.deleting() {
             continue;
         }
         let Some(rt) = api.registry().by_storage(&k) else {
             continue;
         };
-        let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+        let name = obj.name();
         let _ = api.delete(
             &rt,
             ns,
@@ -79,7 +79,7 @@ fn drain(api: &Api, ns: &str) {
 }
 
 /// Reacts to a CRD being deleted: its custom resources go first.
-pub fn on_crd(api: &Arc<Api>, crd: &Arc<Value>) {
+pub fn on_crd(api: &Arc<Api>, crd: &Value) {
     if crd["metadata"]["deletionTimestamp"].is_null() {
         return;
     }
@@ -87,7 +87,7 @@ pub fn on_crd(api: &Arc<Api>, crd: &Arc<Value>) {
     let plural = crd["spec"]["names"]["plural"].as_str().unwrap_or_default();
     let name = crd["metadata"]["name"].as_str().unwrap_or_default();
     let k = key(group, plural);
-    let (objects, _) = api.store.list(&k, None);
+    let (objects, _) = api.store.list_stored(&k, None);
     if objects.is_empty() {
         crate::sandbox::crd::unserve(api, crd);
         api.remove_finalizer(
@@ -102,17 +102,16 @@ pub fn on_crd(api: &Arc<Api>, crd: &Arc<Value>) {
         return;
     };
     for obj in objects {
-        if obj["metadata"]["deletionTimestamp"].is_null() {
-            let (ns, n) = crate::sandbox::store::ns_name(&obj);
-            let _ = api.delete(&rt, &ns, &n, &DeleteOpts::default());
+        if !obj.deleting() {
+            let _ = api.delete(&rt, obj.namespace(), obj.name(), &DeleteOpts::default());
         }
     }
 }
 
 /// Reacts to an object that is gone: a terminating namespace or a deleting CRD may now be finished.
-pub fn on_deleted(api: &Arc<Api>, ev: &Event) {
+pub fn on_deleted(api: &Arc<Api>, ev: &Event, obj: &Value) {
     if ev.key == key("apiextensions.k8s.io", "customresourcedefinitions") {
-        crate::sandbox::crd::unserve(api, &ev.object);
+        crate::sandbox::crd::unserve(api, obj);
         return;
     }
     if !ev.namespace.is_empty()
