@@ -421,3 +421,77 @@ solution: {text: Nothing to do.}
     let _ = tokio::task::spawn_blocking(move || driver.join()).await;
     assert!(passed, "no passing verdict for the probe");
 }
+
+/// An attendee may `get` their own Namespace (a RoleBinding there covers it) but not list
+/// Namespaces: a check of their namespace by name still passes, live, from objects fetched one by
+/// one; a check of someone else's, or one needing the whole list, says it cannot check.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn named_objects_are_fetched_one_by_one_when_listing_is_forbidden() {
+    let tc = TestCluster::start().await;
+    let admin = tc.client().await;
+    for ns in ["alice-crontabs", "bob-crontabs"] {
+        common::ok(tc.kubectl(&["create", "namespace", ns]));
+    }
+    common::ok(tc.kubectl(&["-n", "alice-crontabs", "create", "serviceaccount", "alice"]));
+    let bind = tc.kubectl(&[
+        "-n",
+        "alice-crontabs",
+        "create",
+        "rolebinding",
+        "alice-admin",
+        "--clusterrole=admin",
+        "--serviceaccount=alice-crontabs:alice",
+    ]);
+    assert!(bind.status.success(), "{}", common::stderr(&bind));
+    let alice = tc
+        .sandbox
+        .client_as("alice-crontabs", "alice")
+        .await
+        .expect("alice's client");
+
+    let ns_assert = |name: &str| {
+        Check::Assert(ObjectAssert {
+            target: target("v1", "Namespace", None, Some(name), None),
+            expect: json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": {"done": "yes"}}}),
+        })
+    };
+    let mut engine = Engine::new(alice);
+    let own = engine.add_check("l", "own", "own namespace", ns_assert("alice-crontabs"));
+    let other = engine.add_check("l", "other", "bob's namespace", ns_assert("bob-crontabs"));
+    let all = engine.add_check(
+        "l",
+        "all",
+        "every namespace",
+        Check::Count(CountCheck {
+            target: target("v1", "Namespace", None, None, None),
+            filter: None,
+            expect: CountCmp::AtLeast(1),
+        }),
+    );
+    engine.settle(Duration::from_secs(10)).await;
+
+    let v = until(&mut engine, own, 50, |v| matches!(v, Verdict::Fail(_))).await;
+    assert!(v.verdict.reason().contains("done"), "{v:?}");
+    let v = until(&mut engine, other, 50, |v| {
+        matches!(v, Verdict::CannotCheck(_))
+    })
+    .await;
+    assert!(v.verdict.reason().contains("forbidden"), "{v:?}");
+    let v = until(&mut engine, all, 50, |v| {
+        matches!(v, Verdict::CannotCheck(_))
+    })
+    .await;
+    assert!(v.verdict.reason().contains("forbidden"), "{v:?}");
+
+    // The label arrives: the check of her namespace turns green without a list or a watch.
+    let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(admin);
+    namespaces
+        .patch(
+            "alice-crontabs",
+            &PatchParams::default(),
+            &Patch::Merge(json!({"metadata": {"labels": {"done": "yes"}}})),
+        )
+        .await
+        .expect("label");
+    until(&mut engine, own, 50, Verdict::is_pass).await;
+}

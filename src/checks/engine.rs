@@ -114,6 +114,9 @@ impl Engine {
 
     pub fn add_check(&mut self, lab: &str, id: &str, title: &str, check: Check) -> usize {
         let i = self.tasks.len();
+        for (key, name) in eval::named(&check) {
+            self.stores.want_name(&key, &name);
+        }
         for key in eval::keys(&check) {
             self.stores.ensure(&key);
             self.by_kind

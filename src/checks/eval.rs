@@ -36,6 +36,28 @@ pub fn keys(check: &Check) -> Vec<WatchKey> {
     out
 }
 
+/// The objects checks name, by the watch that serves them: fetched one by one when listing their
+/// kind is forbidden.
+pub fn named(check: &Check) -> Vec<(WatchKey, String)> {
+    let mut out = Vec::new();
+    let mut add = |t: &Target| {
+        if let Some(name) = &t.name {
+            out.push((WatchKey::of(t), name.clone()));
+        }
+    };
+    for c in check.walk() {
+        match c {
+            Check::Assert(a) => add(&a.target),
+            Check::Absent(t) => add(t),
+            Check::Count(c) => add(&c.target),
+            Check::Owned(o) => add(&o.owner),
+            Check::JsonPath(j) => add(&j.target),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Whether any object a check looks for exists (the targets of `assert`, `count`, `owned` and
 /// `jsonpath`; `absent` ones are left out, since their objects exist before the task is done).
 pub fn any_object(check: &Check, view: &dyn View) -> bool {
@@ -75,6 +97,22 @@ fn objects(view: &dyn View, target: &Target) -> Objects {
     let Some(store) = slot.store else {
         return Objects::Unknown(Verdict::Disconnected(format!("connecting to {key}")));
     };
+    if let Some(only) = &slot.only {
+        match &target.name {
+            None => {
+                return Objects::Unknown(Verdict::CannotCheck(format!(
+                    "listing {key} is forbidden for you (this check needs the whole list)"
+                )));
+            }
+            Some(n) if !only.contains(n) => {
+                return Objects::Unknown(Verdict::CannotCheck(format!(
+                    "listing {key} is forbidden for you, and reading {} {n} too",
+                    target.kind
+                )));
+            }
+            Some(_) => {}
+        }
+    }
     let list = store
         .state()
         .into_iter()

@@ -16,7 +16,7 @@ use kube::api::{ApiResource, DynamicObject, GroupVersionKind};
 use kube::discovery::Scope as KindScope;
 use kube::runtime::reflector::{self, Store};
 use kube::runtime::watcher;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -110,6 +110,9 @@ pub struct Slot {
     pub state: WatchState,
     pub store: Option<Store<DynamicObject>>,
     pub scope_cluster: bool,
+    /// `Some`: listing the kind is forbidden, so the store holds only objects of these names, each
+    /// read by name (a classroom attendee may `get` their own Namespace but not list them all).
+    pub only: Option<BTreeSet<String>>,
 }
 
 /// A snapshot of objects for the evaluator.
@@ -127,6 +130,8 @@ pub struct Stores {
     client: kube::Client,
     scope: Scope,
     slots: Arc<Mutex<HashMap<WatchKey, Slot>>>,
+    /// Objects checks name, per watch: fetched one by one when listing is forbidden.
+    names: Arc<Mutex<HashMap<WatchKey, BTreeSet<String>>>>,
     changed: mpsc::UnboundedSender<WatchKey>,
     rediscover: Arc<watch::Sender<u64>>,
     cancel: CancellationToken,
@@ -156,6 +161,7 @@ impl Stores {
                 client,
                 scope,
                 slots: Arc::default(),
+                names: Arc::default(),
                 changed: tx,
                 rediscover: Arc::new(rediscover),
                 cancel: CancellationToken::new(),
@@ -193,6 +199,7 @@ impl Stores {
                 state: WatchState::Connecting,
                 store: None,
                 scope_cluster: false,
+                only: None,
             },
         );
         drop(slots);
@@ -205,6 +212,15 @@ impl Stores {
                 () = this.run(key) => {}
             }
         });
+    }
+
+    /// Notes that a check looks for the object `name` of `key`'s kind: if listing the kind turns
+    /// out to be forbidden, that object is still fetched by name.
+    pub fn want_name(&self, key: &WatchKey, name: &str) {
+        lock(&self.names)
+            .entry(self.watch_key(key))
+            .or_default()
+            .insert(name.to_string());
     }
 
     /// Number of watches open.
@@ -254,6 +270,7 @@ impl Stores {
             slot.state = state;
             if let Some(s) = store {
                 slot.store = s;
+                slot.only = None;
             }
             if let Some(c) = cluster {
                 slot.scope_cluster = c;
@@ -269,11 +286,16 @@ impl Stores {
             let state = match kube::discovery::pinned_kind(&self.client, &key.gvk()).await {
                 Ok((ar, caps)) => {
                     let cluster = caps.scope == KindScope::Cluster;
-                    let (gone, was_ready) = self.watch(&key, ar, cluster).await;
+                    let (gone, was_ready) = self.watch(&key, ar.clone(), cluster).await;
                     if was_ready {
                         delay = Duration::from_millis(100);
                     }
-                    gone
+                    match gone {
+                        WatchState::Forbidden(why) if self.has_names(&key) => {
+                            self.fetch_named(&key, ar, cluster, why).await
+                        }
+                        other => other,
+                    }
                 }
                 Err(err) => classify(&err, &key),
             };
@@ -340,6 +362,77 @@ impl Stores {
             WatchState::Disconnected(format!("watch of {key} ended")),
             was_ready,
         )
+    }
+
+    fn has_names(&self, key: &WatchKey) -> bool {
+        lock(&self.names).get(key).is_some_and(|n| !n.is_empty())
+    }
+
+    /// While listing `key` is forbidden: reads the objects checks name, one by one, every two
+    /// seconds, and serves those that may be read as a store of them only. Returns the state to
+    /// show when none may be read (the list's reason) or the cluster is unreachable.
+    async fn fetch_named(
+        &self,
+        key: &WatchKey,
+        ar: ApiResource,
+        cluster: bool,
+        list_forbidden: String,
+    ) -> WatchState {
+        let api: kube::Api<DynamicObject> = match (&key.namespace, cluster) {
+            (Some(ns), false) => kube::Api::namespaced_with(self.client.clone(), ns, &ar),
+            _ => kube::Api::all_with(self.client.clone(), &ar),
+        };
+        let mut last: Option<Vec<(String, Option<String>)>> = None;
+        loop {
+            let names = lock(&self.names).get(key).cloned().unwrap_or_default();
+            let mut found = Vec::new();
+            let mut readable = BTreeSet::new();
+            for name in &names {
+                match api.get_opt(name).await {
+                    Ok(o) => {
+                        readable.insert(name.clone());
+                        found.push((name.clone(), o));
+                    }
+                    Err(kube::Error::Api(s)) if s.code == 403 => {}
+                    Err(err) => {
+                        return WatchState::Disconnected(format!(
+                            "reading {key}: {}; reconnecting",
+                            error_text(&err)
+                        ));
+                    }
+                }
+            }
+            if readable.is_empty() {
+                return WatchState::Forbidden(list_forbidden);
+            }
+            let seen: Vec<_> = found
+                .iter()
+                .map(|(n, o)| {
+                    let rv = o.as_ref().and_then(|o| o.metadata.resource_version.clone());
+                    (n.clone(), rv)
+                })
+                .collect();
+            if last.as_ref() != Some(&seen) {
+                let mut writer = reflector::store::Writer::new(ar.clone());
+                writer.apply_watcher_event(&watcher::Event::Init);
+                for o in found.into_iter().filter_map(|(_, o)| o) {
+                    writer.apply_watcher_event(&watcher::Event::InitApply(o));
+                }
+                writer.apply_watcher_event(&watcher::Event::InitDone);
+                {
+                    let mut slots = lock(&self.slots);
+                    if let Some(slot) = slots.get_mut(key) {
+                        slot.state = WatchState::Ready;
+                        slot.store = Some(writer.as_reader());
+                        slot.scope_cluster = cluster;
+                        slot.only = Some(readable);
+                    }
+                }
+                let _ = self.changed.send(key.clone());
+                last = Some(seen);
+            }
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
     }
 
     /// Marks the watch ready; the caller reports the change (Apply/Delete are changes even when
