@@ -210,7 +210,14 @@ pub fn all(vs: Vec<Verdict>) -> Verdict {
                 _ => None,
             })
             .collect();
-        return Verdict::Fail(reasons.join("; "));
+        // Parts often share a note (the kind is not served yet): say each sentence once.
+        let mut parts: Vec<&str> = Vec::new();
+        for part in reasons.iter().flat_map(|r| r.split("; ")) {
+            if !parts.contains(&part) {
+                parts.push(part);
+            }
+        }
+        return Verdict::Fail(parts.join("; "));
     }
     if let Some(c) = vs
         .iter()
@@ -524,5 +531,20 @@ mod tests {
             Verdict::CannotCheck("forbidden".into()),
         ]);
         assert_eq!(v, Verdict::CannotCheck("forbidden".into()));
+    }
+
+    #[test]
+    fn all_says_a_note_its_parts_share_once() {
+        let note = "the cluster does not serve kind Gordon";
+        let v = all(vec![
+            Verdict::Fail(format!("owner Gordon g not found; {note}")),
+            Verdict::Fail(format!("Gordon g not found; {note}")),
+        ]);
+        assert_eq!(
+            v,
+            Verdict::Fail(format!(
+                "owner Gordon g not found; {note}; Gordon g not found"
+            ))
+        );
     }
 }

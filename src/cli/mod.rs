@@ -74,9 +74,12 @@ pub fn main() -> ExitCode {
     }
 }
 
+/// Logs to stderr, `OPLAB_LOG` as the filter. kube's own client and watcher logs are off by default:
+/// the checks and the operator report watch errors themselves, in words (`OPLAB_LOG=debug` shows all).
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("OPLAB_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,kube_client=off"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("OPLAB_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,kube_client=off,kube_runtime::watcher=off")
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
