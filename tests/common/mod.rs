@@ -84,16 +84,26 @@ impl TestCluster {
         cmd
     }
 
+    /// Runs the oplab binary against this cluster.
+    pub fn oplab(&self, args: &[&str]) -> Output {
+        self.oplab_command(args).output().expect("oplab runs")
+    }
+
     /// Runs the oplab binary in `dir` against this cluster, with no stdin.
     pub fn oplab_in(&self, dir: &Path, args: &[&str]) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_oplab"))
-            .args(args)
+        self.oplab_command(args)
             .current_dir(dir)
-            .env("KUBECONFIG", &self.kubeconfig)
-            .env("HOME", self.dir.path())
             .stdin(std::process::Stdio::null())
             .output()
             .expect("oplab runs")
+    }
+
+    fn oplab_command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_oplab"));
+        cmd.args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("HOME", self.dir.path());
+        cmd
     }
 }
 
