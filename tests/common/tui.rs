@@ -1,6 +1,8 @@
 //! The real TUI main loop on a `TestBackend`, driven by scripted keys, with services on a real client.
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use oplab::tui::attendee::AttendeeService;
+use oplab::tui::services::ApplyService;
 use oplab::tui::{
     App, AppConfig, AppMessage, Background, ProgressStore, RecordingClipboard, Runner, Theme,
 };
@@ -58,6 +60,20 @@ pub fn runner(app: App, width: u16, height: u16) -> (TestRunner, Background) {
     let (bg, rx) = Background::new();
     let terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
     let runner = Runner::new(terminal, app, bg.clone(), rx, RecordingClipboard::default());
+    (runner, bg)
+}
+
+/// The main loop over an attendee's `app` with the services the real TUI runs for them: apply, the
+/// built-in operator in their namespaces (started at once) and the classroom service.
+pub fn attendee_runner(app: App, width: u16, height: u16) -> (TestRunner, Background) {
+    let operator = oplab::tui::operator_service(&app);
+    let name = app.attendee.clone().expect("an attendee's app");
+    let classroom = AttendeeService::new(&name, &app.labs);
+    let (mut runner, bg) = runner(app, width, height);
+    runner.services.push(Box::new(ApplyService));
+    runner.services.push(Box::new(operator));
+    runner.services.push(Box::new(classroom));
+    runner.autostart_operator = true;
     (runner, bg)
 }
 
