@@ -5,30 +5,18 @@ mod common;
 use common::TestCluster;
 use std::process::{Command, Output};
 
-fn oplab(tc: &TestCluster, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_oplab"))
-        .args(args)
-        .env("KUBECONFIG", &tc.kubeconfig)
-        .env("HOME", tc.dir.path())
-        .output()
-        .expect("oplab runs")
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn check_formats_and_exit_codes() {
     let tc = TestCluster::start().await;
 
-    let out = oplab(&tc, &["check", "--format", "junit"]);
+    let out = tc.oplab(&["check", "--format", "junit"]);
     assert!(!out.status.success(), "an empty cluster passes nothing");
     let xml = String::from_utf8_lossy(&out.stdout);
     assert!(xml.contains("<testsuites"), "{xml}");
     assert!(xml.matches("<testcase").count() >= 30, "{xml}");
     assert!(xml.contains("Namespace crontabs not found"), "{xml}");
 
-    let out = oplab(
-        &tc,
-        &["check", "--format", "json", "--lab", "custom-resources"],
-    );
+    let out = tc.oplab(&["check", "--format", "json", "--lab", "custom-resources"]);
     assert!(!out.status.success());
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
     let tasks = doc["tasks"].as_array().expect("tasks");
@@ -47,18 +35,15 @@ async fn check_formats_and_exit_codes() {
     // Doing the task makes it pass: exit 0 for that task alone.
     let k = tc.kubectl(&["create", "namespace", "crontabs"]);
     assert!(k.status.success(), "{}", String::from_utf8_lossy(&k.stderr));
-    let out = oplab(
-        &tc,
-        &[
-            "check",
-            "--lab",
-            "custom-resources",
-            "--task",
-            "crontabs-namespace",
-            "--wait",
-            "10s",
-        ],
-    );
+    let out = tc.oplab(&[
+        "check",
+        "--lab",
+        "custom-resources",
+        "--task",
+        "crontabs-namespace",
+        "--wait",
+        "10s",
+    ]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{text}");
     assert!(
@@ -66,16 +51,13 @@ async fn check_formats_and_exit_codes() {
         "{text}"
     );
 
-    let out = oplab(
-        &tc,
-        &[
-            "check",
-            "--lab",
-            "custom-resources",
-            "--task",
-            "crontab-crd",
-        ],
-    );
+    let out = tc.oplab(&[
+        "check",
+        "--lab",
+        "custom-resources",
+        "--task",
+        "crontab-crd",
+    ]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success());
     assert!(
@@ -142,26 +124,26 @@ async fn check_grades_one_attendee_in_their_namespaces() {
         a
     };
 
-    let out = oplab(&tc, &args(&["--attendee", "alice"]));
+    let out = tc.oplab(&args(&["--attendee", "alice"]));
     let (status, task) = status_of(&out, "crontabs-namespace");
     assert_eq!(status, "\"pass\"", "{task}");
     // Bob has no namespace yet, and neither has the default of the lab.
-    let out = oplab(&tc, &args(&["--attendee", "bob"]));
+    let out = tc.oplab(&args(&["--attendee", "bob"]));
     let (status, task) = status_of(&out, "crontabs-namespace");
     assert_eq!(status, "\"fail\"", "{task}");
     assert!(task.contains("bob-crontabs"), "{task}");
-    let out = oplab(&tc, &args(&[]));
+    let out = tc.oplab(&args(&[]));
     assert_eq!(status_of(&out, "crontabs-namespace").0, "\"fail\"");
 
     // A name that cannot prefix namespaces, or one with -n, is refused before any request.
-    let out = oplab(&tc, &args(&["--attendee", "Alice_1"]));
+    let out = tc.oplab(&args(&["--attendee", "Alice_1"]));
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains("--attendee: `Alice_1` is not a usable attendee name"),
         "{err}"
     );
-    let out = oplab(&tc, &args(&["--attendee", "alice", "-n", "x"]));
+    let out = tc.oplab(&args(&["--attendee", "alice", "-n", "x"]));
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot be used with"), "{err}");

@@ -14,7 +14,6 @@ use oplab::checks::{WatchKey, eval};
 use oplab::classroom::{ATTENDEE_LABEL, Board, Cell, Snapshot, attendee_namespaces};
 use oplab::operator::Scope;
 use std::collections::BTreeSet;
-use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 const NIGHTLY: &str = "apiVersion: stable.example.com/v1\nkind: CronTab\nmetadata: {name: nightly}\nspec: {cronSpec: '0 3 * * *', image: busybox:1.36, replicas: 2}\n";
@@ -189,17 +188,8 @@ async fn one_watch_per_kind_and_only_the_changed_namespace_is_evaluated() {
     );
 }
 
-fn oplab(tc: &TestCluster, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_oplab"))
-        .args(args)
-        .env("KUBECONFIG", &tc.kubeconfig)
-        .env("HOME", tc.dir.path())
-        .output()
-        .expect("oplab runs")
-}
-
 fn export(tc: &TestCluster, format: &str) -> String {
-    let out = oplab(tc, &["classroom", "--export", format, "--wait", "20s"]);
+    let out = tc.oplab(&["classroom", "--export", format, "--wait", "20s"]);
     assert!(
         out.status.success(),
         "export {format}: {}",

@@ -9,49 +9,8 @@ mod op;
 use common::{BlockingCluster, stderr, stdout};
 use oplab::operator::Scope;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 use std::time::Duration;
-
-fn oplab(bc: &BlockingCluster, dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_oplab"))
-        .args(args)
-        .current_dir(dir)
-        .env("KUBECONFIG", &bc.kubeconfig)
-        .env("HOME", bc.dir.path())
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("oplab runs")
-}
-
-fn kubectl_as(bc: &BlockingCluster, kc: &Path, args: &[&str]) -> Output {
-    Command::new(common::kubectl_default())
-        .arg("--kubeconfig")
-        .arg(kc)
-        .args(args)
-        .env("HOME", bc.dir.path())
-        .output()
-        .expect("kubectl runs")
-}
-
-fn kubectl_stdin_as(kc: &Path, args: &[&str], stdin: &str) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(common::kubectl_default())
-        .arg("--kubeconfig")
-        .arg(kc)
-        .args(args)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("kubectl runs");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin.as_bytes())
-        .expect("stdin written");
-    child.wait_with_output().expect("kubectl output")
-}
 
 #[track_caller]
 fn allowed(o: &Output, what: &str) {
@@ -69,7 +28,7 @@ fn forbidden(o: &Output, what: &str) {
 }
 
 fn setup(bc: &BlockingCluster, dir: &Path) -> Vec<PathBuf> {
-    let o = oplab(bc, dir, &["classroom", "setup", "--names", "class.txt"]);
+    let o = bc.oplab_in(dir, &["classroom", "setup", "--names", "class.txt"]);
     assert!(o.status.success(), "setup: {}", stderr(&o));
     ["alice", "bob", "carol"]
         .iter()
@@ -86,32 +45,29 @@ fn attendees_are_isolated_from_each_other() {
     let alice = &kcs[0];
 
     allowed(
-        &kubectl_as(
-            &bc,
+        &bc.kubectl_as(
             alice,
             &["-n", "alice-gordon", "create", "configmap", "mine"],
         ),
         "write own",
     );
     allowed(
-        &kubectl_as(&bc, alice, &["-n", "alice-crontabs", "get", "pods"]),
+        &bc.kubectl_as(alice, &["-n", "alice-crontabs", "get", "pods"]),
         "read own",
     );
     forbidden(
-        &kubectl_as(&bc, alice, &["-n", "bob-gordon", "get", "pods"]),
+        &bc.kubectl_as(alice, &["-n", "bob-gordon", "get", "pods"]),
         "read bob's",
     );
     forbidden(
-        &kubectl_as(
-            &bc,
+        &bc.kubectl_as(
             alice,
             &["-n", "bob-gordon", "create", "configmap", "theirs"],
         ),
         "write bob's",
     );
     forbidden(
-        &kubectl_as(
-            &bc,
+        &bc.kubectl_as(
             alice,
             &[
                 "-n",
@@ -124,16 +80,15 @@ fn attendees_are_isolated_from_each_other() {
         "unbind bob",
     );
     forbidden(
-        &kubectl_as(&bc, alice, &["get", "namespace", "bob-gordon"]),
+        &bc.kubectl_as(alice, &["get", "namespace", "bob-gordon"]),
         "read bob's namespace",
     );
     forbidden(
-        &kubectl_as(&bc, alice, &["create", "namespace", "zed"]),
+        &bc.kubectl_as(alice, &["create", "namespace", "zed"]),
         "create a namespace",
     );
     forbidden(
-        &kubectl_as(
-            &bc,
+        &bc.kubectl_as(
             alice,
             &[
                 "create",
@@ -146,26 +101,20 @@ fn attendees_are_isolated_from_each_other() {
         "create a cluster role",
     );
     forbidden(
-        &kubectl_as(
-            &bc,
-            alice,
-            &["-n", "oplab-classroom", "get", "serviceaccounts"],
-        ),
+        &bc.kubectl_as(alice, &["-n", "oplab-classroom", "get", "serviceaccounts"]),
         "read the classroom namespace",
     );
     // What the instructor steps check is readable; self reviews work.
     allowed(
-        &kubectl_as(&bc, alice, &["get", "customresourcedefinitions"]),
+        &bc.kubectl_as(alice, &["get", "customresourcedefinitions"]),
         "read CRDs",
     );
-    let can = kubectl_as(
-        &bc,
+    let can = bc.kubectl_as(
         alice,
         &["auth", "can-i", "create", "pods", "-n", "alice-gordon"],
     );
     assert_eq!(stdout(&can).trim(), "yes", "{}", stderr(&can));
-    let cannot = kubectl_as(
-        &bc,
+    let cannot = bc.kubectl_as(
         alice,
         &["auth", "can-i", "create", "pods", "-n", "bob-gordon"],
     );
@@ -181,7 +130,7 @@ fn work_done_with_own_kubeconfigs_shows_on_the_board() {
     let work = tempfile::tempdir().expect("tempdir");
     std::fs::write(work.path().join("class.txt"), "alice\nbob\ncarol\n").expect("names");
     // The instructor installs the CRDs (instructor steps), then sets up the class.
-    let crd = oplab(&bc, work.path(), &["apply", "crontab"]);
+    let crd = bc.oplab_in(work.path(), &["apply", "crontab"]);
     assert!(crd.status.success(), "{}", stderr(&crd));
     bc.runtime
         .block_on(async { op::install_crd(&bc.client().await).await });
@@ -189,7 +138,7 @@ fn work_done_with_own_kubeconfigs_shows_on_the_board() {
 
     // alice creates her CronTab, bob runs the operator with his own rights and asks for Gordons.
     allowed(
-        &kubectl_stdin_as(&kcs[0], &["apply", "-f", "-"], NIGHTLY),
+        &bc.kubectl_stdin_as(&kcs[0], &["apply", "-f", "-"], NIGHTLY),
         "alice's CronTab",
     );
     let bob_client = bc.runtime.block_on(async {
@@ -204,7 +153,7 @@ fn work_done_with_own_kubeconfigs_shows_on_the_board() {
         op::Operator::start(bob_client, Scope::Namespace("bob-gordon".into()))
     };
     allowed(
-        &kubectl_stdin_as(&kcs[1], &["apply", "-f", "-"], GORDON),
+        &bc.kubectl_stdin_as(&kcs[1], &["apply", "-f", "-"], GORDON),
         "bob's Gordon",
     );
 
@@ -220,7 +169,7 @@ fn work_done_with_own_kubeconfigs_shows_on_the_board() {
     };
     let mut doc = serde_json::Value::Null;
     let done = common::wait_until(Duration::from_secs(30), || {
-        let o = oplab(&bc, work.path(), &["classroom", "--export", "json"]);
+        let o = bc.oplab_in(work.path(), &["classroom", "--export", "json"]);
         doc = serde_json::from_slice(&o.stdout).unwrap_or_default();
         status(&doc, "bob", "gordon-example") == "pass"
     });

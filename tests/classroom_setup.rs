@@ -4,48 +4,26 @@
 
 mod common;
 
-use common::{BlockingCluster, stdout};
+use common::{BlockingCluster, ok, stdout};
 use k8s_openapi::api::core::v1::{ConfigMap, Namespace, Pod, ServiceAccount};
 use k8s_openapi::api::rbac::v1::{ClusterRole, ClusterRoleBinding, RoleBinding};
 use kube::api::{Api, ListParams};
 use oplab::classroom::{ATTENDEE_LABEL, CLASSROOM_NAMESPACE, MANAGED_BY, MANAGED_BY_LABEL};
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn oplab(bc: &BlockingCluster, dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_oplab"))
-        .args(args)
-        .current_dir(dir)
-        .env("KUBECONFIG", &bc.kubeconfig)
-        .env("HOME", bc.dir.path())
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("oplab runs")
-}
-
-#[track_caller]
-fn ok(o: Output) -> String {
-    assert!(
-        o.status.success(),
-        "failed: {}\n{}",
-        String::from_utf8_lossy(&o.stderr),
-        stdout(&o)
-    );
-    stdout(&o)
-}
-
-fn kubectl_as(bc: &BlockingCluster, kubeconfig: &Path, args: &[&str]) -> Output {
-    Command::new(common::kubectl_default())
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args(args)
-        .env("HOME", bc.dir.path())
-        .output()
-        .expect("kubectl runs")
-}
 
 fn managed() -> ListParams {
     ListParams::default().labels(&format!("{MANAGED_BY_LABEL}={MANAGED_BY}"))
+}
+
+/// The objects of kind `K`, in every namespace, that carry the classroom's managed-by label.
+async fn managed_items<K>(c: &kube::Client, what: &str) -> Vec<K>
+where
+    K: kube::Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    Api::<K>::all(c.clone())
+        .list(&managed())
+        .await
+        .expect(what)
+        .items
 }
 
 #[test]
@@ -57,8 +35,7 @@ fn setup_three_attendees_then_teardown_leaves_nothing() {
         "# Tuesday\nalice\nbob  # late\ncarol\n",
     )
     .expect("names");
-    let out = ok(oplab(
-        &bc,
+    let out = ok(bc.oplab_in(
         work.path(),
         &["classroom", "setup", "--names", "class.txt", "--out", "kc"],
     ));
@@ -80,14 +57,13 @@ fn setup_three_attendees_then_teardown_leaves_nothing() {
             assert_eq!(mode & 0o777, 0o600, "{}", kc.display());
         }
         // kubectl with the attendee's kubeconfig: their own namespace is the default.
-        let o = kubectl_as(&bc, &kc, &["get", "pods"]);
+        let o = bc.kubectl_as(&kc, &["get", "pods"]);
         assert!(
             o.status.success(),
             "{name}: {}",
             String::from_utf8_lossy(&o.stderr)
         );
-        let o = kubectl_as(
-            &bc,
+        let o = bc.kubectl_as(
             &kc,
             &[
                 "config",
@@ -179,8 +155,7 @@ fn setup_three_attendees_then_teardown_leaves_nothing() {
     // Again: nothing new, fresh tokens; a new attendee is added to the rest.
     let alice_kc = work.path().join("kc").join("alice.kubeconfig");
     let before = std::fs::read_to_string(&alice_kc).expect("kubeconfig");
-    let out = ok(oplab(
-        &bc,
+    let out = ok(bc.oplab_in(
         work.path(),
         &["classroom", "setup", "--names", "class.txt", "--out", "kc"],
     ));
@@ -191,8 +166,7 @@ fn setup_three_attendees_then_teardown_leaves_nothing() {
         "token refreshed"
     );
     std::fs::write(work.path().join("more.txt"), "dave\n").expect("names");
-    ok(oplab(
-        &bc,
+    ok(bc.oplab_in(
         work.path(),
         &["classroom", "setup", "--names", "more.txt", "--out", "kc"],
     ));
@@ -202,11 +176,7 @@ fn setup_three_attendees_then_teardown_leaves_nothing() {
     let k = bc.kubectl(&["create", "namespace", "eve-gordon"]);
     assert!(k.status.success());
     std::fs::write(work.path().join("eve.txt"), "eve\nzoe\n").expect("names");
-    let o = oplab(
-        &bc,
-        work.path(),
-        &["classroom", "setup", "--names", "eve.txt"],
-    );
+    let o = bc.oplab_in(work.path(), &["classroom", "setup", "--names", "eve.txt"]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
@@ -221,7 +191,7 @@ fn setup_three_attendees_then_teardown_leaves_nothing() {
     assert!(!work.path().join("zoe.kubeconfig").exists());
 
     // Teardown (no terminal: no question) removes it all, files included.
-    let out = ok(oplab(&bc, work.path(), &["classroom", "teardown"]));
+    let out = ok(bc.oplab_in(work.path(), &["classroom", "teardown"]));
     assert!(out.contains("All namespaces are gone"), "{out}");
     for name in ["alice", "bob", "carol", "dave"] {
         assert!(
@@ -246,38 +216,18 @@ fn setup_three_attendees_then_teardown_leaves_nothing() {
                 .expect("get")
                 .is_none()
         );
+        assert!(managed_items::<ClusterRole>(&c, "roles").await.is_empty());
         assert!(
-            Api::<ClusterRole>::all(c.clone())
-                .list(&managed())
+            managed_items::<ClusterRoleBinding>(&c, "bindings")
                 .await
-                .expect("roles")
-                .items
                 .is_empty()
         );
         assert!(
-            Api::<ClusterRoleBinding>::all(c.clone())
-                .list(&managed())
+            managed_items::<RoleBinding>(&c, "bindings")
                 .await
-                .expect("bindings")
-                .items
                 .is_empty()
         );
-        assert!(
-            Api::<RoleBinding>::all(c.clone())
-                .list(&managed())
-                .await
-                .expect("bindings")
-                .items
-                .is_empty()
-        );
-        assert!(
-            Api::<ServiceAccount>::all(c.clone())
-                .list(&managed())
-                .await
-                .expect("sas")
-                .items
-                .is_empty()
-        );
+        assert!(managed_items::<ServiceAccount>(&c, "sas").await.is_empty());
     });
     // The unrelated namespace stays.
     assert!(
@@ -285,6 +235,6 @@ fn setup_three_attendees_then_teardown_leaves_nothing() {
             .status
             .success()
     );
-    let out = ok(oplab(&bc, work.path(), &["classroom", "teardown"]));
+    let out = ok(bc.oplab_in(work.path(), &["classroom", "teardown"]));
     assert!(out.contains("Nothing to remove"), "{out}");
 }

@@ -1,7 +1,9 @@
 //! The classroom board's TUI: the real loop on a `TestBackend`, fed a fixed snapshot over the
 //! channel the board engine uses, driven by scripted keys (no network).
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+mod common;
+
+use common::tui::{buffer_text, events};
 use oplab::classroom::board::columns;
 use oplab::classroom::view::{BoardRunner, Screen, Sort};
 use oplab::classroom::{Cell, Connection, Row, Snapshot, TaskKind};
@@ -83,29 +85,6 @@ fn harness(w: u16, h: u16) -> Harness {
     }
 }
 
-fn events(keys: &str) -> Vec<std::io::Result<Event>> {
-    let mut out = Vec::new();
-    let mut rest = keys;
-    while let Some(c) = rest.chars().next() {
-        let code = if c == '<'
-            && let Some(end) = rest.find('>')
-        {
-            let name = &rest[1..end];
-            rest = &rest[end + 1..];
-            match name {
-                "esc" => KeyCode::Esc,
-                "enter" => KeyCode::Enter,
-                other => panic!("unknown key <{other}>"),
-            }
-        } else {
-            rest = &rest[c.len_utf8()..];
-            KeyCode::Char(c)
-        };
-        out.push(Ok(Event::Key(KeyEvent::new(code, KeyModifiers::NONE))));
-    }
-    out
-}
-
 impl Harness {
     async fn keys(&mut self, keys: &str) {
         let mut stream = futures::stream::iter(events(keys));
@@ -113,22 +92,7 @@ impl Harness {
     }
 
     fn screen(&self) -> String {
-        let buf = self.runner.terminal.backend().buffer();
-        let mut out = String::new();
-        for y in 0..buf.area.height {
-            let mut skip = 0;
-            for x in 0..buf.area.width {
-                if skip > 0 {
-                    skip -= 1;
-                    continue;
-                }
-                let sym = buf[(x, y)].symbol();
-                skip = unicode_width::UnicodeWidthStr::width(sym).saturating_sub(1);
-                out.push_str(sym);
-            }
-            out.push_str("|\n");
-        }
-        out
+        buffer_text(self.runner.terminal.backend().buffer(), "|\n")
     }
 }
 

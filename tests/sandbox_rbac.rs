@@ -48,13 +48,23 @@ fn sa_kubeconfig(tc: &TestCluster, ns: &str, sa: &str) -> PathBuf {
     path
 }
 
-fn kubectl_as(tc: &TestCluster, kc: &Path, args: &[&str]) -> Output {
-    Command::new(kubectl_default())
-        .args(args)
-        .env("KUBECONFIG", kc)
-        .env("HOME", tc.dir.path())
-        .output()
-        .expect("kubectl runs")
+/// kube-apiserver's RBAC refusal: `what` (`pods`, `pods "p"`) is forbidden to `user` doing `verb` on
+/// `resource` of API `group`, in namespace `ns` or (None) at the cluster scope.
+fn refusal(
+    what: &str,
+    user: &str,
+    verb: &str,
+    resource: &str,
+    group: &str,
+    ns: Option<&str>,
+) -> String {
+    let scope = match ns {
+        Some(ns) => format!("in the namespace \"{ns}\""),
+        None => "at the cluster scope".to_string(),
+    };
+    format!(
+        "{what} is forbidden: User \"{user}\" cannot {verb} resource \"{resource}\" in API group \"{group}\" {scope}"
+    )
 }
 
 /// Asserts a kubectl failure whose stderr carries exactly this server message.
@@ -109,8 +119,8 @@ async fn token_requests_via_kube_rs_and_kubectl() {
         tr.spec.audiences,
         ["https://kubernetes.default.svc.cluster.local"]
     );
-    let status = tr.status.expect("status");
-    let expires = status.expiration_timestamp.0.as_second() - before.as_second();
+    let issued = tr.status.expect("status");
+    let expires = issued.expiration_timestamp.0.as_second() - before.as_second();
     assert!((3599..=3601).contains(&expires), "expires in {expires} s");
     // The token authenticates as the ServiceAccount.
     let kc = tc.dir.path().join("kc-token");
@@ -119,12 +129,12 @@ async fn token_requests_via_kube_rs_and_kubectl() {
         oplab::sandbox::kubeconfig::render(
             &tc.sandbox.url,
             &tc.sandbox.ca_pem,
-            &status.token,
+            &issued.token,
             "alice",
         ),
     )
     .expect("kubeconfig");
-    let who = ok(kubectl_as(&tc, &kc, &["auth", "whoami", "-o", "json"]));
+    let who = ok(tc.kubectl_as(&kc, &["auth", "whoami", "-o", "json"]));
     let who: serde_json::Value = serde_json::from_str(&who).expect("json");
     assert_eq!(
         who["status"]["userInfo"]["username"],
@@ -140,7 +150,7 @@ async fn token_requests_via_kube_rs_and_kubectl() {
     );
 
     // Bounds and errors as kube-apiserver.
-    let (code, msg) = status_of(
+    let (code, msg) = status(
         sas.create_token_request(
             "default",
             &PostParams::default(),
@@ -153,7 +163,7 @@ async fn token_requests_via_kube_rs_and_kubectl() {
         msg,
         "TokenRequest.authentication.k8s.io \"default\" is invalid: spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes"
     );
-    let (code, msg) = status_of(
+    let (code, msg) = status(
         sas.create_token_request("nobody", &PostParams::default(), &request(None, vec![]))
             .await,
     );
@@ -173,7 +183,7 @@ async fn token_requests_via_kube_rs_and_kubectl() {
     assert_eq!(tr.spec.audiences, ["vault"]);
     assert_eq!(tr.spec.expiration_seconds, Some(7200));
     let other = tr.status.expect("status").token;
-    let o = kubectl_as(&tc, &kc, &["--token", &other, "auth", "whoami"]);
+    let o = tc.kubectl_as(&kc, &["--token", &other, "auth", "whoami"]);
     assert!(
         stderr(&o).contains("Unauthorized"),
         "a vault token is refused: {}",
@@ -190,8 +200,7 @@ async fn token_requests_via_kube_rs_and_kubectl() {
         "--duration",
         "20m",
     ]));
-    let out = ok(kubectl_as(
-        &tc,
+    let out = ok(tc.kubectl_as(
         &kc,
         &[
             "--token",
@@ -229,10 +238,6 @@ async fn token_requests_via_kube_rs_and_kubectl() {
     assert_eq!(token_sub["verbs"], json!(["create"]));
     assert_eq!(token_sub["kind"], "TokenRequest");
     assert_eq!(token_sub["group"], "authentication.k8s.io");
-}
-
-fn status_of<T: std::fmt::Debug>(r: Result<T, kube::Error>) -> (u16, String) {
-    status(r)
 }
 
 const ALICE_POD_ROLE: &str = r#"
@@ -287,13 +292,11 @@ async fn a_role_grants_its_namespace_only_with_the_real_403_texts() {
     let u = user("alice", "default");
     let theirs: Api<Pod> = Api::namespaced(alice.clone(), "bob");
     let in_bob = |verb: &str, name: Option<&str>| {
-        let head = match name {
-            Some(n) => format!("pods \"{n}\" is forbidden"),
-            None => "pods is forbidden".to_string(),
+        let what = match name {
+            Some(n) => format!("pods \"{n}\""),
+            None => "pods".to_string(),
         };
-        format!(
-            "{head}: User \"{u}\" cannot {verb} resource \"pods\" in API group \"\" in the namespace \"bob\""
-        )
+        refusal(&what, &u, verb, "pods", "", Some("bob"))
     };
     assert_eq!(
         status(theirs.get("theirs").await),
@@ -323,26 +326,26 @@ async fn a_role_grants_its_namespace_only_with_the_real_403_texts() {
     let everywhere: Api<Pod> = Api::all(alice.clone());
     assert_eq!(
         status(everywhere.list(&ListParams::default()).await),
-        (
-            403,
-            format!(
-                "pods is forbidden: User \"{u}\" cannot list resource \"pods\" in API group \"\" at the cluster scope"
-            )
-        )
+        (403, refusal("pods", &u, "list", "pods", "", None))
     );
     // The same through kubectl, with the Status details.
     let kc = sa_kubeconfig(&tc, "alice", "default");
     forbidden(
-        kubectl_as(&tc, &kc, &["get", "pods", "-n", "bob"]),
+        tc.kubectl_as(&kc, &["get", "pods", "-n", "bob"]),
         &in_bob("list", None),
     );
     forbidden(
-        kubectl_as(&tc, &kc, &["get", "deployments", "-n", "alice"]),
-        &format!(
-            "deployments.apps is forbidden: User \"{u}\" cannot list resource \"deployments\" in API group \"apps\" in the namespace \"alice\""
+        tc.kubectl_as(&kc, &["get", "deployments", "-n", "alice"]),
+        &refusal(
+            "deployments.apps",
+            &u,
+            "list",
+            "deployments",
+            "apps",
+            Some("alice"),
         ),
     );
-    ok(kubectl_as(&tc, &kc, &["get", "pods"]));
+    ok(tc.kubectl_as(&kc, &["get", "pods"]));
     // Bob is untouched; the admin is not subject to RBAC.
     assert!(
         Api::<Pod>::namespaced(admin, "bob")
@@ -431,9 +434,13 @@ rules: [{apiGroups: [""], resources: ["nodes"], verbs: ["get", "list"]}]
         (code, msg),
         (
             403,
-            format!(
-                "nodes is forbidden: User \"{}\" cannot list resource \"nodes\" in API group \"\" at the cluster scope",
-                user("alice", "default")
+            refusal(
+                "nodes",
+                &user("alice", "default"),
+                "list",
+                "nodes",
+                "",
+                None
             )
         )
     );
@@ -463,17 +470,22 @@ subjects: [{kind: ServiceAccount, name: default, namespace: alice}]
 
 const GORDON_CRD: &str = include_str!("../manifests/gordon/crd.yaml");
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn resource_names_and_subresources() {
-    let tc = TestCluster::start().await;
-    namespaces(&tc, &["alice"]).await;
-    apply(&tc, GORDON_CRD);
+/// Applies the Gordon CRD as the admin and waits until it is established.
+fn gordon_crd(tc: &TestCluster) {
+    apply(tc, GORDON_CRD);
     ok(tc.kubectl(&[
         "wait",
         "--for=condition=Established",
         "crd/gordons.operator.prgcont.cz",
         "--timeout=10s",
     ]));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn resource_names_and_subresources() {
+    let tc = TestCluster::start().await;
+    namespaces(&tc, &["alice"]).await;
+    gordon_crd(&tc);
     apply(
         &tc,
         r#"
@@ -507,18 +519,21 @@ subjects: [{kind: ServiceAccount, name: default, namespace: alice}]
     );
     let u = user("alice", "default");
     let kc = sa_kubeconfig(&tc, "alice", "default");
-    ok(kubectl_as(&tc, &kc, &["get", "configmap", "allowed"]));
+    ok(tc.kubectl_as(&kc, &["get", "configmap", "allowed"]));
     forbidden(
-        kubectl_as(&tc, &kc, &["get", "configmap", "other"]),
-        &format!(
-            "configmaps \"other\" is forbidden: User \"{u}\" cannot get resource \"configmaps\" in API group \"\" in the namespace \"alice\""
+        tc.kubectl_as(&kc, &["get", "configmap", "other"]),
+        &refusal(
+            "configmaps \"other\"",
+            &u,
+            "get",
+            "configmaps",
+            "",
+            Some("alice"),
         ),
     );
     forbidden(
-        kubectl_as(&tc, &kc, &["get", "configmaps"]),
-        &format!(
-            "configmaps is forbidden: User \"{u}\" cannot list resource \"configmaps\" in API group \"\" in the namespace \"alice\""
-        ),
+        tc.kubectl_as(&kc, &["get", "configmaps"]),
+        &refusal("configmaps", &u, "list", "configmaps", "", Some("alice")),
     );
     // pods/log is its own resource.
     ok(tc.kubectl_stdin(
@@ -535,10 +550,8 @@ subjects: [{kind: ServiceAccount, name: default, namespace: alice}]
         "--timeout=10s",
     ]));
     forbidden(
-        kubectl_as(&tc, &kc, &["logs", "p"]),
-        &format!(
-            "pods \"p\" is forbidden: User \"{u}\" cannot get resource \"pods/log\" in API group \"\" in the namespace \"alice\""
-        ),
+        tc.kubectl_as(&kc, &["logs", "p"]),
+        &refusal("pods \"p\"", &u, "get", "pods/log", "", Some("alice")),
     );
     // gordons/status is not gordons.
     let alice = tc
@@ -560,8 +573,13 @@ subjects: [{kind: ServiceAccount, name: default, namespace: alice}]
         ),
         (
             403,
-            format!(
-                "gordons.operator.prgcont.cz \"g\" is forbidden: User \"{u}\" cannot patch resource \"gordons/status\" in API group \"operator.prgcont.cz\" in the namespace \"alice\""
+            refusal(
+                "gordons.operator.prgcont.cz \"g\"",
+                &u,
+                "patch",
+                "gordons/status",
+                "operator.prgcont.cz",
+                Some("alice")
             )
         )
     );
@@ -585,7 +603,7 @@ rules:
 - {apiGroups: ["operator.prgcont.cz"], resources: ["gordons", "gordons/status"], verbs: ["get", "list", "patch"]}
 "#,
     );
-    let log = ok(kubectl_as(&tc, &kc, &["logs", "p"]));
+    let log = ok(tc.kubectl_as(&kc, &["logs", "p"]));
     assert!(log.contains("simulated"), "{log}");
     gordons
         .patch_status("g", &PatchParams::default(), &status_patch)
@@ -597,13 +615,7 @@ rules:
 async fn aggregated_admin_edit_and_view_pick_up_labelled_roles() {
     let tc = TestCluster::start().await;
     namespaces(&tc, &["alice"]).await;
-    apply(&tc, GORDON_CRD);
-    ok(tc.kubectl(&[
-        "wait",
-        "--for=condition=Established",
-        "crd/gordons.operator.prgcont.cz",
-        "--timeout=10s",
-    ]));
+    gordon_crd(&tc);
     ok(tc.kubectl(&["create", "serviceaccount", "boss", "-n", "alice"]));
     apply(
         &tc,
@@ -634,34 +646,31 @@ subjects: [{kind: ServiceAccount, name: boss, namespace: alice}]
     assert!(!view["rules"].as_array().expect("rules").is_empty());
     let viewer = sa_kubeconfig(&tc, "alice", "default");
     let boss = sa_kubeconfig(&tc, "alice", "boss");
-    ok(kubectl_as(
-        &tc,
-        &viewer,
-        &["get", "pods,deployments,services,configmaps"],
-    ));
+    ok(tc.kubectl_as(&viewer, &["get", "pods,deployments,services,configmaps"]));
     let u = user("alice", "default");
     forbidden(
-        kubectl_as(&tc, &viewer, &["get", "secrets"]),
-        &format!(
-            "secrets is forbidden: User \"{u}\" cannot list resource \"secrets\" in API group \"\" in the namespace \"alice\""
-        ),
+        tc.kubectl_as(&viewer, &["get", "secrets"]),
+        &refusal("secrets", &u, "list", "secrets", "", Some("alice")),
     );
     forbidden(
-        kubectl_as(&tc, &viewer, &["create", "configmap", "x"]),
-        &format!(
-            "configmaps is forbidden: User \"{u}\" cannot create resource \"configmaps\" in API group \"\" in the namespace \"alice\""
-        ),
+        tc.kubectl_as(&viewer, &["create", "configmap", "x"]),
+        &refusal("configmaps", &u, "create", "configmaps", "", Some("alice")),
     );
     forbidden(
-        kubectl_as(&tc, &viewer, &["get", "gordons"]),
-        &format!(
-            "gordons.operator.prgcont.cz is forbidden: User \"{u}\" cannot list resource \"gordons\" in API group \"operator.prgcont.cz\" in the namespace \"alice\""
+        tc.kubectl_as(&viewer, &["get", "gordons"]),
+        &refusal(
+            "gordons.operator.prgcont.cz",
+            &u,
+            "list",
+            "gordons",
+            "operator.prgcont.cz",
+            Some("alice"),
         ),
     );
     // admin: edit's and view's rules plus roles and bindings.
-    ok(kubectl_as(&tc, &boss, &["create", "configmap", "x"]));
-    ok(kubectl_as(&tc, &boss, &["get", "secrets"]));
-    ok(kubectl_as(&tc, &boss, &["get", "roles,rolebindings"]));
+    ok(tc.kubectl_as(&boss, &["create", "configmap", "x"]));
+    ok(tc.kubectl_as(&boss, &["get", "secrets"]));
+    ok(tc.kubectl_as(&boss, &["get", "roles,rolebindings"]));
     // A CRD role labelled aggregate-to-view reaches view, edit and admin.
     apply(
         &tc,
@@ -675,13 +684,15 @@ rules: [{apiGroups: ["operator.prgcont.cz"], resources: ["gordons"], verbs: ["ge
 "#,
     );
     assert!(
-        wait_until(T, || kubectl_as(&tc, &viewer, &["get", "gordons"])
+        wait_until(T, || tc
+            .kubectl_as(&viewer, &["get", "gordons"])
             .status
             .success()),
         "view aggregated the gordons role"
     );
     assert!(
-        wait_until(T, || kubectl_as(&tc, &boss, &["get", "gordons"])
+        wait_until(T, || tc
+            .kubectl_as(&boss, &["get", "gordons"])
             .status
             .success()),
         "admin aggregated it through edit"
@@ -696,7 +707,8 @@ rules: [{apiGroups: ["operator.prgcont.cz"], resources: ["gordons"], verbs: ["ge
         "rbac.authorization.k8s.io/aggregate-to-view-",
     ]));
     assert!(
-        wait_until(T, || !kubectl_as(&tc, &viewer, &["get", "gordons"])
+        wait_until(T, || !tc
+            .kubectl_as(&viewer, &["get", "gordons"])
             .status
             .success()),
         "view lost the gordons role"
@@ -720,14 +732,18 @@ subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: "system:serv
     );
     for sa in ["default", "second"] {
         let kc = sa_kubeconfig(&tc, "alice", sa);
-        ok(kubectl_as(&tc, &kc, &["get", "pods", "-n", "alice"]));
+        ok(tc.kubectl_as(&kc, &["get", "pods", "-n", "alice"]));
     }
     let bob = sa_kubeconfig(&tc, "bob", "default");
     forbidden(
-        kubectl_as(&tc, &bob, &["get", "pods", "-n", "alice"]),
-        &format!(
-            "pods is forbidden: User \"{}\" cannot list resource \"pods\" in API group \"\" in the namespace \"alice\"",
-            user("bob", "default")
+        tc.kubectl_as(&bob, &["get", "pods", "-n", "alice"]),
+        &refusal(
+            "pods",
+            &user("bob", "default"),
+            "list",
+            "pods",
+            "",
+            Some("alice"),
         ),
     );
 }
@@ -752,8 +768,7 @@ subjects: [{kind: ServiceAccount, name: boss, namespace: alice}]
     let groups =
         r#"["system:serviceaccounts" "system:serviceaccounts:alice" "system:authenticated"]"#;
     // Within what admin holds: fine.
-    ok(kubectl_as(
-        &tc,
+    ok(tc.kubectl_as(
         &boss,
         &[
             "create",
@@ -763,8 +778,7 @@ subjects: [{kind: ServiceAccount, name: boss, namespace: alice}]
             "--resource=configmaps",
         ],
     ));
-    ok(kubectl_as(
-        &tc,
+    ok(tc.kubectl_as(
         &boss,
         &[
             "create",
@@ -774,8 +788,7 @@ subjects: [{kind: ServiceAccount, name: boss, namespace: alice}]
             "--serviceaccount=alice:default",
         ],
     ));
-    ok(kubectl_as(
-        &tc,
+    ok(tc.kubectl_as(
         &boss,
         &[
             "create",
@@ -786,42 +799,34 @@ subjects: [{kind: ServiceAccount, name: boss, namespace: alice}]
         ],
     ));
     // Beyond it: refused with Kubernetes' text.
+    let too_much = [
+        "create",
+        "role",
+        "too-much",
+        "--verb=list,watch",
+        "--resource=nodes",
+    ];
+    let root = [
+        "create",
+        "rolebinding",
+        "root",
+        "--clusterrole=cluster-admin",
+        "--serviceaccount=alice:default",
+    ];
     forbidden(
-        kubectl_as(
-            &tc,
-            &boss,
-            &[
-                "create",
-                "role",
-                "too-much",
-                "--verb=list,watch",
-                "--resource=nodes",
-            ],
-        ),
+        tc.kubectl_as(&boss, &too_much),
         &format!(
             "roles.rbac.authorization.k8s.io \"too-much\" is forbidden: user \"{u}\" (groups={groups}) is attempting to grant RBAC permissions not currently held:\n{{APIGroups:[\"\"], Resources:[\"nodes\"], Verbs:[\"list\" \"watch\"]}}"
         ),
     );
     forbidden(
-        kubectl_as(
-            &tc,
-            &boss,
-            &[
-                "create",
-                "rolebinding",
-                "root",
-                "--clusterrole=cluster-admin",
-                "--serviceaccount=alice:default",
-            ],
-        ),
+        tc.kubectl_as(&boss, &root),
         &format!(
             "rolebindings.rbac.authorization.k8s.io \"root\" is forbidden: user \"{u}\" (groups={groups}) is attempting to grant RBAC permissions not currently held:"
         ),
     );
     // Widening an existing role by a patch is checked too; nothing was changed.
-    let o = kubectl_as(
-        &tc,
-        &boss,
+    let o = tc.kubectl_as(&boss,
         &[
             "patch",
             "role",
@@ -856,28 +861,8 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: escalator}
 subjects: [{kind: ServiceAccount, name: boss, namespace: alice}]
 "#,
     );
-    ok(kubectl_as(
-        &tc,
-        &boss,
-        &[
-            "create",
-            "role",
-            "too-much",
-            "--verb=list,watch",
-            "--resource=nodes",
-        ],
-    ));
-    ok(kubectl_as(
-        &tc,
-        &boss,
-        &[
-            "create",
-            "rolebinding",
-            "root",
-            "--clusterrole=cluster-admin",
-            "--serviceaccount=alice:default",
-        ],
-    ));
+    ok(tc.kubectl_as(&boss, &too_much));
+    ok(tc.kubectl_as(&boss, &root));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -885,7 +870,7 @@ async fn discovery_can_i_and_whoami_for_a_service_account_without_roles() {
     let tc = TestCluster::start().await;
     namespaces(&tc, &["alice"]).await;
     let kc = sa_kubeconfig(&tc, "alice", "default");
-    let resources = ok(kubectl_as(&tc, &kc, &["api-resources"]));
+    let resources = ok(tc.kubectl_as(&kc, &["api-resources"]));
     for r in [
         "pods",
         "deployments",
@@ -895,10 +880,10 @@ async fn discovery_can_i_and_whoami_for_a_service_account_without_roles() {
     ] {
         assert!(resources.contains(r), "{r} in api-resources:\n{resources}");
     }
-    ok(kubectl_as(&tc, &kc, &["version"]));
-    ok(kubectl_as(&tc, &kc, &["get", "--raw", "/openapi/v3"]));
+    ok(tc.kubectl_as(&kc, &["version"]));
+    ok(tc.kubectl_as(&kc, &["get", "--raw", "/openapi/v3"]));
     forbidden(
-        kubectl_as(&tc, &kc, &["get", "--raw", "/metrics"]),
+        tc.kubectl_as(&kc, &["get", "--raw", "/metrics"]),
         &format!(
             "forbidden: User \"{}\" cannot get path \"/metrics\"",
             user("alice", "default")
@@ -907,7 +892,7 @@ async fn discovery_can_i_and_whoami_for_a_service_account_without_roles() {
     let can = |args: &[&str]| {
         let mut all = vec!["auth", "can-i"];
         all.extend_from_slice(args);
-        let o = kubectl_as(&tc, &kc, &all);
+        let o = tc.kubectl_as(&kc, &all);
         stdout(&o).trim().to_string()
     };
     assert_eq!(can(&["list", "pods"]), "no");
@@ -920,7 +905,7 @@ async fn discovery_can_i_and_whoami_for_a_service_account_without_roles() {
         can(&["create", "selfsubjectaccessreviews.authorization.k8s.io"]),
         "yes"
     );
-    let list = ok(kubectl_as(&tc, &kc, &["auth", "can-i", "--list"]));
+    let list = ok(tc.kubectl_as(&kc, &["auth", "can-i", "--list"]));
     let pods_row = list
         .lines()
         .find(|l| l.starts_with("pods "))
@@ -934,7 +919,7 @@ async fn discovery_can_i_and_whoami_for_a_service_account_without_roles() {
         "{list}"
     );
     assert!(list.contains("/version"), "{list}");
-    let who = ok(kubectl_as(&tc, &kc, &["auth", "whoami"]));
+    let who = ok(tc.kubectl_as(&kc, &["auth", "whoami"]));
     assert!(who.contains(&user("alice", "default")), "{who}");
     assert!(who.contains("system:serviceaccounts:alice"), "{who}");
     // The admin: everything, as system:masters.
@@ -966,10 +951,10 @@ async fn a_token_of_a_deleted_and_recreated_service_account_is_refused() {
     namespaces(&tc, &["alice"]).await;
     ok(tc.kubectl(&["create", "serviceaccount", "temp", "-n", "alice"]));
     let kc = sa_kubeconfig(&tc, "alice", "temp");
-    ok(kubectl_as(&tc, &kc, &["auth", "whoami"]));
+    ok(tc.kubectl_as(&kc, &["auth", "whoami"]));
     ok(tc.kubectl(&["delete", "serviceaccount", "temp", "-n", "alice"]));
     ok(tc.kubectl(&["create", "serviceaccount", "temp", "-n", "alice"]));
-    let o = kubectl_as(&tc, &kc, &["auth", "whoami"]);
+    let o = tc.kubectl_as(&kc, &["auth", "whoami"]);
     assert!(!o.status.success());
     assert!(
         stderr(&o).contains("You must be logged in to the server (Unauthorized)"),
@@ -979,9 +964,9 @@ async fn a_token_of_a_deleted_and_recreated_service_account_is_refused() {
     // A forged token (signature changed) is refused too.
     let token = tc.sandbox.token_for("alice", "temp").expect("token");
     let forged = format!("{}x", &token[..token.len() - 1]);
-    let o = kubectl_as(&tc, &kc, &["--token", &forged, "auth", "whoami"]);
+    let o = tc.kubectl_as(&kc, &["--token", &forged, "auth", "whoami"]);
     assert!(stderr(&o).contains("Unauthorized"), "{}", stderr(&o));
-    let o = kubectl_as(&tc, &kc, &["--token", &token, "auth", "whoami"]);
+    let o = tc.kubectl_as(&kc, &["--token", &token, "auth", "whoami"]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
@@ -1017,11 +1002,11 @@ type: kubernetes.io/service-account-token
     assert_eq!(data["ca.crt"].0, tc.sandbox.ca_pem.as_bytes());
     let token = String::from_utf8(data["token"].0.clone()).expect("utf8");
     let kc = sa_kubeconfig(&tc, "alice", "default");
-    let who = ok(kubectl_as(&tc, &kc, &["--token", &token, "auth", "whoami"]));
+    let who = ok(tc.kubectl_as(&kc, &["--token", &token, "auth", "whoami"]));
     assert!(who.contains(&user("alice", "default")), "{who}");
     // Deleting the Secret revokes its token.
     ok(tc.kubectl(&["delete", "secret", "default-token", "-n", "alice"]));
-    let o = kubectl_as(&tc, &kc, &["--token", &token, "auth", "whoami"]);
+    let o = tc.kubectl_as(&kc, &["--token", &token, "auth", "whoami"]);
     assert!(stderr(&o).contains("Unauthorized"), "{}", stderr(&o));
 }
 

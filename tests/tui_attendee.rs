@@ -9,8 +9,6 @@ use common::tui::*;
 use k8s_openapi::api::core::v1::{Namespace, Pod};
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
 use oplab::classroom::ATTENDEE_LABEL;
-use oplab::tui::attendee::AttendeeService;
-use oplab::tui::services::ApplyService;
 use std::time::Duration;
 
 fn label_of(ns: &Namespace) -> Option<&str> {
@@ -49,17 +47,11 @@ async fn alice_applies_into_her_namespace_and_her_operator_stays_there() {
     let dir = tempfile::tempdir().expect("tempdir");
     let progress = dir.path().join("progress.json");
     let app = attendee_app(&progress, Some("alice"));
-    let operator = oplab::tui::operator_service(&app);
     assert_eq!(
-        operator.scopes(),
+        oplab::tui::operator_service(&app).scopes(),
         [oplab::operator::Scope::Namespace("alice-gordon".into())]
     );
-    let classroom = AttendeeService::new("alice", &app.labs);
-    let (mut runner, bg) = runner(app, 140, 45);
-    runner.services.push(Box::new(ApplyService));
-    runner.services.push(Box::new(operator));
-    runner.services.push(Box::new(classroom));
-    runner.autostart_operator = true;
+    let (mut runner, bg) = attendee_runner(app, 140, 45);
     // The instructor installed the Gordon CRD; Bob's Gordon lives in a namespace of his own.
     apply_set(&client, "gordon/crd.yaml", None).await;
     connect(&mut runner, &bg, client.clone()).await;

@@ -15,8 +15,6 @@ use k8s_openapi::api::rbac::v1::{
 use kube::api::{Api, ListParams, ObjectMeta, PostParams};
 use oplab::classroom::{ATTENDEE_LABEL, CLASSROOM_NAMESPACE};
 use oplab::tui::Verdict;
-use oplab::tui::attendee::AttendeeService;
-use oplab::tui::services::ApplyService;
 use std::time::Duration;
 
 fn meta(name: &str, ns: Option<&str>) -> ObjectMeta {
@@ -192,13 +190,7 @@ async fn an_attendee_without_cluster_rights_reads_instructor_steps_as_done_by_th
 
     let dir = tempfile::tempdir().expect("tempdir");
     let app = attendee_app(&dir.path().join("progress.json"), Some("alice"));
-    let operator = oplab::tui::operator_service(&app);
-    let classroom = AttendeeService::new("alice", &app.labs);
-    let (mut runner, bg) = runner(app, 140, 45);
-    runner.services.push(Box::new(ApplyService));
-    runner.services.push(Box::new(operator));
-    runner.services.push(Box::new(classroom));
-    runner.autostart_operator = true;
+    let (mut runner, bg) = attendee_runner(app, 140, 45);
     oplab::checks::live::start_engine(
         &bg,
         alice.clone(),

@@ -1,7 +1,10 @@
 //! Whole-app snapshot tests: the real main loop on a `TestBackend`, driven by scripted keys,
 //! with a fixed cluster state (no network).
 
-use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+mod common;
+
+use common::tui::{buffer_text, events};
+use crossterm::event::Event;
 use oplab::tui::{
     App, AppConfig, AppMessage, Background, ClusterState, LogLine, ProgressStore,
     RecordingClipboard, Runner, Theme,
@@ -56,40 +59,6 @@ fn harness(width: u16, height: u16) -> Harness {
     )
 }
 
-/// Keys as text: every character is a key; `<esc>`, `<tab>`, `<enter>`, `<bs>` are special.
-fn events(keys: &str) -> Vec<std::io::Result<Event>> {
-    let mut out = Vec::new();
-    let mut rest = keys;
-    while let Some(c) = rest.chars().next() {
-        let code = if c == '<'
-            && let Some(end) = rest.find('>')
-        {
-            let name = &rest[1..end];
-            rest = &rest[end + 1..];
-            match name {
-                "esc" => KeyCode::Esc,
-                "tab" => KeyCode::Tab,
-                "enter" => KeyCode::Enter,
-                "bs" => KeyCode::Backspace,
-                "down" => KeyCode::Down,
-                "c-s" => {
-                    out.push(Ok(Event::Key(KeyEvent::new(
-                        KeyCode::Char('s'),
-                        KeyModifiers::CONTROL,
-                    ))));
-                    continue;
-                }
-                other => panic!("unknown key <{other}>"),
-            }
-        } else {
-            rest = &rest[c.len_utf8()..];
-            KeyCode::Char(c)
-        };
-        out.push(Ok(Event::Key(KeyEvent::new(code, KeyModifiers::NONE))));
-    }
-    out
-}
-
 impl Harness {
     async fn keys(&mut self, keys: &str) {
         let mut stream = futures::stream::iter(events(keys));
@@ -103,22 +72,7 @@ impl Harness {
     }
 
     fn screen(&self) -> String {
-        let buf = self.runner.terminal.backend().buffer();
-        let mut out = String::new();
-        for y in 0..buf.area.height {
-            let mut skip = 0;
-            for x in 0..buf.area.width {
-                if skip > 0 {
-                    skip -= 1;
-                    continue;
-                }
-                let sym = buf[(x, y)].symbol();
-                skip = unicode_width::UnicodeWidthStr::width(sym).saturating_sub(1);
-                out.push_str(sym);
-            }
-            out.push('\n');
-        }
-        out
+        buffer_text(self.runner.terminal.backend().buffer(), "\n")
     }
 
     fn log_text(&self) -> String {

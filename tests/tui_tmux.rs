@@ -1,5 +1,7 @@
 //! End-to-end test of the built binary in tmux: start, navigate, help, quit, terminal restored.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -9,6 +11,38 @@ struct Tmux {
 }
 
 impl Tmux {
+    /// A tmux server of its own (socket `name-PID`) with a 100x30 session `e2e` running the oplab
+    /// binary with `args` and with its state in `home`; the shell prints `EXITED status` when it ends.
+    fn start(name: &str, home: &Path, args: &str) -> Self {
+        let exe = env!("CARGO_BIN_EXE_oplab");
+        let script = format!(
+            "env HOME={h} XDG_STATE_HOME={h}/state XDG_DATA_HOME={h}/data XDG_CONFIG_HOME={h}/config \
+             KUBECONFIG={h}/no-such-kubeconfig TERM=xterm-256color {exe}{args}; echo EXITED $?; sleep 60",
+            h = quote(home),
+            exe = quote(Path::new(exe)),
+        );
+        let tmux = Tmux {
+            socket: format!("{name}-{}", std::process::id()),
+        };
+        tmux.run(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-s",
+            "e2e",
+            "-x",
+            "100",
+            "-y",
+            "30",
+            "sh",
+            "-c",
+            &script,
+        ]);
+        tmux.run(&["set-option", "-s", "escape-time", "0"]);
+        tmux
+    }
+
     fn run(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")
             .arg("-L")
@@ -72,32 +106,7 @@ fn the_binary_starts_navigates_and_restores_the_terminal() {
     );
     let dir = tempfile::tempdir().expect("tempdir");
     let home = dir.path();
-    let exe = env!("CARGO_BIN_EXE_oplab");
-    let script = format!(
-        "env HOME={h} XDG_STATE_HOME={h}/state XDG_DATA_HOME={h}/data XDG_CONFIG_HOME={h}/config \
-         KUBECONFIG={h}/no-such-kubeconfig TERM=xterm-256color {exe}; echo EXITED $?; sleep 60",
-        h = quote(home),
-        exe = quote(Path::new(exe)),
-    );
-    let tmux = Tmux {
-        socket: format!("oplab-e2e-{}", std::process::id()),
-    };
-    tmux.run(&[
-        "-f",
-        "/dev/null",
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    tmux.run(&["set-option", "-s", "escape-time", "0"]);
+    let tmux = Tmux::start("oplab-e2e", home, "");
 
     let screen = tmux.wait_for("Custom resources");
     assert!(screen.contains("Chapters"), "{screen}");
@@ -144,39 +153,13 @@ fn the_binary_starts_navigates_and_restores_the_terminal() {
 fn the_binary_runs_for_an_attendee() {
     let dir = tempfile::tempdir().expect("tempdir");
     let home = dir.path();
-    let exe = env!("CARGO_BIN_EXE_oplab");
-    let script = format!(
-        "env HOME={h} XDG_STATE_HOME={h}/state XDG_DATA_HOME={h}/data XDG_CONFIG_HOME={h}/config \
-         KUBECONFIG={h}/no-such-kubeconfig TERM=xterm-256color {exe} --sandbox --attendee alice; \
-         echo EXITED $?; sleep 60",
-        h = quote(home),
-        exe = quote(Path::new(exe)),
-    );
-    let tmux = Tmux {
-        socket: format!("oplab-e2e-attendee-{}", std::process::id()),
-    };
-    tmux.run(&[
-        "-f",
-        "/dev/null",
-        "new-session",
-        "-d",
-        "-s",
-        "e2e",
-        "-x",
-        "100",
-        "-y",
-        "30",
-        "sh",
-        "-c",
-        &script,
-    ]);
-    tmux.run(&["set-option", "-s", "escape-time", "0"]);
+    let tmux = Tmux::start("oplab-e2e-attendee", home, " --sandbox --attendee alice");
     tmux.wait_for("attendee alice");
     tmux.wait_for("● sandbox");
 
     // kubectl on the sandbox sees alice's namespaces with her label.
     let kubeconfig = home.join("data/oplab/sandbox/kubeconfig");
-    let kubectl = which_kubectl();
+    let kubectl = common::which("kubectl").expect("kubectl must be on PATH for this test");
     let deadline = Instant::now() + Duration::from_secs(20);
     let names = loop {
         let out = Command::new(&kubectl)
@@ -212,14 +195,4 @@ fn the_binary_runs_for_an_attendee() {
     let progress =
         std::fs::read_to_string(home.join("state/oplab/progress.json")).expect("progress saved");
     assert!(progress.contains("\"attendee\": \"alice\""), "{progress}");
-}
-
-fn which_kubectl() -> std::path::PathBuf {
-    std::env::var_os("PATH")
-        .and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|p| p.join("kubectl"))
-                .find(|p| p.is_file())
-        })
-        .expect("kubectl must be on PATH for this test")
 }

@@ -68,6 +68,22 @@ fn is_attendee_kubeconfig(path: &std::path::Path, name: &str) -> bool {
     })
 }
 
+/// The names of the cluster-wide objects of kind `K` setup made (`what` names them in an error).
+async fn managed_names<K>(client: &kube::Client, what: &str) -> anyhow::Result<Vec<String>>
+where
+    K: kube::Resource<DynamicType = ()> + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+{
+    let api: kube::Api<K> = kube::Api::all(client.clone());
+    Ok(api
+        .list(&managed())
+        .await
+        .with_context(|| format!("listing the classroom {what}"))?
+        .items
+        .into_iter()
+        .filter_map(|o| o.meta().name.clone())
+        .collect())
+}
+
 /// Finds everything to remove.
 pub async fn plan(client: &kube::Client) -> anyhow::Result<Plan> {
     let roster: Vec<Entry> = roster::read(client).await.unwrap_or_default();
@@ -82,28 +98,9 @@ pub async fn plan(client: &kube::Client) -> anyhow::Result<Plan> {
     }
     namespaces.sort();
     namespaces.dedup();
-    let names =
-        |items: Vec<Option<String>>| -> Vec<String> { items.into_iter().flatten().collect() };
-    let crs: kube::Api<ClusterRole> = kube::Api::all(client.clone());
-    let cluster_roles = names(
-        crs.list(&managed())
-            .await
-            .context("listing the classroom cluster roles")?
-            .items
-            .into_iter()
-            .map(|r| r.metadata.name)
-            .collect(),
-    );
-    let crbs: kube::Api<ClusterRoleBinding> = kube::Api::all(client.clone());
-    let cluster_role_bindings = names(
-        crbs.list(&managed())
-            .await
-            .context("listing the classroom cluster role bindings")?
-            .items
-            .into_iter()
-            .map(|r| r.metadata.name)
-            .collect(),
-    );
+    let cluster_roles = managed_names::<ClusterRole>(client, "cluster roles").await?;
+    let cluster_role_bindings =
+        managed_names::<ClusterRoleBinding>(client, "cluster role bindings").await?;
     let rbs: kube::Api<RoleBinding> = kube::Api::all(client.clone());
     let role_bindings = rbs
         .list(&managed())

@@ -84,20 +84,24 @@ pub fn api_group(reg: &Registry, group: &str) -> Option<Value> {
     Some(doc)
 }
 
+/// Every verb of a resource, in kube-apiserver's order.
+pub const RESOURCE_VERBS: &[&str] = &[
+    "create",
+    "delete",
+    "deletecollection",
+    "get",
+    "list",
+    "patch",
+    "update",
+    "watch",
+];
+
 fn verbs(rt: &ResourceType) -> Vec<&'static str> {
-    vec![
-        "create",
-        "delete",
-        "deletecollection",
-        "get",
-        "list",
-        "patch",
-        "update",
-        "watch",
-    ]
-    .into_iter()
-    .filter(|v| !(rt.kind == "Namespace" && *v == "deletecollection"))
-    .collect()
+    RESOURCE_VERBS
+        .iter()
+        .copied()
+        .filter(|v| !(rt.kind == "Namespace" && *v == "deletecollection"))
+        .collect()
 }
 
 pub fn resource_list(reg: &Registry, group: &str, version: &str) -> Option<Value> {

@@ -129,14 +129,7 @@ pub fn operator_service(app: &App) -> services::OperatorService {
 pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     let app = build_app(&opts, Theme::from_env());
-    let terminal = match ratatui::try_init() {
-        Ok(t) => t,
-        Err(e) => {
-            ratatui::restore();
-            return Err(e.into());
-        }
-    };
-    let result = runtime.block_on(async {
+    on_terminal(runtime, |terminal| async {
         let (bg, rx) = Background::new();
         let (_watcher, probes) = start_background_with_checks(&opts, &bg, app.attendee.clone());
         let classroom = app
@@ -156,7 +149,24 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
         let result = runner.run(&mut events).await;
         bg.shutdown();
         result
-    });
+    })
+}
+
+/// Takes the real terminal and runs `body` on it in `runtime`; the terminal is restored on every
+/// exit path (ratatui's panic hook covers panics), then the runtime gets half a second to stop.
+pub fn on_terminal<F, Fut>(runtime: tokio::runtime::Runtime, body: F) -> anyhow::Result<()>
+where
+    F: FnOnce(ratatui::DefaultTerminal) -> Fut,
+    Fut: std::future::Future<Output = std::io::Result<()>>,
+{
+    let terminal = match ratatui::try_init() {
+        Ok(t) => t,
+        Err(e) => {
+            ratatui::restore();
+            return Err(e.into());
+        }
+    };
+    let result = runtime.block_on(body(terminal));
     ratatui::restore();
     runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     Ok(result?)

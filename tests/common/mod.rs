@@ -56,24 +56,73 @@ impl TestCluster {
 
     /// Runs kubectl with stdin.
     pub fn kubectl_stdin(&self, bin: &Path, args: &[&str], stdin: &str) -> Output {
-        use std::io::Write;
-        let mut child = Command::new(bin)
-            .args(args)
+        let mut cmd = Command::new(bin);
+        cmd.args(args)
             .env("KUBECONFIG", &self.kubeconfig)
-            .env("HOME", self.dir.path())
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap_or_else(|e| panic!("running {}: {e}", bin.display()));
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(stdin.as_bytes())
-            .expect("write stdin");
-        child.wait_with_output().expect("kubectl output")
+            .env("HOME", self.dir.path());
+        with_stdin(cmd, stdin)
     }
+
+    /// Runs kubectl with another kubeconfig (an attendee's, a ServiceAccount's).
+    pub fn kubectl_as(&self, kubeconfig: &Path, args: &[&str]) -> Output {
+        self.kubectl_as_command(kubeconfig, args)
+            .output()
+            .expect("kubectl runs")
+    }
+
+    /// Runs kubectl with another kubeconfig and stdin.
+    pub fn kubectl_stdin_as(&self, kubeconfig: &Path, args: &[&str], stdin: &str) -> Output {
+        with_stdin(self.kubectl_as_command(kubeconfig, args), stdin)
+    }
+
+    fn kubectl_as_command(&self, kubeconfig: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(kubectl_default());
+        cmd.arg("--kubeconfig")
+            .arg(kubeconfig)
+            .args(args)
+            .env("HOME", self.dir.path());
+        cmd
+    }
+
+    /// Runs the oplab binary against this cluster.
+    pub fn oplab(&self, args: &[&str]) -> Output {
+        self.oplab_command(args).output().expect("oplab runs")
+    }
+
+    /// Runs the oplab binary in `dir` against this cluster, with no stdin.
+    pub fn oplab_in(&self, dir: &Path, args: &[&str]) -> Output {
+        self.oplab_command(args)
+            .current_dir(dir)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("oplab runs")
+    }
+
+    fn oplab_command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_oplab"));
+        cmd.args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("HOME", self.dir.path());
+        cmd
+    }
+}
+
+/// Runs `cmd` with `stdin` written to it, and collects its output.
+fn with_stdin(mut cmd: Command, stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("running {:?}: {e}", cmd.get_program()));
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("kubectl output")
 }
 
 /// The kubectl on PATH; the tests fail (not skip) without one.

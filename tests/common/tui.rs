@@ -1,37 +1,44 @@
 //! The real TUI main loop on a `TestBackend`, driven by scripted keys, with services on a real client.
 
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
+use oplab::tui::attendee::AttendeeService;
+use oplab::tui::services::ApplyService;
 use oplab::tui::{
     App, AppConfig, AppMessage, Background, ProgressStore, RecordingClipboard, Runner, Theme,
 };
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
 use std::path::Path;
 use std::time::Duration;
 
 pub type TestRunner = Runner<TestBackend, RecordingClipboard>;
 
-/// Keys as text: every character is a key; `<esc>`, `<tab>`, `<enter>` are special.
+/// Keys as text: every character is a key; `<esc>`, `<tab>`, `<enter>`, `<bs>`, `<down>` and `<c-s>`
+/// (ctrl-s) are special.
 pub fn events(keys: &str) -> Vec<std::io::Result<Event>> {
     let mut out = Vec::new();
     let mut rest = keys;
     while let Some(c) = rest.chars().next() {
-        let code = if c == '<'
+        let (code, modifiers) = if c == '<'
             && let Some(end) = rest.find('>')
         {
             let name = &rest[1..end];
             rest = &rest[end + 1..];
             match name {
-                "esc" => KeyCode::Esc,
-                "tab" => KeyCode::Tab,
-                "enter" => KeyCode::Enter,
+                "esc" => (KeyCode::Esc, KeyModifiers::NONE),
+                "tab" => (KeyCode::Tab, KeyModifiers::NONE),
+                "enter" => (KeyCode::Enter, KeyModifiers::NONE),
+                "bs" => (KeyCode::Backspace, KeyModifiers::NONE),
+                "down" => (KeyCode::Down, KeyModifiers::NONE),
+                "c-s" => (KeyCode::Char('s'), KeyModifiers::CONTROL),
                 other => panic!("unknown key <{other}>"),
             }
         } else {
             rest = &rest[c.len_utf8()..];
-            KeyCode::Char(c)
+            (KeyCode::Char(c), KeyModifiers::NONE)
         };
-        out.push(Ok(Event::Key(KeyEvent::new(code, KeyModifiers::NONE))));
+        out.push(Ok(Event::Key(KeyEvent::new(code, modifiers))));
     }
     out
 }
@@ -56,6 +63,20 @@ pub fn runner(app: App, width: u16, height: u16) -> (TestRunner, Background) {
     (runner, bg)
 }
 
+/// The main loop over an attendee's `app` with the services the real TUI runs for them: apply, the
+/// built-in operator in their namespaces (started at once) and the classroom service.
+pub fn attendee_runner(app: App, width: u16, height: u16) -> (TestRunner, Background) {
+    let operator = oplab::tui::operator_service(&app);
+    let name = app.attendee.clone().expect("an attendee's app");
+    let classroom = AttendeeService::new(&name, &app.labs);
+    let (mut runner, bg) = runner(app, width, height);
+    runner.services.push(Box::new(ApplyService));
+    runner.services.push(Box::new(operator));
+    runner.services.push(Box::new(classroom));
+    runner.autostart_operator = true;
+    (runner, bg)
+}
+
 /// Sends the client to the loop and lets it handle it (services hear about the connection).
 pub async fn connect(runner: &mut TestRunner, bg: &Background, client: kube::Client) {
     bg.send(AppMessage::Client(client));
@@ -71,7 +92,12 @@ pub async fn press(runner: &mut TestRunner, keys: &str) {
 
 /// The screen as text, one line per row.
 pub fn screen(runner: &TestRunner) -> String {
-    let buf = runner.terminal.backend().buffer();
+    buffer_text(runner.terminal.backend().buffer(), "\n")
+}
+
+/// A test terminal's buffer as text, each row followed by `line_end`; a wide symbol covers the
+/// cells after it.
+pub fn buffer_text(buf: &Buffer, line_end: &str) -> String {
     let mut out = String::new();
     for y in 0..buf.area.height {
         let mut skip = 0;
@@ -84,7 +110,7 @@ pub fn screen(runner: &TestRunner) -> String {
             skip = unicode_width::UnicodeWidthStr::width(sym).saturating_sub(1);
             out.push_str(sym);
         }
-        out.push('\n');
+        out.push_str(line_end);
     }
     out
 }

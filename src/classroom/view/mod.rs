@@ -99,14 +99,7 @@ pub fn run(target: Target, labs: Vec<Lab>) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     // Connect before taking the terminal, so a wrong context is a plain error message.
     let conn = runtime.block_on(target.connect())?;
-    let terminal = match ratatui::try_init() {
-        Ok(t) => t,
-        Err(e) => {
-            ratatui::restore();
-            return Err(e.into());
-        }
-    };
-    let result = runtime.block_on(async {
+    crate::tui::on_terminal(runtime, |terminal| async move {
         let (tx, rx) = watch::channel(Arc::new(Snapshot::empty()));
         let cancel = CancellationToken::new();
         let board = Board::new(conn.client.clone(), labs);
@@ -118,8 +111,5 @@ pub fn run(target: Target, labs: Vec<Lab>) -> anyhow::Result<()> {
         cancel.cancel();
         let _ = engine.await;
         result
-    });
-    ratatui::restore();
-    runtime.shutdown_timeout(Duration::from_millis(500));
-    Ok(result?)
+    })
 }

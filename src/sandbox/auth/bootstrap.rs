@@ -5,6 +5,7 @@ use crate::sandbox::api::{Api, WriteOpts};
 use crate::sandbox::auth::rbac::GROUP;
 use crate::sandbox::auth::{AUTHENTICATED, MASTERS, UNAUTHENTICATED};
 use crate::sandbox::controllers::key;
+use crate::sandbox::discovery::RESOURCE_VERBS;
 use serde_json::{Value, json};
 
 const RW: &[&str] = &["create", "delete", "deletecollection", "patch", "update"];
@@ -18,13 +19,17 @@ fn urls(urls: &[&str]) -> Value {
     json!({"nonResourceURLs": urls, "verbs": ["get"]})
 }
 
+/// The label that aggregates a role into the default role `to`.
+fn aggregate_label(to: &str) -> Value {
+    json!({format!("rbac.authorization.k8s.io/aggregate-to-{to}"): "true"})
+}
+
 fn aggregate(to: &str) -> Value {
-    json!({"clusterRoleSelectors": [{"matchLabels": {format!("rbac.authorization.k8s.io/aggregate-to-{to}"): "true"}}]})
+    json!({"clusterRoleSelectors": [{"matchLabels": aggregate_label(to)}]})
 }
 
 /// Every default ClusterRole: name, extra labels, rules, aggregation rule.
 fn cluster_roles() -> Vec<(&'static str, Value, Vec<Value>, Option<Value>)> {
-    let label = |to: &str| json!({format!("rbac.authorization.k8s.io/aggregate-to-{to}"): "true"});
     vec![
         (
             "cluster-admin",
@@ -36,37 +41,34 @@ fn cluster_roles() -> Vec<(&'static str, Value, Vec<Value>, Option<Value>)> {
             None,
         ),
         ("admin", json!({}), vec![], Some(aggregate("admin"))),
-        ("edit", label("admin"), vec![], Some(aggregate("edit"))),
-        ("view", label("edit"), vec![], Some(aggregate("view"))),
+        (
+            "edit",
+            aggregate_label("admin"),
+            vec![],
+            Some(aggregate("edit")),
+        ),
+        (
+            "view",
+            aggregate_label("edit"),
+            vec![],
+            Some(aggregate("view")),
+        ),
         (
             "system:aggregate-to-admin",
-            label("admin"),
+            aggregate_label("admin"),
             vec![
                 rule(
                     &["authorization.k8s.io"],
                     &["localsubjectaccessreviews"],
                     &["create"],
                 ),
-                rule(
-                    &[GROUP],
-                    &["rolebindings", "roles"],
-                    &[
-                        "create",
-                        "delete",
-                        "deletecollection",
-                        "get",
-                        "list",
-                        "patch",
-                        "update",
-                        "watch",
-                    ],
-                ),
+                rule(&[GROUP], &["rolebindings", "roles"], RESOURCE_VERBS),
             ],
             None,
         ),
         (
             "system:aggregate-to-edit",
-            label("edit"),
+            aggregate_label("edit"),
             vec![
                 rule(
                     &[""],
@@ -131,26 +133,13 @@ fn cluster_roles() -> Vec<(&'static str, Value, Vec<Value>, Option<Value>)> {
                     RW,
                 ),
                 rule(&["policy"], &["poddisruptionbudgets"], RW),
-                rule(
-                    &["coordination.k8s.io"],
-                    &["leases"],
-                    &[
-                        "create",
-                        "delete",
-                        "deletecollection",
-                        "get",
-                        "list",
-                        "patch",
-                        "update",
-                        "watch",
-                    ],
-                ),
+                rule(&["coordination.k8s.io"], &["leases"], RESOURCE_VERBS),
             ],
             None,
         ),
         (
             "system:aggregate-to-view",
-            label("view"),
+            aggregate_label("view"),
             vec![
                 rule(
                     &[""],

@@ -5,6 +5,7 @@
 use crate::sandbox::api::Api;
 use crate::sandbox::auth::attributes::Attributes;
 use crate::sandbox::auth::rbac;
+use crate::sandbox::auth::rules::strings;
 use crate::sandbox::auth::{User, constant_time_eq, tokens};
 use crate::sandbox::status::ApiError;
 use serde_json::{Value, json};
@@ -135,14 +136,6 @@ pub fn serve(
         out["metadata"]["namespace"] = json!(ns);
     }
     Ok(out)
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s.as_str().map(String::from))
-        .collect()
 }
 
 fn invalid(kind: &str, field: &str, value: &str, detail: &str) -> ApiError {
