@@ -8,7 +8,7 @@ use std::time::Instant;
 
 // The allocator of the `oplab` binary.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: oplab::alloc::Allocator = oplab::alloc::Allocator;
 
 fn rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")

@@ -1,7 +1,7 @@
 //! The `oplab` command: parses the command line and hands over to the library.
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: oplab::alloc::Allocator = oplab::alloc::Allocator;
 
 fn main() -> std::process::ExitCode {
     oplab::cli::main()
