@@ -51,14 +51,7 @@ pub fn reconcile(api: &Api, ns: &str, name: &str) {
         for p in &active {
             let stale = !current(p) && ds["spec"]["updateStrategy"]["type"] != "OnDelete";
             if Some(&p["metadata"]["uid"]) != keep.as_ref() || stale {
-                w::delete(
-                    api,
-                    "",
-                    "v1",
-                    "pods",
-                    ns,
-                    p["metadata"]["name"].as_str().unwrap_or_default(),
-                );
+                w::delete_pod(api, ns, p);
             }
         }
     }

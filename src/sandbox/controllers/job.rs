@@ -65,14 +65,7 @@ pub fn reconcile(api: &Api, ns: &str, name: &str) {
         }
     } else if done || failing || suspended {
         for p in &active {
-            w::delete(
-                api,
-                "",
-                "v1",
-                "pods",
-                ns,
-                p["metadata"]["name"].as_str().unwrap_or_default(),
-            );
+            w::delete_pod(api, ns, p);
         }
     }
     let pods = w::owned(api, &job, "", "pods");

@@ -51,14 +51,7 @@ pub fn reconcile(api: &Api, ns: &str, name: &str) {
             }
             Some(p) if is_ready(p) => {}
             Some(p) if matches!(p["status"]["phase"].as_str(), Some("Failed" | "Succeeded")) => {
-                w::delete(
-                    api,
-                    "",
-                    "v1",
-                    "pods",
-                    ns,
-                    p["metadata"]["name"].as_str().unwrap_or_default(),
-                );
+                w::delete_pod(api, ns, p);
                 blocked = true;
             }
             Some(_) => blocked = true,
@@ -103,14 +96,7 @@ pub fn reconcile(api: &Api, ns: &str, name: &str) {
         extra.sort_by_key(|p| std::cmp::Reverse(ordinal(name, p)));
         let take = if parallel { extra.len() } else { 1 };
         for p in extra.into_iter().take(take) {
-            w::delete(
-                api,
-                "",
-                "v1",
-                "pods",
-                ns,
-                p["metadata"]["name"].as_str().unwrap_or_default(),
-            );
+            w::delete_pod(api, ns, p);
         }
     } else if extra.is_empty() && !blocked && !any_terminating && !on_delete {
         // Rolling update: the highest ordinal still on an old revision is replaced.
@@ -122,14 +108,7 @@ pub fn reconcile(api: &Api, ns: &str, name: &str) {
             .filter_map(by_ordinal)
             .find(|p| pod_revision(p) != update_rev);
         if let Some(p) = stale {
-            w::delete(
-                api,
-                "",
-                "v1",
-                "pods",
-                ns,
-                p["metadata"]["name"].as_str().unwrap_or_default(),
-            );
+            w::delete_pod(api, ns, p);
         }
     }
     write_status(api, &sts, name, &update_rev, want);

@@ -206,6 +206,12 @@ pub fn delete(api: &Api, group: &str, version: &str, plural: &str, ns: &str, nam
     }
 }
 
+/// Deletes a pod (given as the object) in the background, like [`delete`].
+pub fn delete_pod(api: &Api, ns: &str, pod: &Value) {
+    let name = pod["metadata"]["name"].as_str().unwrap_or_default();
+    delete(api, "", "v1", "pods", ns, name);
+}
+
 /// Writes `status` into an object if it differs (an internal status write, no admission).
 pub fn set_status(api: &Api, group: &str, plural: &str, obj: &Value, status: Value) {
     let (ns, name) = crate::sandbox::store::ns_name(obj);
