@@ -87,14 +87,7 @@ async fn apply_block_and_builtin_operator_from_the_tui() {
         .run(&mut futures::stream::iter(keys("y")))
         .await
         .expect("loop");
-    let mut created = false;
-    for _ in 0..200 {
-        if namespaces.get_opt("crontabs").await.expect("get").is_some() {
-            created = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let created = appears(&namespaces, "crontabs").await;
     assert!(created, "the confirmed apply did not create the namespace");
 
     // The operator started when the client arrived: a Gordon gets its pods.
@@ -219,14 +212,7 @@ async fn diff_overlay_shows_the_unified_diff_then_no_changes() {
         .run(&mut futures::stream::iter(keys("ay")))
         .await
         .expect("loop");
-    let mut created = false;
-    for _ in 0..200 {
-        if namespaces.get_opt("crontabs").await.expect("get").is_some() {
-            created = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+    let created = appears(&namespaces, "crontabs").await;
     assert!(created);
     runner
         .run(&mut futures::stream::iter(keys("d")))
@@ -235,4 +221,15 @@ async fn diff_overlay_shows_the_unified_diff_then_no_changes() {
     assert!(wait_for(&mut runner, |a| a.overlay.is_some()).await);
     let overlay = runner.app.overlay.clone().expect("overlay");
     assert!(overlay.text.contains("no changes"), "{}", overlay.text);
+}
+
+/// Whether the namespace `name` exists within 5 s.
+async fn appears(namespaces: &Api<Namespace>, name: &str) -> bool {
+    for _ in 0..200 {
+        if namespaces.get_opt(name).await.expect("get").is_some() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    false
 }

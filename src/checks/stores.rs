@@ -311,10 +311,7 @@ impl Stores {
     /// Lists and watches until an error; returns the state to show then and whether the store was
     /// ever current. Any error restarts with a fresh list (so readiness is always explicit).
     async fn watch(&self, key: &WatchKey, ar: ApiResource, cluster: bool) -> (WatchState, bool) {
-        let api: kube::Api<DynamicObject> = match (&key.namespace, cluster) {
-            (Some(ns), false) => kube::Api::namespaced_with(self.client.clone(), ns, &ar),
-            _ => kube::Api::all_with(self.client.clone(), &ar),
-        };
+        let api = self.api(key, &ar, cluster);
         let writer = reflector::store::Writer::new(ar);
         let store = writer.as_reader();
         self.set(
@@ -364,6 +361,14 @@ impl Stores {
         )
     }
 
+    /// The API of `key`'s objects: its namespace, or all of them (and cluster-scoped kinds).
+    fn api(&self, key: &WatchKey, ar: &ApiResource, cluster: bool) -> kube::Api<DynamicObject> {
+        match (&key.namespace, cluster) {
+            (Some(ns), false) => kube::Api::namespaced_with(self.client.clone(), ns, ar),
+            _ => kube::Api::all_with(self.client.clone(), ar),
+        }
+    }
+
     fn has_names(&self, key: &WatchKey) -> bool {
         lock(&self.names).get(key).is_some_and(|n| !n.is_empty())
     }
@@ -378,10 +383,7 @@ impl Stores {
         cluster: bool,
         list_forbidden: String,
     ) -> WatchState {
-        let api: kube::Api<DynamicObject> = match (&key.namespace, cluster) {
-            (Some(ns), false) => kube::Api::namespaced_with(self.client.clone(), ns, &ar),
-            _ => kube::Api::all_with(self.client.clone(), &ar),
-        };
+        let api = self.api(key, &ar, cluster);
         let mut last: Option<Vec<(String, Option<String>)>> = None;
         loop {
             let names = lock(&self.names).get(key).cloned().unwrap_or_default();
