@@ -1,6 +1,7 @@
 //! Shared by the integration tests: an in-process sandbox over real HTTPS, a kubeconfig, real clients.
 #![allow(dead_code)]
 
+pub mod operator;
 pub mod tui;
 
 use std::path::{Path, PathBuf};

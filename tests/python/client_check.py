@@ -1,6 +1,6 @@
 """The Python kubernetes client, with its default settings, against the oplab sandbox.
 
-Run by tests/sandbox_python.rs with KUBECONFIG pointing at an in-process sandbox. Exits non-zero on failure.
+Run by tests/sandbox/python.rs with KUBECONFIG pointing at an in-process sandbox. Exits non-zero on failure.
 """
 import sys
 import threading

@@ -1,0 +1,7 @@
+//! The check engine and `oplab check`.
+
+#[path = "checks/cli.rs"]
+mod cli;
+mod common;
+#[path = "checks/engine.rs"]
+mod engine;

@@ -1,0 +1,21 @@
+//! The sandbox API server, driven over real HTTPS by kubectl, kube-rs and the Python client.
+
+#[path = "sandbox/bad_input.rs"]
+mod bad_input;
+mod common;
+#[path = "sandbox/durability.rs"]
+mod durability;
+#[path = "sandbox/kube_rs.rs"]
+mod kube_rs;
+#[path = "sandbox/kubectl.rs"]
+mod kubectl;
+#[path = "sandbox/protobuf.rs"]
+mod protobuf;
+#[path = "sandbox/python.rs"]
+mod python;
+#[path = "sandbox/rbac.rs"]
+mod rbac;
+#[path = "sandbox/semantics.rs"]
+mod semantics;
+#[path = "sandbox/workloads.rs"]
+mod workloads;

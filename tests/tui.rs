@@ -1,0 +1,17 @@
+//! The TUI: whole-app snapshots, services, progress, attendee mode, and the binary under tmux.
+
+#[path = "tui/attendee.rs"]
+mod attendee;
+#[path = "tui/attendee_rbac.rs"]
+mod attendee_rbac;
+#[path = "tui/cluster.rs"]
+mod cluster;
+mod common;
+#[path = "tui/progress.rs"]
+mod progress;
+#[path = "tui/services.rs"]
+mod services;
+#[path = "tui/snapshots.rs"]
+mod snapshots;
+#[path = "tui/tmux.rs"]
+mod tmux;
