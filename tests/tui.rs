@@ -11,6 +11,8 @@ mod common;
 mod progress;
 #[path = "tui/services.rs"]
 mod services;
+#[path = "tui/shared_sandbox.rs"]
+mod shared_sandbox;
 #[path = "tui/snapshots.rs"]
 mod snapshots;
 #[path = "tui/tmux.rs"]

@@ -4,6 +4,7 @@ pub mod apply;
 pub mod bench;
 pub mod check;
 pub mod classroom;
+pub mod env;
 pub mod labs;
 pub mod manifests;
 pub mod operator;
@@ -42,6 +43,8 @@ pub enum Command {
     /// Measure oplab's own performance (for developers).
     #[command(hide = true)]
     Bench(bench::BenchArgs),
+    /// Print the shell lines that point kubectl at oplab's cluster: eval "$(oplab env)".
+    Env(env::EnvArgs),
     /// Run the built-in Gordon operator in the foreground.
     Operator(operator::OperatorArgs),
 }
@@ -63,6 +66,7 @@ pub fn main() -> ExitCode {
         Some(Command::Manifests(args)) => manifests::run(args),
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Operator(args)) => operator::run(args),
+        Some(Command::Env(args)) => env::run(args),
         None => tui::run(&cli.tui),
     };
     match result {

@@ -10,9 +10,11 @@ pub mod convert;
 pub mod crd;
 pub mod defaults;
 pub mod discovery;
+pub mod embedded;
 pub mod faults;
 pub mod http;
 pub mod kubeconfig;
+pub mod lock;
 pub mod meta;
 pub mod patch;
 pub mod proto;
@@ -61,13 +63,34 @@ pub struct Sandbox {
     pub token: String,
     pub ca_pem: String,
     pub api: Arc<Api>,
+    /// Objects restored from the state directory at start (0: a new or empty cluster).
+    pub restored: usize,
     stop: CancellationToken,
+    /// The state directory's lock, held for the sandbox's life (one sandbox per directory).
+    lock: Option<lock::StateLock>,
 }
 
 impl Sandbox {
     /// Starts a sandbox on a tokio runtime: HTTPS server, controllers, the built-in objects.
+    /// With a state directory it first takes the directory's lock: a second sandbox on it fails with
+    /// [`lock::Locked`], and the address the last one listened on is tried first.
     pub async fn start(options: Options) -> anyhow::Result<Self> {
-        let listener = server::bind(options.addr).await?;
+        let lock = match &options.state_dir {
+            Some(dir) => Some(lock::StateLock::acquire(dir)?),
+            None => None,
+        };
+        let remembered = options
+            .state_dir
+            .as_deref()
+            .filter(|_| options.addr.port() == 0)
+            .and_then(lock::last_address);
+        let listener = match remembered {
+            Some(addr) => match server::bind(addr).await {
+                Ok(l) => l,
+                Err(_) => server::bind(options.addr).await?,
+            },
+            None => server::bind(options.addr).await?,
+        };
         let addr = listener
             .local_addr()
             .context("reading the listening address")?;
@@ -76,6 +99,7 @@ impl Sandbox {
             Some(dir) => restore_state(&api, dir)?,
             None => (tls::TlsMaterial::generate()?, random_token()),
         };
+        let restored = api.store.count();
         api.set_ca_pem(tls.ca_pem.clone());
         controllers::bootstrap::run(&api);
         let stop = CancellationToken::new();
@@ -98,13 +122,18 @@ impl Sandbox {
             state,
             stop.clone(),
         ));
+        if let Some(lock) = &lock {
+            lock.record(&url)?;
+        }
         Ok(Self {
             url,
             addr,
             token,
             ca_pem: tls.ca_pem,
             api,
+            restored,
             stop,
+            lock,
         })
     }
 
@@ -149,6 +178,11 @@ impl Sandbox {
     /// Stops the server and the controllers.
     pub fn shutdown(&self) {
         self.stop.cancel();
+    }
+
+    /// The state directory this sandbox keeps (and holds the lock of).
+    pub fn state_dir(&self) -> Option<&Path> {
+        self.lock.as_ref().map(lock::StateLock::dir)
     }
 }
 

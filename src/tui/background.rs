@@ -78,6 +78,8 @@ pub enum Request {
     ToggleOperator,
     /// Start the built-in operator if it is not running (on by default once connected).
     StartOperator,
+    /// Start, feed or resize a shell of the terminal pane.
+    Terminal(super::terminal::ShellRequest),
 }
 
 impl Request {
@@ -88,6 +90,7 @@ impl Request {
             Self::Diff { .. } => "diffing manifests",
             Self::Probe { .. } => "running probes",
             Self::ToggleOperator | Self::StartOperator => "toggling the built-in operator",
+            Self::Terminal(_) => "the terminal pane",
         }
     }
 }

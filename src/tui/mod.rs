@@ -18,6 +18,7 @@ pub mod message;
 pub mod progress;
 pub mod runner;
 pub mod search;
+pub mod terminal;
 pub mod services;
 pub mod theme;
 pub mod ui;
@@ -128,7 +129,8 @@ pub fn operator_service(app: &App) -> services::OperatorService {
 /// every exit path (ratatui's panic hook covers panics).
 pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
-    let app = build_app(&opts, Theme::from_env());
+    let mut app = build_app(&opts, Theme::from_env());
+    app.context = opts.cluster.context.clone();
     on_terminal(runtime, |terminal| async {
         let (bg, rx) = Background::new();
         let (_watcher, probes) = start_background_with_checks(&opts, &bg, app.attendee.clone());
@@ -144,6 +146,7 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
             runner.services.push(Box::new(c));
         }
         runner.services.push(Box::new(probes));
+        runner.services.push(Box::new(terminal::TerminalService::default()));
         runner.autostart_operator = true;
         let mut events = crossterm::event::EventStream::new();
         let result = runner.run(&mut events).await;
@@ -166,7 +169,18 @@ where
             return Err(e.into());
         }
     };
+    // Pastes arrive whole (for the terminal pane); the wheel scrolls.
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::event::EnableBracketedPaste,
+        crossterm::event::EnableMouseCapture
+    );
     let result = runtime.block_on(body(terminal));
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::event::DisableBracketedPaste,
+        crossterm::event::DisableMouseCapture
+    );
     ratatui::restore();
     runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     Ok(result?)
