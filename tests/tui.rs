@@ -15,5 +15,7 @@ mod services;
 mod shared_sandbox;
 #[path = "tui/snapshots.rs"]
 mod snapshots;
+#[path = "tui/terminal.rs"]
+mod terminal;
 #[path = "tui/tmux.rs"]
 mod tmux;
