@@ -8,6 +8,8 @@ pub mod checks;
 pub mod classroom;
 pub mod cli;
 pub mod cluster;
+pub mod files;
+pub mod kubeconfig;
 pub mod lab;
 pub mod operator;
 pub mod sandbox;

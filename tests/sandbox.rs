@@ -9,6 +9,8 @@ mod durability;
 mod kube_rs;
 #[path = "sandbox/kubectl.rs"]
 mod kubectl;
+#[path = "sandbox/private_files.rs"]
+mod private_files;
 #[path = "sandbox/protobuf.rs"]
 mod protobuf;
 #[path = "sandbox/python.rs"]
