@@ -116,6 +116,8 @@ pub struct Api {
     ca_pem: std::sync::OnceLock<String>,
     /// Token signing key and the RBAC rule cache.
     pub auth: crate::sandbox::auth::Auth,
+    /// Process-backed containers (real etcd members) of the simulated kubelet.
+    pub procs: crate::sandbox::procs::Runner,
 }
 
 impl Api {
@@ -128,6 +130,7 @@ impl Api {
             next_ip: AtomicU32::new(10),
             ca_pem: std::sync::OnceLock::new(),
             auth: crate::sandbox::auth::Auth::new(),
+            procs: crate::sandbox::procs::Runner::default(),
         }
     }
 

@@ -10,11 +10,13 @@ pub mod convert;
 pub mod crd;
 pub mod defaults;
 pub mod discovery;
+pub mod exec;
 pub mod faults;
 pub mod http;
 pub mod kubeconfig;
 pub mod meta;
 pub mod patch;
+pub mod procs;
 pub mod proto;
 pub mod registry;
 pub mod schema;
@@ -77,6 +79,7 @@ impl Sandbox {
             None => (tls::TlsMaterial::generate()?, random_token()),
         };
         api.set_ca_pem(tls.ca_pem.clone());
+        api.procs.set_base(options.state_dir.as_deref())?;
         controllers::bootstrap::run(&api);
         let stop = CancellationToken::new();
         tokio::spawn(controllers::run(api.clone(), stop.clone()));

@@ -72,7 +72,10 @@ fn handle(api: &Arc<Api>, kubelet: &kubelet::Kubelet, ev: &Arc<Event>) {
         gc::on_deleted(api, ev, &object);
         namespaces::on_deleted(api, ev, &object);
         match (ev.key.group.as_str(), ev.key.plural.as_str()) {
-            ("", "pods") => on_workload_pod(api, &object, None),
+            ("", "pods") => {
+                api.procs.on_pod_deleted(api, &object);
+                on_workload_pod(api, &object, None);
+            }
             ("", "services") => endpoints::on_service_deleted(api, ev),
             ("apps", "replicasets") => {
                 if let Some(("Deployment", d)) = workload::controller_of(&object) {
