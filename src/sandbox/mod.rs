@@ -15,6 +15,7 @@ pub mod faults;
 pub mod http;
 pub mod kubeconfig;
 pub mod meta;
+pub mod operators;
 pub mod patch;
 pub mod procs;
 pub mod proto;

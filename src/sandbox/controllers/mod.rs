@@ -33,6 +33,7 @@ pub async fn run(api: Arc<Api>, stop: CancellationToken) {
     let mut rx = api.store.subscribe();
     let kubelet = kubelet::Kubelet::new(api.clone(), stop.clone());
     tokio::spawn(events::run(api.clone(), stop.clone()));
+    tokio::spawn(crate::sandbox::operators::run(api.clone(), stop.clone()));
     // Objects restored from a state directory are reconciled once at start.
     resync(&api, &kubelet);
     loop {

@@ -314,6 +314,11 @@ fn argv_env(ctx: &Ctx, pod: &Value) -> Result<(Vec<String>, Vec<(String, String)
         })
         .collect();
     env.push(("ETCD_DATA_DIR".into(), data));
+    // Membership changes right after one another (the operator adds one learner at a time): etcd 3.4
+    // otherwise refuses `member add` for 5 s after each change while it checks every peer's connection.
+    if !env.iter().any(|(k, _)| k == "ETCD_STRICT_RECONFIG_CHECK") {
+        env.push(("ETCD_STRICT_RECONFIG_CHECK".into(), "false".into()));
+    }
     // Bounded disk: a small backend quota (the WAL's 64 MB segments are etcd 3.4's fixed size).
     if !env.iter().any(|(k, _)| k == "ETCD_QUOTA_BACKEND_BYTES")
         && !args.iter().any(|a| a.starts_with("--quota-backend-bytes"))
