@@ -62,7 +62,16 @@ pub async fn route(
     parts: &mut Parts,
     segs: &[&str],
 ) -> Option<Response> {
-    let ["api", "v1", "namespaces", ns, "pods", name, sub @ ("exec" | "attach")] = segs else {
+    let [
+        "api",
+        "v1",
+        "namespaces",
+        ns,
+        "pods",
+        name,
+        sub @ ("exec" | "attach"),
+    ] = segs
+    else {
         return None;
     };
     if parts.method != Method::GET && parts.method != Method::POST {
@@ -141,7 +150,11 @@ async fn serve(
     if !v5 && !offered.iter().any(|p| p == V4) {
         return Err(ApiError::bad_request(format!(
             "exec in the oplab sandbox speaks the subprotocols {V5} and {V4}; the client offered {}",
-            if offered.is_empty() { "none".to_string() } else { offered.join(", ") }
+            if offered.is_empty() {
+                "none".to_string()
+            } else {
+                offered.join(", ")
+            }
         )));
     }
     let ws = ws.protocols([V5, V4]);
@@ -247,9 +260,21 @@ fn spawn(plan: &ExecPlan, opts: &ExecOptions) -> std::io::Result<Spawned> {
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .envs(plan.env.iter().map(|(k, v)| (k, v)))
         .current_dir(&plan.cwd)
-        .stdin(if opts.stdin { Stdio::piped() } else { Stdio::null() })
-        .stdout(if opts.stdout { Stdio::piped() } else { Stdio::null() })
-        .stderr(if opts.stderr { Stdio::piped() } else { Stdio::null() });
+        .stdin(if opts.stdin {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(if opts.stdout {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stderr(if opts.stderr {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        });
     let mut child = cmd.spawn()?;
     let stdin = child.stdin.take().map(|s| Box::new(s) as Writer);
     let mut outputs = Vec::new();
@@ -436,7 +461,9 @@ async fn session(socket: WebSocket, plan: ExecPlan, opts: ExecOptions, v5: bool)
     let code = status
         .map(|s| {
             use std::os::unix::process::ExitStatusExt;
-            s.code().or_else(|| s.signal().map(|n| 128 + n)).unwrap_or(1)
+            s.code()
+                .or_else(|| s.signal().map(|n| 128 + n))
+                .unwrap_or(1)
         })
         .unwrap_or(1);
     let _ = sink

@@ -71,7 +71,11 @@ impl Kubelet {
         {
             let api = self.api.clone();
             let (stop, pod) = (self.stop.clone(), pod.clone());
-            let delay = if phase == "Pending" { self.api.config.pod_start_delay } else { Duration::ZERO };
+            let delay = if phase == "Pending" {
+                self.api.config.pod_start_delay
+            } else {
+                Duration::ZERO
+            };
             if self.api.procs.get(uid).is_none() {
                 tokio::spawn(async move {
                     tokio::time::sleep(delay).await;

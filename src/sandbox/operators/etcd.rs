@@ -40,7 +40,10 @@ pub struct EtcdOperator {
 impl EtcdOperator {
     /// Starts a reconcile of every EtcdCluster that is not being reconciled already.
     pub fn reconcile_all(&self, api: &Arc<Api>, stop: &CancellationToken) {
-        if api.registry().get(GROUP, "v1alpha1", "etcdclusters").is_none()
+        if api
+            .registry()
+            .get(GROUP, "v1alpha1", "etcdclusters")
+            .is_none()
             || !super::deployment_runs(api, OPERATOR_NS, OPERATOR_DEPLOYMENT)
         {
             return;
@@ -89,14 +92,23 @@ fn initial_cluster(name: &str, ns: &str, members: i64) -> String {
 
 /// One step of the operator's reconcile loop for one cluster.
 async fn reconcile(api: &Arc<Api>, cluster: &Value, reported: &Mutex<HashMap<String, i64>>) {
-    let ns = cluster["metadata"]["namespace"].as_str().unwrap_or_default();
+    let ns = cluster["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or_default();
     let name = cluster["metadata"]["name"].as_str().unwrap_or_default();
     let uid = cluster["metadata"]["uid"].as_str().unwrap_or_default();
     let size = cluster["spec"]["size"].as_i64().unwrap_or(1).max(1);
     ensure_service(api, cluster);
     let Some(sts) = api.store.get(&key("apps", "statefulsets"), ns, name) else {
         ensure_state(api, cluster, 0);
-        event(api, cluster, "Normal", "CreatingStatefulSet", "Creating StatefulSet with 0 replica", COMPONENT);
+        event(
+            api,
+            cluster,
+            "Normal",
+            "CreatingStatefulSet",
+            "Creating StatefulSet with 0 replica",
+            COMPONENT,
+        );
         create_statefulset(api, cluster);
         return;
     };
@@ -106,7 +118,14 @@ async fn reconcile(api: &Arc<Api>, cluster: &Value, reported: &Mutex<HashMap<Str
     let replicas = sts["spec"]["replicas"].as_i64().unwrap_or(0);
     if replicas == 0 {
         ensure_state(api, cluster, 1);
-        event(api, cluster, "Normal", "ScalingStatefulSet", "Scaling StatefulSet to 1 replica to bootstrap the cluster", COMPONENT);
+        event(
+            api,
+            cluster,
+            "Normal",
+            "ScalingStatefulSet",
+            "Scaling StatefulSet to 1 replica to bootstrap the cluster",
+            COMPONENT,
+        );
         set_replicas(api, ns, name, 1);
         return;
     }
@@ -130,10 +149,32 @@ async fn reconcile(api: &Arc<Api>, cluster: &Value, reported: &Mutex<HashMap<Str
         // A learner that has started (it has a name) is promoted; until then the operator waits.
         if l["name"].as_str().is_some_and(|n| !n.is_empty()) {
             let id = member_id(l);
-            event(api, cluster, "Normal", "PromotingLearner", &format!("Promoting the learner member {}", l["name"].as_str().unwrap_or("")), COMPONENT);
+            event(
+                api,
+                cluster,
+                "Normal",
+                "PromotingLearner",
+                &format!(
+                    "Promoting the learner member {}",
+                    l["name"].as_str().unwrap_or("")
+                ),
+                COMPONENT,
+            );
             match etcdctl(api, &endpoint, &["member", "promote", &id]).await {
-                Ok(_) => event(api, cluster, "Normal", "LearnerPromoted", &format!("Learner member {} promoted to a voting member", l["name"].as_str().unwrap_or("")), COMPONENT),
-                Err(e) => tracing::debug!("etcd-operator ({SIMULATED}): promote {id} in {ns}/{name}: {e}"),
+                Ok(_) => event(
+                    api,
+                    cluster,
+                    "Normal",
+                    "LearnerPromoted",
+                    &format!(
+                        "Learner member {} promoted to a voting member",
+                        l["name"].as_str().unwrap_or("")
+                    ),
+                    COMPONENT,
+                ),
+                Err(e) => {
+                    tracing::debug!("etcd-operator ({SIMULATED}): promote {id} in {ns}/{name}: {e}")
+                }
             }
         }
         return;
@@ -147,20 +188,55 @@ async fn reconcile(api: &Arc<Api>, cluster: &Value, reported: &Mutex<HashMap<Str
     if replicas < size {
         ensure_state(api, cluster, replicas + 1);
         let peer = spec::map_urls(&peer_url(name, ns, replicas), "", None);
-        event(api, cluster, "Normal", "ScalingOut", &format!("[Scale out] adding a new learner member to etcd cluster: {name}-{replicas}"), COMPONENT);
-        match etcdctl(api, &endpoint, &["member", "add", &format!("{name}-{replicas}"), &format!("--peer-urls={peer}"), "--learner"]).await {
+        event(
+            api,
+            cluster,
+            "Normal",
+            "ScalingOut",
+            &format!("[Scale out] adding a new learner member to etcd cluster: {name}-{replicas}"),
+            COMPONENT,
+        );
+        match etcdctl(
+            api,
+            &endpoint,
+            &[
+                "member",
+                "add",
+                &format!("{name}-{replicas}"),
+                &format!("--peer-urls={peer}"),
+                "--learner",
+            ],
+        )
+        .await
+        {
             Ok(_) => {
-                event(api, cluster, "Normal", "LearnerAdded", "Learner member added successfully", COMPONENT);
+                event(
+                    api,
+                    cluster,
+                    "Normal",
+                    "LearnerAdded",
+                    "Learner member added successfully",
+                    COMPONENT,
+                );
                 set_replicas(api, ns, name, replicas + 1);
             }
-            Err(e) => tracing::debug!("etcd-operator ({SIMULATED}): member add in {ns}/{name}: {e}"),
+            Err(e) => {
+                tracing::debug!("etcd-operator ({SIMULATED}): member add in {ns}/{name}: {e}")
+            }
         }
         return;
     }
     if replicas > size {
         let last = format!("{name}-{}", replicas - 1);
         let target = members.iter().find(|m| m["name"].as_str() == Some(&last));
-        event(api, cluster, "Normal", "ScalingIn", &format!("[Scale in] removing member {last} from the etcd cluster"), COMPONENT);
+        event(
+            api,
+            cluster,
+            "Normal",
+            "ScalingIn",
+            &format!("[Scale in] removing member {last} from the etcd cluster"),
+            COMPONENT,
+        );
         if let Some(m) = target
             && let Err(e) = etcdctl(api, &endpoint, &["member", "remove", &member_id(m)]).await
         {
@@ -175,7 +251,14 @@ async fn reconcile(api: &Arc<Api>, cluster: &Value, reported: &Mutex<HashMap<Str
     if rep.get(uid) != Some(&size) {
         rep.insert(uid.to_string(), size);
         drop(rep);
-        event(api, cluster, "Normal", "Reconciled", &format!("EtcdCluster reconciled successfully: {size} members"), COMPONENT);
+        event(
+            api,
+            cluster,
+            "Normal",
+            "Reconciled",
+            &format!("EtcdCluster reconciled successfully: {size} members"),
+            COMPONENT,
+        );
     }
 }
 
@@ -188,7 +271,12 @@ fn member_id(m: &Value) -> String {
 }
 
 /// `etcdctl member list -w json` through the first ready member that answers: (its endpoint, members).
-async fn member_list(api: &Api, name: &str, ns: &str, ready: &[i64]) -> Option<(String, Vec<Value>)> {
+async fn member_list(
+    api: &Api,
+    name: &str,
+    ns: &str,
+    ready: &[i64],
+) -> Option<(String, Vec<Value>)> {
     for i in ready {
         let endpoint = format!("unix://{name}-{i}.{name}.{ns}:2379");
         let Ok(out) = etcdctl(api, &endpoint, &["member", "list", "-w", "json"]).await else {
@@ -199,9 +287,9 @@ async fn member_list(api: &Api, name: &str, ns: &str, ready: &[i64]) -> Option<(
         };
         let members = v["members"].as_array().cloned().unwrap_or_default();
         // Talk to a voting member for changes.
-        let voting = members.iter().any(|m| {
-            m["name"].as_str() == Some(&format!("{name}-{i}")) && m["isLearner"] != true
-        });
+        let voting = members
+            .iter()
+            .any(|m| m["name"].as_str() == Some(&format!("{name}-{i}")) && m["isLearner"] != true);
         if voting {
             return Some((endpoint, members));
         }
@@ -235,7 +323,9 @@ fn labels(name: &str) -> Value {
 }
 
 fn ensure_service(api: &Api, cluster: &Value) {
-    let ns = cluster["metadata"]["namespace"].as_str().unwrap_or_default();
+    let ns = cluster["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or_default();
     let name = cluster["metadata"]["name"].as_str().unwrap_or_default();
     if api.store.get(&key("", "services"), ns, name).is_some() {
         return;
@@ -253,14 +343,26 @@ fn ensure_service(api: &Api, cluster: &Value) {
             "publishNotReadyAddresses": true,
         },
     });
-    if api.create(&rt, ns, svc, &WriteOpts::internal(COMPONENT)).is_ok() {
-        event(api, cluster, "Normal", "CreatedService", &format!("Created headless Service {name}"), COMPONENT);
+    if api
+        .create(&rt, ns, svc, &WriteOpts::internal(COMPONENT))
+        .is_ok()
+    {
+        event(
+            api,
+            cluster,
+            "Normal",
+            "CreatedService",
+            &format!("Created headless Service {name}"),
+            COMPONENT,
+        );
     }
 }
 
 /// The ConfigMap `<name>-state` for a cluster of `members` members.
 fn ensure_state(api: &Api, cluster: &Value, members: i64) {
-    let ns = cluster["metadata"]["namespace"].as_str().unwrap_or_default();
+    let ns = cluster["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or_default();
     let name = cluster["metadata"]["name"].as_str().unwrap_or_default();
     let cm_name = format!("{name}-state");
     let data = json!({
@@ -268,7 +370,11 @@ fn ensure_state(api: &Api, cluster: &Value, members: i64) {
         "ETCD_INITIAL_CLUSTER": initial_cluster(name, ns, members.max(1)),
         "ETCD_DATA_DIR": "/var/lib/etcd",
     });
-    if api.store.get(&key("", "configmaps"), ns, &cm_name).is_some() {
+    if api
+        .store
+        .get(&key("", "configmaps"), ns, &cm_name)
+        .is_some()
+    {
         api.mutate(&key("", "configmaps"), ns, &cm_name, |cm| {
             cm["data"] = data;
             true
@@ -287,7 +393,9 @@ fn ensure_state(api: &Api, cluster: &Value, members: i64) {
 }
 
 fn create_statefulset(api: &Api, cluster: &Value) {
-    let ns = cluster["metadata"]["namespace"].as_str().unwrap_or_default();
+    let ns = cluster["metadata"]["namespace"]
+        .as_str()
+        .unwrap_or_default();
     let name = cluster["metadata"]["name"].as_str().unwrap_or_default();
     let registry = cluster["spec"]["imageRegistry"]
         .as_str()
@@ -302,7 +410,11 @@ fn create_statefulset(api: &Api, cluster: &Value) {
         format!("--initial-advertise-peer-urls=http://{dns}:2380"),
         format!("--advertise-client-urls=http://{dns}:2379"),
     ];
-    for o in cluster["spec"]["etcdOptions"].as_array().into_iter().flatten() {
+    for o in cluster["spec"]["etcdOptions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         if let Some(o) = o.as_str() {
             args.push(o.to_string());
         }
@@ -310,7 +422,12 @@ fn create_statefulset(api: &Api, cluster: &Value) {
     let mut template_meta = json!({"labels": labels(name)});
     if let Some(extra) = cluster["spec"]["podTemplate"]["metadata"].as_object() {
         for field in ["labels", "annotations"] {
-            for (k, v) in extra.get(field).and_then(Value::as_object).into_iter().flatten() {
+            for (k, v) in extra
+                .get(field)
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+            {
                 template_meta[field][k] = v.clone();
             }
         }

@@ -59,7 +59,10 @@ pub struct Olm {}
 
 impl Olm {
     pub fn reconcile_all(&self, api: &Api) {
-        if api.registry().get(GROUP, "v1alpha1", "subscriptions").is_none()
+        if api
+            .registry()
+            .get(GROUP, "v1alpha1", "subscriptions")
+            .is_none()
             || !super::deployment_runs(api, NS, "olm-operator")
             || !super::deployment_runs(api, NS, "catalog-operator")
         {
@@ -74,7 +77,11 @@ impl Olm {
         for ip in api.store.list(&key(GROUP, "installplans"), None).0 {
             install_plan(api, &ip);
         }
-        for csv in api.store.list(&key(GROUP, "clusterserviceversions"), None).0 {
+        for csv in api
+            .store
+            .list(&key(GROUP, "clusterserviceversions"), None)
+            .0
+        {
             if csv["metadata"]["annotations"][ANNOTATION].is_string() {
                 cluster_service_version(api, &csv);
             }
@@ -111,7 +118,8 @@ fn subscription(api: &Api, sub: &Value) {
     }]);
     if status["installPlanRef"].is_null() {
         // Resolve.
-        let source_ok = spec["source"] == CATALOG && spec["sourceNamespace"].as_str().unwrap_or(NS) == NS;
+        let source_ok =
+            spec["source"] == CATALOG && spec["sourceNamespace"].as_str().unwrap_or(NS) == NS;
         let pkg_name = spec["name"].as_str().unwrap_or_default();
         let pkg = package(pkg_name);
         let channel = spec["channel"]
@@ -126,27 +134,57 @@ fn subscription(api: &Api, sub: &Value) {
                 .get("currentCSV")?
                 .as_str()
         });
-        let has_group = !api.store.list(&key(GROUP, "operatorgroups"), Some(ns)).0.is_empty();
+        let has_group = !api
+            .store
+            .list(&key(GROUP, "operatorgroups"), Some(ns))
+            .0
+            .is_empty();
         let failure = if !source_ok {
-            Some(format!("the oplab sandbox simulates only the catalog {NS}/{CATALOG}; source {}/{} is not available offline", spec["sourceNamespace"].as_str().unwrap_or(ns), spec["source"].as_str().unwrap_or("")))
+            Some(format!(
+                "the oplab sandbox simulates only the catalog {NS}/{CATALOG}; source {}/{} is not available offline",
+                spec["sourceNamespace"].as_str().unwrap_or(ns),
+                spec["source"].as_str().unwrap_or("")
+            ))
         } else if head.is_none() {
-            Some(format!("constraints not satisfiable: no operators found in package {pkg_name} in the catalog referenced by subscription {} (channel {channel}); the sandbox's offline catalog has: {}",
+            Some(format!(
+                "constraints not satisfiable: no operators found in package {pkg_name} in the catalog referenced by subscription {} (channel {channel}); the sandbox's offline catalog has: {}",
                 sub["metadata"]["name"].as_str().unwrap_or(""),
-                catalog()["packages"].as_array().into_iter().flatten().filter_map(|p| p["name"].as_str()).collect::<Vec<_>>().join(", ")))
+                catalog()["packages"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| p["name"].as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
         } else if !has_group {
-            Some(format!("no OperatorGroup in namespace {ns}: OLM installs nothing there until one exists"))
+            Some(format!(
+                "no OperatorGroup in namespace {ns}: OLM installs nothing there until one exists"
+            ))
         } else {
             None
         };
         if let Some(msg) = failure {
             if status["conditions"][0]["message"].as_str() != Some(&msg) {
-                set_status(api, "subscriptions", sub, json!({
-                    "state": "",
-                    "lastUpdated": now,
-                    "catalogHealth": health,
-                    "conditions": [{"type": "ResolutionFailed", "status": "True", "reason": "ConstraintsNotSatisfiable", "message": msg, "lastTransitionTime": now}],
-                }));
-                event(api, sub, "Warning", "ResolutionFailed", &msg, "catalog-operator");
+                set_status(
+                    api,
+                    "subscriptions",
+                    sub,
+                    json!({
+                        "state": "",
+                        "lastUpdated": now,
+                        "catalogHealth": health,
+                        "conditions": [{"type": "ResolutionFailed", "status": "True", "reason": "ConstraintsNotSatisfiable", "message": msg, "lastTransitionTime": now}],
+                    }),
+                );
+                event(
+                    api,
+                    sub,
+                    "Warning",
+                    "ResolutionFailed",
+                    &msg,
+                    "catalog-operator",
+                );
             }
             return;
         }
@@ -156,22 +194,47 @@ fn subscription(api: &Api, sub: &Value) {
             return;
         };
         let ip_name = ip["metadata"]["name"].as_str().unwrap_or_default();
-        let phase = if manual { "RequiresApproval" } else { "Installing" };
-        set_status(api, "subscriptions", sub, json!({
-            "state": "UpgradePending",
-            "currentCSV": csv,
-            "installPlanGeneration": 1,
-            "installPlanRef": {"apiVersion": "operators.coreos.com/v1alpha1", "kind": "InstallPlan", "name": ip_name, "namespace": ns, "uid": ip["metadata"]["uid"], "resourceVersion": ip["metadata"]["resourceVersion"]},
-            "installplan": {"apiVersion": "operators.coreos.com/v1alpha1", "kind": "InstallPlan", "name": ip_name, "uuid": ip["metadata"]["uid"]},
-            "lastUpdated": now,
-            "catalogHealth": health,
-            "conditions": [{"type": "InstallPlanPending", "status": "True", "reason": phase, "lastTransitionTime": now}],
-        }));
-        event(api, sub, "Normal", "InstallPlanCreated", &format!("InstallPlan {ip_name} created for {csv}{}", if manual { "; it waits for approval (spec.approved: true)" } else { "" }), "catalog-operator");
+        let phase = if manual {
+            "RequiresApproval"
+        } else {
+            "Installing"
+        };
+        set_status(
+            api,
+            "subscriptions",
+            sub,
+            json!({
+                "state": "UpgradePending",
+                "currentCSV": csv,
+                "installPlanGeneration": 1,
+                "installPlanRef": {"apiVersion": "operators.coreos.com/v1alpha1", "kind": "InstallPlan", "name": ip_name, "namespace": ns, "uid": ip["metadata"]["uid"], "resourceVersion": ip["metadata"]["resourceVersion"]},
+                "installplan": {"apiVersion": "operators.coreos.com/v1alpha1", "kind": "InstallPlan", "name": ip_name, "uuid": ip["metadata"]["uid"]},
+                "lastUpdated": now,
+                "catalogHealth": health,
+                "conditions": [{"type": "InstallPlanPending", "status": "True", "reason": phase, "lastTransitionTime": now}],
+            }),
+        );
+        event(
+            api,
+            sub,
+            "Normal",
+            "InstallPlanCreated",
+            &format!(
+                "InstallPlan {ip_name} created for {csv}{}",
+                if manual {
+                    "; it waits for approval (spec.approved: true)"
+                } else {
+                    ""
+                }
+            ),
+            "catalog-operator",
+        );
         return;
     }
     // Follow the plan and the CSV.
-    let ip_name = status["installPlanRef"]["name"].as_str().unwrap_or_default();
+    let ip_name = status["installPlanRef"]["name"]
+        .as_str()
+        .unwrap_or_default();
     let Some(ip) = api.store.get(&key(GROUP, "installplans"), ns, ip_name) else {
         return;
     };
@@ -200,12 +263,26 @@ fn subscription(api: &Api, sub: &Value) {
         let done = new["state"] == "AtLatestKnown" && status["state"] != "AtLatestKnown";
         set_status(api, "subscriptions", sub, new);
         if done {
-            event(api, sub, "Normal", "AtLatestKnown", &format!("{current} is installed and is the latest in its channel"), "catalog-operator");
+            event(
+                api,
+                sub,
+                "Normal",
+                "AtLatestKnown",
+                &format!("{current} is installed and is the latest in its channel"),
+                "catalog-operator",
+            );
         }
     }
 }
 
-fn step(resolving: &str, kind: &str, group: &str, version: &str, name: &str, manifest: &Value) -> Value {
+fn step(
+    resolving: &str,
+    kind: &str,
+    group: &str,
+    version: &str,
+    name: &str,
+    manifest: &Value,
+) -> Value {
     json!({
         "resolving": resolving,
         "resource": {"group": group, "version": version, "kind": kind, "name": name, "sourceName": CATALOG, "sourceNamespace": NS, "manifest": manifest.to_string()},
@@ -270,28 +347,56 @@ fn create_install_plan(api: &Api, sub: &Value, csv: &str, manual: bool) -> Optio
     let mut steps = Vec::new();
     for c in entry["crds"].as_array().into_iter().flatten() {
         let m = crd_manifest(c);
-        steps.push(step(csv, "CustomResourceDefinition", "apiextensions.k8s.io", "v1", c["name"].as_str().unwrap_or(""), &m));
+        steps.push(step(
+            csv,
+            "CustomResourceDefinition",
+            "apiextensions.k8s.io",
+            "v1",
+            c["name"].as_str().unwrap_or(""),
+            &m,
+        ));
     }
     let sa = entry["serviceAccount"].as_str().unwrap_or("default");
     steps.push(step(csv, "ServiceAccount", "", "v1", sa, &json!({"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": sa, "namespace": ns}})));
-    steps.push(step(csv, "ClusterServiceVersion", GROUP, "v1alpha1", csv, &csv_manifest(entry, ns)));
+    steps.push(step(
+        csv,
+        "ClusterServiceVersion",
+        GROUP,
+        "v1alpha1",
+        csv,
+        &csv_manifest(entry, ns),
+    ));
     let ip = json!({
         "apiVersion": "operators.coreos.com/v1alpha1", "kind": "InstallPlan",
         "metadata": {"generateName": "install-", "namespace": ns, "annotations": simulated_meta(),
             "ownerReferences": [{"apiVersion": "operators.coreos.com/v1alpha1", "kind": "Subscription", "name": sub["metadata"]["name"], "uid": sub["metadata"]["uid"], "controller": false, "blockOwnerDeletion": false}]},
         "spec": {"clusterServiceVersionNames": [csv], "approval": if manual { "Manual" } else { "Automatic" }, "approved": !manual, "generation": 1},
     });
-    let created = api.create(&rt, ns, ip, &WriteOpts::internal("catalog-operator")).ok()?.object;
+    let created = api
+        .create(&rt, ns, ip, &WriteOpts::internal("catalog-operator"))
+        .ok()?
+        .object;
     let now = meta::now_rfc3339();
-    set_status(api, "installplans", &created, json!({
-        "phase": if manual { "RequiresApproval" } else { "Installing" },
-        "catalogSources": [CATALOG],
-        "plan": steps,
-        "bundleLookups": [],
-        "startTime": now,
-        "conditions": [{"type": "Installed", "status": "False", "reason": if manual { "RequiresApproval" } else { "Installing" }, "lastTransitionTime": now, "lastUpdateTime": now}],
-    }));
-    api.store.get(&key(GROUP, "installplans"), ns, created["metadata"]["name"].as_str()?).map(|v| (*v).clone())
+    set_status(
+        api,
+        "installplans",
+        &created,
+        json!({
+            "phase": if manual { "RequiresApproval" } else { "Installing" },
+            "catalogSources": [CATALOG],
+            "plan": steps,
+            "bundleLookups": [],
+            "startTime": now,
+            "conditions": [{"type": "Installed", "status": "False", "reason": if manual { "RequiresApproval" } else { "Installing" }, "lastTransitionTime": now, "lastUpdateTime": now}],
+        }),
+    );
+    api.store
+        .get(
+            &key(GROUP, "installplans"),
+            ns,
+            created["metadata"]["name"].as_str()?,
+        )
+        .map(|v| (*v).clone())
 }
 
 /// The catalog-operator carrying out an InstallPlan.
@@ -309,7 +414,14 @@ fn install_plan(api: &Api, ip: &Value) {
             st["phase"] = json!("Installing");
             st["conditions"] = json!([{"type": "Installed", "status": "False", "reason": "Installing", "lastTransitionTime": now, "lastUpdateTime": now}]);
             set_status(api, "installplans", ip, st);
-            event(api, ip, "Normal", "Approved", "InstallPlan approved; installing its steps", "catalog-operator");
+            event(
+                api,
+                ip,
+                "Normal",
+                "Approved",
+                "InstallPlan approved; installing its steps",
+                "catalog-operator",
+            );
         }
         "Installing" => {
             let mut st = ip["status"].clone();
@@ -318,10 +430,16 @@ fn install_plan(api: &Api, ip: &Value) {
                 if s["status"] == "Created" || s["status"] == "Present" {
                     continue;
                 }
-                let manifest: Value = s["resource"]["manifest"].as_str().and_then(|m| serde_json::from_str(m).ok()).unwrap_or(Value::Null);
+                let manifest: Value = s["resource"]["manifest"]
+                    .as_str()
+                    .and_then(|m| serde_json::from_str(m).ok())
+                    .unwrap_or(Value::Null);
                 match create_step(api, ns, ip, &manifest) {
                     Ok(present) => s["status"] = json!(if present { "Present" } else { "Created" }),
-                    Err(e) => { failed = Some(e); break; }
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
                 }
             }
             if let Some(e) = failed {
@@ -333,7 +451,14 @@ fn install_plan(api: &Api, ip: &Value) {
             st["completionTime"] = json!(now);
             st["conditions"] = json!([{"type": "Installed", "status": "True", "lastTransitionTime": now, "lastUpdateTime": now}]);
             set_status(api, "installplans", ip, st);
-            event(api, ip, "Normal", "Complete", "InstallPlan complete: every step created", "catalog-operator");
+            event(
+                api,
+                ip,
+                "Normal",
+                "Complete",
+                "InstallPlan complete: every step created",
+                "catalog-operator",
+            );
         }
         _ => {}
     }
@@ -343,22 +468,34 @@ fn install_plan(api: &Api, ip: &Value) {
 fn create_step(api: &Api, ns: &str, ip: &Value, manifest: &Value) -> Result<bool, String> {
     let api_version = manifest["apiVersion"].as_str().unwrap_or_default();
     let kind = manifest["kind"].as_str().unwrap_or_default();
-    let rt = api.registry().by_kind(api_version, kind).ok_or_else(|| format!("{api_version} {kind} is not served"))?;
+    let rt = api
+        .registry()
+        .by_kind(api_version, kind)
+        .ok_or_else(|| format!("{api_version} {kind} is not served"))?;
     let mut obj = manifest.clone();
     if rt.namespaced {
         obj["metadata"]["namespace"] = json!(ns);
         if kind == "ClusterServiceVersion" {
-            obj["metadata"]["labels"]["operators.coreos.com/installplan"] = ip["metadata"]["name"].clone();
+            obj["metadata"]["labels"]["operators.coreos.com/installplan"] =
+                ip["metadata"]["name"].clone();
         }
     }
-    let name = obj["metadata"]["name"].as_str().unwrap_or_default().to_string();
+    let name = obj["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     let target_ns = if rt.namespaced { ns } else { "" };
     if api.store.get(&rt.storage_key(), target_ns, &name).is_some() {
         return Ok(true);
     }
-    api.create(&rt, target_ns, obj, &WriteOpts::internal("catalog-operator"))
-        .map(|_| false)
-        .map_err(|e| format!("{e:?}"))
+    api.create(
+        &rt,
+        target_ns,
+        obj,
+        &WriteOpts::internal("catalog-operator"),
+    )
+    .map(|_| false)
+    .map_err(|e| format!("{e:?}"))
 }
 
 fn phase_status(old: &Value, phase: &str, reason: &str, message: &str) -> Value {
@@ -379,45 +516,115 @@ fn phase_status(old: &Value, phase: &str, reason: &str, message: &str) -> Value 
 fn cluster_service_version(api: &Api, csv: &Value) {
     let ns = csv["metadata"]["namespace"].as_str().unwrap_or_default();
     let status = &csv["status"];
-    let owned: Vec<&Value> = csv["spec"]["customresourcedefinitions"]["owned"].as_array().into_iter().flatten().collect();
+    let owned: Vec<&Value> = csv["spec"]["customresourcedefinitions"]["owned"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
     match status["phase"].as_str() {
         None => {
-            set_status(api, "clusterserviceversions", csv, phase_status(status, "Pending", "RequirementsUnknown", "requirements not yet checked"));
+            set_status(
+                api,
+                "clusterserviceversions",
+                csv,
+                phase_status(
+                    status,
+                    "Pending",
+                    "RequirementsUnknown",
+                    "requirements not yet checked",
+                ),
+            );
         }
         Some("Pending") => {
             let mut req = Vec::new();
             let mut all = true;
             for o in &owned {
                 let name = o["name"].as_str().unwrap_or_default();
-                let ok = api.store.get(&key("apiextensions.k8s.io", "customresourcedefinitions"), "", name).is_some_and(|c| {
-                    c["status"]["conditions"].as_array().into_iter().flatten().any(|c| c["type"] == "Established" && c["status"] == "True")
-                });
+                let ok = api
+                    .store
+                    .get(
+                        &key("apiextensions.k8s.io", "customresourcedefinitions"),
+                        "",
+                        name,
+                    )
+                    .is_some_and(|c| {
+                        c["status"]["conditions"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .any(|c| c["type"] == "Established" && c["status"] == "True")
+                    });
                 all &= ok;
                 req.push(json!({"group": "apiextensions.k8s.io", "version": "v1", "kind": "CustomResourceDefinition", "name": name,
                     "status": if ok { "Present" } else { "NotPresent" }, "message": if ok { "CRD is present and Established condition is true" } else { "CRD is not present" }}));
             }
             if all {
-                let mut st = phase_status(status, "InstallReady", "AllRequirementsMet", "all requirements found, attempting install");
+                let mut st = phase_status(
+                    status,
+                    "InstallReady",
+                    "AllRequirementsMet",
+                    "all requirements found, attempting install",
+                );
                 st["requirementStatus"] = json!(req);
                 set_status(api, "clusterserviceversions", csv, st);
             }
         }
         Some("InstallReady") => {
             create_deployments(api, csv);
-            set_status(api, "clusterserviceversions", csv, phase_status(status, "Installing", "InstallSucceeded", "waiting for install components to report healthy"));
-            event(api, csv, "Normal", "InstallSucceeded", "waiting for install components to report healthy", "olm-operator");
+            set_status(
+                api,
+                "clusterserviceversions",
+                csv,
+                phase_status(
+                    status,
+                    "Installing",
+                    "InstallSucceeded",
+                    "waiting for install components to report healthy",
+                ),
+            );
+            event(
+                api,
+                csv,
+                "Normal",
+                "InstallSucceeded",
+                "waiting for install components to report healthy",
+                "olm-operator",
+            );
         }
         Some("Installing") => {
-            let all_up = csv["spec"]["install"]["spec"]["deployments"].as_array().into_iter().flatten().all(|d| {
-                let name = d["name"].as_str().unwrap_or_default();
-                api.store.get(&key("apps", "deployments"), ns, name).is_some_and(|dep| {
-                    let want = dep["spec"]["replicas"].as_i64().unwrap_or(1);
-                    dep["status"]["availableReplicas"].as_i64().unwrap_or(0) >= want
-                })
-            });
+            let all_up = csv["spec"]["install"]["spec"]["deployments"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .all(|d| {
+                    let name = d["name"].as_str().unwrap_or_default();
+                    api.store
+                        .get(&key("apps", "deployments"), ns, name)
+                        .is_some_and(|dep| {
+                            let want = dep["spec"]["replicas"].as_i64().unwrap_or(1);
+                            dep["status"]["availableReplicas"].as_i64().unwrap_or(0) >= want
+                        })
+                });
             if all_up {
-                set_status(api, "clusterserviceversions", csv, phase_status(status, "Succeeded", "InstallSucceeded", "install strategy completed with no errors"));
-                event(api, csv, "Normal", "InstallSucceeded", "install strategy completed with no errors", "olm-operator");
+                set_status(
+                    api,
+                    "clusterserviceversions",
+                    csv,
+                    phase_status(
+                        status,
+                        "Succeeded",
+                        "InstallSucceeded",
+                        "install strategy completed with no errors",
+                    ),
+                );
+                event(
+                    api,
+                    csv,
+                    "Normal",
+                    "InstallSucceeded",
+                    "install strategy completed with no errors",
+                    "olm-operator",
+                );
             }
         }
         _ => {}
@@ -429,12 +636,34 @@ fn create_deployments(api: &Api, csv: &Value) {
     let Some(rt) = api.registry().get("apps", "v1", "deployments") else {
         return;
     };
-    let targets = api.store.list(&key(GROUP, "operatorgroups"), Some(ns)).0.first()
-        .map(|g| g["spec"]["targetNamespaces"].as_array().map(|a| a.iter().filter_map(|v| v.as_str()).collect::<Vec<_>>().join(",")).unwrap_or_default())
+    let targets = api
+        .store
+        .list(&key(GROUP, "operatorgroups"), Some(ns))
+        .0
+        .first()
+        .map(|g| {
+            g["spec"]["targetNamespaces"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|v| v.as_str())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                })
+                .unwrap_or_default()
+        })
         .unwrap_or_default();
-    for d in csv["spec"]["install"]["spec"]["deployments"].as_array().into_iter().flatten() {
+    for d in csv["spec"]["install"]["spec"]["deployments"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         let name = d["name"].as_str().unwrap_or_default();
-        if api.store.get(&key("apps", "deployments"), ns, name).is_some() {
+        if api
+            .store
+            .get(&key("apps", "deployments"), ns, name)
+            .is_some()
+        {
             continue;
         }
         let mut spec = d["spec"].clone();
@@ -456,7 +685,11 @@ fn create_deployments(api: &Api, csv: &Value) {
 
 /// Serves `packages.operators.coreos.com/v1` PackageManifests (as the packageserver does) from the catalog.
 fn serve_packages(api: &Api) {
-    if api.registry().get(PACKAGES_GROUP, "v1", "packagemanifests").is_none() {
+    if api
+        .registry()
+        .get(PACKAGES_GROUP, "v1", "packagemanifests")
+        .is_none()
+    {
         let crd = json!({
             "metadata": {"name": "packagemanifests.packages.operators.coreos.com"},
             "spec": {"group": PACKAGES_GROUP, "scope": "Namespaced",

@@ -20,7 +20,12 @@ pub const EXECUTABLE: &str = "exec works in pods the sandbox runs for real: etcd
 
 impl Runner {
     /// The command for `argv` in `container` of `pod`, or why it cannot run (a sentence for the user).
-    pub fn exec_plan(&self, pod: &Value, container: &str, argv: &[String]) -> Result<ExecPlan, String> {
+    pub fn exec_plan(
+        &self,
+        pod: &Value,
+        container: &str,
+        argv: &[String],
+    ) -> Result<ExecPlan, String> {
         let ns = pod["metadata"]["namespace"].as_str().unwrap_or_default();
         let name = pod["metadata"]["name"].as_str().unwrap_or_default();
         let Some(first) = argv.first() else {
@@ -39,9 +44,7 @@ impl Runner {
             ));
         };
         if cname != container {
-            return Err(format!(
-                "container {container} is not valid for pod {name}"
-            ));
+            return Err(format!("container {container} is not valid for pod {name}"));
         }
         let proc = self
             .by_name(ns, name)
@@ -69,7 +72,9 @@ impl Runner {
                     }
                 };
                 let Some(program) = program else {
-                    return Err(format!("{first} is not installed on this machine: {ETCD_INSTALL_HINT}"));
+                    return Err(format!(
+                        "{first} is not installed on this machine: {ETCD_INSTALL_HINT}"
+                    ));
                 };
                 let endpoint = proc
                     .client_endpoint

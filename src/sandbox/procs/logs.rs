@@ -20,9 +20,9 @@ pub fn serve(api: &Api, pod: &Value, query: &HashMap<String, String>) -> Option<
     if let Some(c) = query.get("container")
         && *c != proc.container
     {
-        return Some(crate::sandbox::http::error_response(&ApiError::bad_request(
-            format!("container {c} is not valid for pod {name}"),
-        )));
+        return Some(crate::sandbox::http::error_response(
+            &ApiError::bad_request(format!("container {c} is not valid for pod {name}")),
+        ));
     }
     let previous = query.get("previous").is_some_and(|v| v == "true");
     let follow = query.get("follow").is_some_and(|v| v == "true") && !previous;
@@ -31,14 +31,20 @@ pub fn serve(api: &Api, pod: &Value, query: &HashMap<String, String>) -> Option<
     if let Some(n) = query.get("tailLines").and_then(|n| n.parse::<usize>().ok()) {
         text = tail(&text, n);
     }
-    if let Some(n) = query.get("limitBytes").and_then(|n| n.parse::<usize>().ok()) {
+    if let Some(n) = query
+        .get("limitBytes")
+        .and_then(|n| n.parse::<usize>().ok())
+    {
         text.truncate(n);
     }
     let mut resp = match rx {
         None => (StatusCode::OK, text).into_response(),
         Some(rx) => {
             let cancel = proc.cancel.clone();
-            let first = futures::stream::once(async move { Ok::<_, std::io::Error>(bytes::Bytes::from(text)) });
+            let first =
+                futures::stream::once(
+                    async move { Ok::<_, std::io::Error>(bytes::Bytes::from(text)) },
+                );
             let rest = futures::stream::unfold((rx, cancel), |(mut rx, cancel)| async move {
                 loop {
                     tokio::select! {

@@ -323,15 +323,14 @@ fn keeps_data(api: &Api, pod: &Value) -> bool {
     };
     let ns = pod["metadata"]["namespace"].as_str().unwrap_or_default();
     let sts_name = owner["name"].as_str().unwrap_or_default();
-    let Some(sts) = api
-        .store
-        .get(&crate::sandbox::controllers::key("apps", "statefulsets"), ns, sts_name)
-    else {
+    let Some(sts) = api.store.get(
+        &crate::sandbox::controllers::key("apps", "statefulsets"),
+        ns,
+        sts_name,
+    ) else {
         return false;
     };
-    if !sts["metadata"]["deletionTimestamp"].is_null()
-        || sts["metadata"]["uid"] != owner["uid"]
-    {
+    if !sts["metadata"]["deletionTimestamp"].is_null() || sts["metadata"]["uid"] != owner["uid"] {
         return false;
     }
     let name = pod["metadata"]["name"].as_str().unwrap_or_default();
@@ -366,7 +365,10 @@ fn private_temp_dir() -> anyhow::Result<PathBuf> {
             Err(e) => return Err(anyhow::anyhow!("creating {}: {e}", dir.display())),
         }
     }
-    anyhow::bail!("could not create a private directory under {}", root.display())
+    anyhow::bail!(
+        "could not create a private directory under {}",
+        root.display()
+    )
 }
 
 /// A command that runs in its own process group and dies with the sandbox.

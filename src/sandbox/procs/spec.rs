@@ -146,9 +146,9 @@ fn value_from(pod: &Value, from: &Value, src: &dyn EnvSource) -> Result<Option<S
             "metadata.namespace" => m["namespace"].as_str().map(String::from),
             "metadata.uid" => m["uid"].as_str().map(String::from),
             "spec.nodeName" => pod["spec"]["nodeName"].as_str().map(String::from),
-            "spec.serviceAccountName" => pod["spec"]["serviceAccountName"]
-                .as_str()
-                .map(String::from),
+            "spec.serviceAccountName" => {
+                pod["spec"]["serviceAccountName"].as_str().map(String::from)
+            }
             "status.podIP" => pod["status"]["podIP"].as_str().map(String::from),
             "status.hostIP" => pod["status"]["hostIP"].as_str().map(String::from),
             p => label_or_annotation(m, p),
@@ -301,7 +301,9 @@ pub fn unmap_output(text: &str) -> String {
             .unwrap_or(after.len());
         let sock = &after[..end];
         match sock.rsplit_once(':') {
-            Some((host, port)) if host.contains('.') && port.bytes().all(|b| b.is_ascii_digit()) => {
+            Some((host, port))
+                if host.contains('.') && port.bytes().all(|b| b.is_ascii_digit()) =>
+            {
                 out.push_str(&format!("http://{host}.svc.cluster.local:{port}"));
             }
             _ => out.push_str(&rest[i..i + 7 + end]),
@@ -333,11 +335,20 @@ mod tests {
     fn images() {
         let c = |image: &str, cmd: Value| json!({"image": image, "command": cmd});
         assert_eq!(
-            runnable(&c("gcr.io/etcd-development/etcd:v3.5.21", json!(["/usr/local/bin/etcd"]))),
+            runnable(&c(
+                "gcr.io/etcd-development/etcd:v3.5.21",
+                json!(["/usr/local/bin/etcd"])
+            )),
             Some(Runnable::Etcd)
         );
-        assert_eq!(runnable(&c("registry.k8s.io/etcd:3.5.21-0", Value::Null)), Some(Runnable::Etcd));
-        assert_eq!(runnable(&c("quay.io/coreos/etcd:v3.4", json!(["/bin/sh", "-c"]))), None);
+        assert_eq!(
+            runnable(&c("registry.k8s.io/etcd:3.5.21-0", Value::Null)),
+            Some(Runnable::Etcd)
+        );
+        assert_eq!(
+            runnable(&c("quay.io/coreos/etcd:v3.4", json!(["/bin/sh", "-c"]))),
+            None
+        );
         assert_eq!(runnable(&c("nginx:1.27", Value::Null)), None);
         assert_eq!(repository("localhost:5000/etcd"), "localhost:5000/etcd");
     }
@@ -358,23 +369,37 @@ mod tests {
         let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
         assert_eq!(get("ETCD_INITIAL_CLUSTER_STATE"), Some("new"));
         assert_eq!(get("APP"), Some("example"));
-        assert_eq!(get("URL"), Some("http://example-0.example.etc:2380 $(NOPE) $(POD_NAME)"));
+        assert_eq!(
+            get("URL"),
+            Some("http://example-0.example.etc:2380 $(NOPE) $(POD_NAME)")
+        );
         let missing = json!({"envFrom": [{"configMapRef": {"name": "gone"}}]});
-        assert_eq!(environment(&pod, &missing, &Src).unwrap_err(), "configmap \"gone\" not found");
+        assert_eq!(
+            environment(&pod, &missing, &Src).unwrap_err(),
+            "configmap \"gone\" not found"
+        );
     }
 
     #[test]
     fn urls_both_ways() {
         let stem = "example-0.example.etc";
-        assert_eq!(map_urls("--listen-client-urls=http://0.0.0.0:2379", stem, None), "--listen-client-urls=unix://example-0.example.etc:2379");
+        assert_eq!(
+            map_urls("--listen-client-urls=http://0.0.0.0:2379", stem, None),
+            "--listen-client-urls=unix://example-0.example.etc:2379"
+        );
         let cluster = "example-0=http://example-0.example.etc.svc.cluster.local:2380,example-1=http://example-1.example.etc.svc.cluster.local:2380";
         assert_eq!(
             map_urls(cluster, stem, None),
             "example-0=unix://example-0.example.etc:2380,example-1=unix://example-1.example.etc:2380"
         );
-        assert_eq!(map_urls("http://example.com:80/x", stem, None), "http://example.com:80/x");
         assert_eq!(
-            unmap_output("1, started, example-0, unix://example-0.example.etc:2380, unix://example-0.example.etc:2379, false\n"),
+            map_urls("http://example.com:80/x", stem, None),
+            "http://example.com:80/x"
+        );
+        assert_eq!(
+            unmap_output(
+                "1, started, example-0, unix://example-0.example.etc:2380, unix://example-0.example.etc:2379, false\n"
+            ),
             "1, started, example-0, http://example-0.example.etc.svc.cluster.local:2380, http://example-0.example.etc.svc.cluster.local:2379, false\n"
         );
     }

@@ -31,10 +31,16 @@ struct Src<'a> {
 
 impl EnvSource for Src<'_> {
     fn config_map(&self, name: &str) -> Option<Value> {
-        self.api.store.get(&key("", "configmaps"), self.ns, name).map(|v| (*v).clone())
+        self.api
+            .store
+            .get(&key("", "configmaps"), self.ns, name)
+            .map(|v| (*v).clone())
     }
     fn secret(&self, name: &str) -> Option<Value> {
-        self.api.store.get(&key("", "secrets"), self.ns, name).map(|v| (*v).clone())
+        self.api
+            .store
+            .get(&key("", "secrets"), self.ns, name)
+            .map(|v| (*v).clone())
     }
 }
 
@@ -92,7 +98,13 @@ pub async fn run(ctx: Ctx) {
         let (args, env) = match argv_env(&ctx, &pod) {
             Ok(v) => v,
             Err(msg) => {
-                waiting(&ctx, "CreateContainerConfigError", &msg, restarts, &last_state);
+                waiting(
+                    &ctx,
+                    "CreateContainerConfigError",
+                    &msg,
+                    restarts,
+                    &last_state,
+                );
                 event(&ctx, "Warning", "Failed", &format!("Error: {msg}"));
                 tokio::select! {
                     _ = p.cancel.cancelled() => return,
@@ -132,14 +144,38 @@ pub async fn run(ctx: Ctx) {
         running(&ctx, &pod, &started_at, false, restarts, &last_state);
         if first {
             let image = pod["spec"]["containers"][0]["image"].as_str().unwrap_or("");
-            event(&ctx, "Normal", "Pulled", &format!("Container image \"{image}\" already present on machine (oplab sandbox: runs {} from this machine)", programs.0.display()));
+            event(
+                &ctx,
+                "Normal",
+                "Pulled",
+                &format!(
+                    "Container image \"{image}\" already present on machine (oplab sandbox: runs {} from this machine)",
+                    programs.0.display()
+                ),
+            );
             first = false;
         }
-        event(&ctx, "Normal", "Created", &format!("Created container: {}", p.container));
-        event(&ctx, "Normal", "Started", &format!("Started container {}", p.container));
+        event(
+            &ctx,
+            "Normal",
+            "Created",
+            &format!("Created container: {}", p.container),
+        );
+        event(
+            &ctx,
+            "Normal",
+            "Started",
+            &format!("Started container {}", p.container),
+        );
         for out in [
-            child.stdout.take().map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
-            child.stderr.take().map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Send + Unpin>),
         ]
         .into_iter()
         .flatten()
@@ -198,7 +234,15 @@ pub async fn run(ctx: Ctx) {
             p.uid
         );
         waiting(&ctx, "CrashLoopBackOff", &msg, restarts, &last_state);
-        event(&ctx, "Warning", "BackOff", &format!("Back-off restarting failed container {} in pod {}_{}({}): exited with code {code}", p.container, p.name, p.ns, p.uid));
+        event(
+            &ctx,
+            "Warning",
+            "BackOff",
+            &format!(
+                "Back-off restarting failed container {} in pod {}_{}({}): exited with code {code}",
+                p.container, p.name, p.ns, p.uid
+            ),
+        );
         tokio::select! {
             _ = p.cancel.cancelled() => return,
             _ = tokio::time::sleep(backoff) => {}
@@ -323,7 +367,10 @@ fn argv_env(ctx: &Ctx, pod: &Value) -> Result<(Vec<String>, Vec<(String, String)
     if !env.iter().any(|(k, _)| k == "ETCD_QUOTA_BACKEND_BYTES")
         && !args.iter().any(|a| a.starts_with("--quota-backend-bytes"))
     {
-        env.push(("ETCD_QUOTA_BACKEND_BYTES".into(), (256u64 << 20).to_string()));
+        env.push((
+            "ETCD_QUOTA_BACKEND_BYTES".into(),
+            (256u64 << 20).to_string(),
+        ));
     }
     Ok((args, env))
 }
@@ -426,7 +473,10 @@ fn keep_transition_times(pod: &Value, mut new: Value) -> Value {
 
 fn running(ctx: &Ctx, pod: &Value, started_at: &str, ready: bool, restarts: u32, last: &Value) {
     let p = &ctx.proc;
-    let image = pod["spec"]["containers"][0]["image"].as_str().unwrap_or("").to_string();
+    let image = pod["spec"]["containers"][0]["image"]
+        .as_str()
+        .unwrap_or("")
+        .to_string();
     let why = format!("containers with unready status: [{}]", p.container);
     let cid = container_id(p);
     write_status(ctx, |pod| {
@@ -447,7 +497,10 @@ fn waiting(ctx: &Ctx, reason: &str, message: &str, restarts: u32, last: &Value) 
     write_status(ctx, |pod| {
         let now = meta::now_rfc3339();
         let image = pod["spec"]["containers"][0]["image"].clone();
-        if pod["status"]["phase"].as_str().is_none_or(|ph| ph == "Pending") {
+        if pod["status"]["phase"]
+            .as_str()
+            .is_none_or(|ph| ph == "Pending")
+        {
             pod["status"]["phase"] = json!("Pending");
         }
         pod["status"]["conditions"] = keep_transition_times(pod, conditions(&now, false, &why));
