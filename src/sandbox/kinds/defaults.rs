@@ -123,18 +123,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pod_defaults_follow_image_tags() {
-        let mut pod = json!({"spec": {"containers": [{"name": "a", "image": "nginx"}, {"name": "b", "image": "nginx:1.27"}]}});
-        apply("", "Pod", &mut pod);
-        assert_eq!(pod["spec"]["containers"][0]["imagePullPolicy"], "Always");
-        assert_eq!(
-            pod["spec"]["containers"][1]["imagePullPolicy"],
-            "IfNotPresent"
-        );
-        assert_eq!(pod["spec"]["restartPolicy"], "Always");
-    }
-
-    #[test]
     fn explicit_values_are_kept() {
         let mut dep = json!({"spec": {"replicas": 0, "template": {"spec": {"containers": []}}}});
         apply("apps", "Deployment", &mut dep);

@@ -501,3 +501,23 @@ fn pod_cells(pod: &Value, now: Now) -> Vec<Value> {
         json!(gates_str),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pod_defaults_follow_image_tags() {
+        let mut pod = json!({"spec": {"containers": [{"name": "a", "image": "nginx"}, {"name": "b", "image": "nginx:1.27"}]}});
+        let rt = crate::sandbox::kinds::registry::Registry::builtin()
+            .get("", "v1", "pods")
+            .unwrap();
+        POD.defaults(&rt, &mut pod);
+        assert_eq!(pod["spec"]["containers"][0]["imagePullPolicy"], "Always");
+        assert_eq!(
+            pod["spec"]["containers"][1]["imagePullPolicy"],
+            "IfNotPresent"
+        );
+        assert_eq!(pod["spec"]["restartPolicy"], "Always");
+    }
+}
