@@ -59,8 +59,7 @@ pub async fn client_for(
     };
     let config = match kubeconfig {
         Some(path) => {
-            let kc = kube::config::Kubeconfig::read_from(path)
-                .with_context(|| format!("reading kubeconfig {}", path.display()))?;
+            let kc = kube::config::Kubeconfig::read_from(path)?;
             kube::Config::from_custom_kubeconfig(kc, &options).await
         }
         None => kube::Config::from_kubeconfig(&options).await,

@@ -77,11 +77,17 @@ pub fn spawn_discovery(bg: &Background, opts: ClusterOptions) {
             Ok(s) => s,
             Err(e) => {
                 bg.send(AppMessage::Cluster(ClusterState::Disconnected {
-                    reason: format!("no cluster ({why}) and the sandbox failed: {e:#}"),
+                    reason: format!(
+                        "no cluster ({why}) and the sandbox failed: {}",
+                        crate::explain::anyhow_text(&e)
+                    ),
                 }));
                 bg.log(LogLine::error(
                     "cluster",
-                    format!("No cluster ({why}), and the sandbox could not start: {e:#}"),
+                    format!(
+                        "No cluster ({why}), and the sandbox could not start: {}",
+                        crate::explain::anyhow_text(&e)
+                    ),
                 ));
                 return;
             }
@@ -93,7 +99,7 @@ pub fn spawn_discovery(bg: &Background, opts: ClusterOptions) {
                 Err(e) => {
                     bg.log(LogLine::warn(
                         "cluster",
-                        format!("could not write the sandbox kubeconfig: {e:#}"),
+                        crate::explain::sentence_anyhow("writing the sandbox kubeconfig", &e),
                     ));
                     None
                 }
@@ -125,7 +131,7 @@ pub fn spawn_discovery(bg: &Background, opts: ClusterOptions) {
             Err(e) => {
                 bg.log(LogLine::error(
                     "cluster",
-                    format!("no client for the sandbox: {e:#}"),
+                    crate::explain::sentence_anyhow("making a client for the sandbox", &e),
                 ));
             }
         }
@@ -142,13 +148,13 @@ async fn connect(opts: &ClusterOptions) -> Result<(kube::Client, String, String)
                 context: Some(ctx.clone()),
                 ..Default::default()
             };
-            kube::Config::from_kubeconfig(&o)
-                .await
-                .map_err(|e| format!("kubeconfig context {ctx}: {e}"))?
+            kube::Config::from_kubeconfig(&o).await.map_err(|e| {
+                crate::explain::sentence(&format!("loading kubeconfig context {ctx}"), &e)
+            })?
         }
         None => kube::Config::infer()
             .await
-            .map_err(|e| format!("no kubeconfig: {e}"))?,
+            .map_err(|e| crate::explain::explain(&e).because)?,
     };
     let context = match &opts.context {
         Some(c) => c.clone(),
@@ -157,10 +163,11 @@ async fn connect(opts: &ClusterOptions) -> Result<(kube::Client, String, String)
             .and_then(|k| k.current_context)
             .unwrap_or_else(|| config.cluster_url.to_string()),
     };
-    let client = kube::Client::try_from(config).map_err(|e| format!("client: {e}"))?;
+    let client = kube::Client::try_from(config)
+        .map_err(|e| crate::explain::sentence("building the Kubernetes client", &e))?;
     let info = client
         .apiserver_version()
         .await
-        .map_err(|e| format!("{context} did not answer: {e}"))?;
+        .map_err(|e| format!("{context} did not answer: {}", crate::explain::explain(&e)))?;
     Ok((client, context, info.git_version))
 }
