@@ -361,8 +361,7 @@ impl Engine {
     }
 
     /// Streams verdicts until cancelled: every task once, then each change. Probe requests (lab and
-    /// task ids) run in between. The future is not `Send` (the apply engine's are not): drive it
-    /// with `Handle::block_on` on a thread of its own, as the TUI does.
+    /// task ids) run in between. An ordinary tokio task: `tokio::spawn(engine.run(..))`.
     pub async fn run(
         mut self,
         tx: mpsc::UnboundedSender<TaskVerdict>,

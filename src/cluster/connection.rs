@@ -42,6 +42,46 @@ impl Target {
                 sandbox: Some(sandbox),
             });
         }
+        let Loaded {
+            client,
+            default_namespace,
+            server,
+            context,
+        } = self.load().await?;
+        probe(&client, &server, &context).await?;
+        Ok(Connection {
+            client,
+            default_namespace,
+            server,
+            context,
+            sandbox: None,
+        })
+    }
+}
+
+/// A client built from the kubeconfig, not yet probed.
+pub struct Loaded {
+    pub client: kube::Client,
+    pub default_namespace: String,
+    pub server: String,
+    /// The context used (the kubeconfig's current one unless `--context` named another).
+    pub context: String,
+}
+
+impl Target {
+    /// The target of `--kubeconfig`/`--context` (no sandbox).
+    pub fn kubeconfig(kubeconfig: Option<PathBuf>, context: Option<String>) -> Self {
+        Self {
+            kubeconfig,
+            context,
+            sandbox: false,
+        }
+    }
+
+    /// Builds a client from the kubeconfig as kubectl reads it (`--kubeconfig`, else `KUBECONFIG`,
+    /// else `~/.kube/config`; `--context`, else the current context), without talking to the
+    /// server. The one place where oplab turns a kubeconfig into a client.
+    pub async fn load(&self) -> anyhow::Result<Loaded> {
         let options = KubeConfigOptions {
             context: self.context.clone(),
             ..Default::default()
@@ -62,14 +102,17 @@ impl Target {
         let server = config.cluster_url.to_string();
         let default_namespace = config.default_namespace.clone();
         let client = kube::Client::try_from(config).context("building the Kubernetes client")?;
-        probe(&client, &server, &context).await?;
-        Ok(Connection {
+        Ok(Loaded {
             client,
             default_namespace,
             server,
             context,
-            sandbox: None,
         })
+    }
+
+    /// [`Target::load`]'s client alone.
+    pub async fn client(&self) -> anyhow::Result<kube::Client> {
+        Ok(self.load().await?.client)
     }
 }
 
