@@ -24,7 +24,10 @@ fn start_builtin_operator(
     let client = client.clone();
     tokio::spawn(async move {
         if let Err(e) = crate::operator::run(client, scope, tx, stop).await {
-            tracing::warn!("labs test: the built-in operator stopped: {e:#}");
+            tracing::warn!(
+                "labs test: the built-in operator stopped: {}",
+                crate::explain::anyhow_text(&e)
+            );
         }
     });
     Ok(())
@@ -86,12 +89,13 @@ pub fn skip_reason(task: &Task) -> Option<String> {
             NeedKind::RealCluster => return Some(format!("needs a real cluster: {}", need.reason)),
             NeedKind::Program(p) if p == "python3" && reference_python().is_some() => {}
             // etcd runs for real in the sandbox's etcd pods when it is installed.
-            NeedKind::Program(p) if p == "etcd" && crate::sandbox::procs::etcd_available() => {}
+            NeedKind::Program(p)
+                if p == "etcd" && crate::sandbox::controllers::procs::etcd_available() => {}
             NeedKind::Program(p) if p == "etcd" => {
                 return Some(format!(
                     "needs the program etcd: {} ({})",
                     need.reason,
-                    crate::sandbox::procs::ETCD_INSTALL_HINT
+                    crate::sandbox::controllers::procs::ETCD_INSTALL_HINT
                 ));
             }
             NeedKind::Program(p) => return Some(format!("needs the program {p}: {}", need.reason)),

@@ -3,8 +3,8 @@
 
 use super::bootstrap::NODE;
 use super::key;
-use crate::sandbox::api::{Api, WriteOpts};
 use crate::sandbox::meta;
+use crate::sandbox::store::api::{Api, WriteOpts};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
@@ -66,7 +66,7 @@ impl Kubelet {
         }
         let phase = pod["status"]["phase"].as_str().unwrap_or("Pending");
         // Containers the sandbox runs for real: their process decides the pod's status.
-        if crate::sandbox::procs::process_container(pod).is_some()
+        if crate::sandbox::controllers::procs::process_container(pod).is_some()
             && matches!(phase, "Pending" | "Running")
         {
             let api = self.api.clone();

@@ -3,14 +3,14 @@
 //! gets what the real operator makes: a headless Service `<name>`, a ConfigMap `<name>-state`, and a
 //! StatefulSet `<name>` created at 0 replicas, then 1, then grown one learner at a time (`member add
 //! --learner`, +1 replica, wait until ready, `member promote`) and shrunk one member at a time. The etcd
-//! members are real processes (see [`crate::sandbox::procs`]); the membership calls are real `etcdctl`
+//! members are real processes (see [`crate::sandbox::controllers::procs`]); the membership calls are real `etcdctl`
 //! calls. Like v0.2.0 it writes no `.status`.
 
 use super::{SIMULATED, event, owner_ref};
 use crate::sandbox::api::{Api, WriteOpts};
 use crate::sandbox::controllers::key;
+use crate::sandbox::controllers::procs::{self, spec};
 use crate::sandbox::controllers::workload as w;
-use crate::sandbox::procs::{self, spec};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};

@@ -701,7 +701,7 @@ fn serve_packages(api: &Api) {
                         {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}]}]},
             "status": {"acceptedNames": {"plural": "packagemanifests", "singular": "packagemanifest", "kind": "PackageManifest", "listKind": "PackageManifestList"}},
         });
-        crate::sandbox::crd::serve(api, &crd);
+        crate::sandbox::kinds::crd::serve(&api.served, &crd);
     }
     let Some(rt) = api.registry().get(PACKAGES_GROUP, "v1", "packagemanifests") else {
         return;

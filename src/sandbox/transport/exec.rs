@@ -2,14 +2,14 @@
 //! `v4.channel.k8s.io`, binary frames whose first byte is the channel (0 stdin, 1 stdout, 2 stderr,
 //! 3 status, 4 resize; v5's `[255, channel]` closes a stream), and a `Status` on channel 3 at the end.
 //!
-//! Only process-backed containers ([`crate::sandbox::procs`]) can run commands; exec into a simulated pod
+//! Only process-backed containers ([`crate::sandbox::controllers::procs`]) can run commands; exec into a simulated pod
 //! answers 400 with a sentence naming what can be exec'd. SPDY-only clients get a 400 saying to use
 //! WebSocket exec.
 
 use crate::sandbox::auth::{self, User};
 use crate::sandbox::controllers::key;
+use crate::sandbox::controllers::procs::{ExecPlan, spec};
 use crate::sandbox::http::{HttpState, error_response};
-use crate::sandbox::procs::{ExecPlan, spec};
 use crate::sandbox::status::ApiError;
 use axum::extract::FromRequestParts;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -108,7 +108,7 @@ async fn serve(
     if sub == "attach" {
         return Err(ApiError::bad_request(format!(
             "attach is not available in the oplab sandbox (pod {ns}/{name}); {}",
-            crate::sandbox::procs::exec::EXECUTABLE
+            crate::sandbox::controllers::procs::exec::EXECUTABLE
         )));
     }
     if !opts.stdin && !opts.stdout && !opts.stderr {
@@ -254,7 +254,7 @@ fn spawn(plan: &ExecPlan, opts: &ExecOptions) -> std::io::Result<Spawned> {
     if opts.tty {
         return spawn_tty(plan, opts);
     }
-    let mut cmd = crate::sandbox::procs::command(&plan.program);
+    let mut cmd = crate::sandbox::controllers::procs::command(&plan.program);
     cmd.args(&plan.args)
         .env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())

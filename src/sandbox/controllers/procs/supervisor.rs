@@ -311,7 +311,10 @@ fn current_pod(ctx: &Ctx) -> Option<Value> {
 
 /// The process's argv (without the program) and environment, as the kubelet builds them, with the
 /// pod's addresses mapped to its sockets and the data directory set to the pod's own.
-fn argv_env(ctx: &Ctx, pod: &Value) -> Result<(Vec<String>, Vec<(String, String)>), String> {
+/// A process's argv (without the program) and environment.
+type ArgvEnv = (Vec<String>, Vec<(String, String)>);
+
+fn argv_env(ctx: &Ctx, pod: &Value) -> Result<ArgvEnv, String> {
     let c = &pod["spec"]["containers"][0];
     let env = spec::environment(
         pod,
