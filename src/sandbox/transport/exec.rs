@@ -419,7 +419,11 @@ async fn session(socket: WebSocket, plan: ExecPlan, opts: ExecOptions, v5: bool)
     let status = loop {
         tokio::select! {
             st = child.wait() => break st.ok(),
-            msg = stream.next() => match msg {
+            msg = stream.next() => match msg.map(|m| m.map(|m| match m {
+                // Some clients (the Python one) send stdin as text frames: the same bytes.
+                Message::Text(t) => Message::Binary(bytes::Bytes::copy_from_slice(t.as_str().as_bytes())),
+                other => other,
+            })) {
                 Some(Ok(Message::Binary(b))) => match b.first() {
                     Some(0) => {
                         if let Some(w) = stdin.as_mut()
