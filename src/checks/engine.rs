@@ -331,7 +331,7 @@ impl Engine {
         while self.changes.try_recv().is_ok() {}
         let did = match super::actions::run(self.stores.client(), &p.action).await {
             Ok(d) => d,
-            Err(e) => return Verdict::Fail(format!("the probe could not {e}")),
+            Err(e) => return Verdict::Fail(format!("the probe's action: {e}")),
         };
         let deadline = Instant::now() + p.within;
         // Accept a pass only after the watches saw a change since the action: never a stale pass.

@@ -87,11 +87,9 @@ impl Target {
             ..Default::default()
         };
         let kubeconfig = match &self.kubeconfig {
-            Some(path) => Kubeconfig::read_from(path)
-                .with_context(|| format!("reading kubeconfig {}", path.display()))?,
-            None => Kubeconfig::read().context(
-                "no kubeconfig found (KUBECONFIG or ~/.kube/config). Start a cluster (kind, minikube, k3d) or run with --sandbox",
-            )?,
+            // the error names the path and what to do (crate::explain words it)
+            Some(path) => Kubeconfig::read_from(path)?,
+            None => Kubeconfig::read()?,
         };
         let context = self
             .context
@@ -142,16 +140,6 @@ impl Connection {
     }
 }
 
-/// `err: source: source...`, without repeats (hyper and rustls nest the same text).
 fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = vec![err.to_string()];
-    let mut source = err.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
+    crate::explain::explain(err).because
 }

@@ -80,11 +80,17 @@ pub fn spawn_discovery(bg: &Background, opts: ClusterOptions) {
             Ok(s) => s,
             Err(e) => {
                 bg.send(AppMessage::Cluster(ClusterState::Disconnected {
-                    reason: format!("no cluster ({why}) and the sandbox failed: {e:#}"),
+                    reason: format!(
+                        "no cluster ({why}) and the sandbox failed: {}",
+                        crate::explain::anyhow_text(&e)
+                    ),
                 }));
                 bg.log(LogLine::error(
                     "cluster",
-                    format!("No cluster ({why}), and the sandbox could not start: {e:#}"),
+                    format!(
+                        "No cluster ({why}), and the sandbox could not start: {}",
+                        crate::explain::anyhow_text(&e)
+                    ),
                 ));
                 return;
             }
@@ -96,7 +102,7 @@ pub fn spawn_discovery(bg: &Background, opts: ClusterOptions) {
                 Err(e) => {
                     bg.log(LogLine::warn(
                         "cluster",
-                        format!("could not write the sandbox kubeconfig: {e:#}"),
+                        crate::explain::sentence_anyhow("writing the sandbox kubeconfig", &e),
                     ));
                     None
                 }
@@ -128,7 +134,7 @@ pub fn spawn_discovery(bg: &Background, opts: ClusterOptions) {
             Err(e) => {
                 bg.log(LogLine::error(
                     "cluster",
-                    format!("no client for the sandbox: {e:#}"),
+                    crate::explain::sentence_anyhow("making a client for the sandbox", &e),
                 ));
             }
         }
@@ -144,7 +150,10 @@ async fn connect(opts: &ClusterOptions) -> Result<(kube::Client, String, String)
         opts.kubeconfig.clone(),
         opts.context.clone(),
     );
-    let loaded = target.load().await.map_err(|e| format!("{e:#}"))?;
+    let loaded = target
+        .load()
+        .await
+        .map_err(|e| crate::explain::anyhow_text(&e))?;
     let context = if loaded.context.is_empty() {
         loaded.server.clone()
     } else {
@@ -154,6 +163,6 @@ async fn connect(opts: &ClusterOptions) -> Result<(kube::Client, String, String)
         .client
         .apiserver_version()
         .await
-        .map_err(|e| format!("{context} did not answer: {e}"))?;
+        .map_err(|e| format!("{context} did not answer: {}", crate::explain::explain(&e)))?;
     Ok((loaded.client, context, info.git_version))
 }

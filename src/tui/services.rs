@@ -230,7 +230,10 @@ impl OperatorService {
                 if let Err(e) = operator::run(client, scope, tx, stop).await {
                     bg.log(LogLine::error(
                         "operator",
-                        format!("the built-in operator stopped: {e:#}"),
+                        format!(
+                            "the built-in operator stopped: {}",
+                            crate::explain::anyhow_text(&e)
+                        ),
                     ));
                 }
             });
