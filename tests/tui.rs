@@ -17,3 +17,5 @@ mod services;
 mod snapshots;
 #[path = "tui/tmux.rs"]
 mod tmux;
+#[path = "tui/messages.rs"]
+mod messages;

@@ -402,6 +402,18 @@ impl App {
         self.push_log(LogLine::info("oplab", text));
     }
 
+    /// A notice that says the same as the last log line is not logged again (a key pressed
+    /// repeatedly at the first or last step says so once).
+    fn notice(&mut self, text: &str) {
+        let repeated = self
+            .log
+            .last()
+            .is_some_and(|l| l.source == "oplab" && l.text == text);
+        if !repeated {
+            self.info(text);
+        }
+    }
+
     /// The verdict of a task of the current lab.
     pub fn verdict(&self, task: &str) -> Verdict {
         let lab = self.current_lab().map(|l| l.id.clone()).unwrap_or_default();
@@ -461,7 +473,7 @@ impl App {
             } else if self.lab + 1 < self.labs.len() {
                 self.go_to(self.lab + 1, 0);
             } else {
-                self.info("This is the last step of the workshop.");
+                self.notice("This is the last step of the workshop.");
             }
         } else if self.step > 0 {
             self.go_to(self.lab, self.step - 1);
@@ -469,7 +481,7 @@ impl App {
             let last = self.labs[self.lab - 1].steps.len().saturating_sub(1);
             self.go_to(self.lab - 1, last);
         } else {
-            self.info("This is the first step.");
+            self.notice("This is the first step.");
         }
     }
 
