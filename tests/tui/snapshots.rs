@@ -22,7 +22,12 @@ pub(crate) struct Harness {
 
 const KUBECONFIG: &str = "/home/attendee/.local/share/oplab/sandbox/kubeconfig";
 
-pub(crate) fn harness_with(width: u16, height: u16, theme: Theme, dir: tempfile::TempDir) -> Harness {
+pub(crate) fn harness_with(
+    width: u16,
+    height: u16,
+    theme: Theme,
+    dir: tempfile::TempDir,
+) -> Harness {
     let progress = dir.path().join("progress.json");
     let app = App::new(
         oplab::lab::load_embedded(),
