@@ -142,6 +142,8 @@ pub struct App {
     pub overlay: Option<TextOverlay>,
     pub log: Vec<LogLine>,
     pub cluster: ClusterState,
+    /// The built-in operator's state, as the status bar shows it.
+    pub operator: super::status::OperatorState,
     /// The cluster client, once one is connected (for apply, checks, the operator).
     pub client: Option<kube::Client>,
     pub verdicts: HashMap<(String, String), Verdict>,
@@ -207,6 +209,7 @@ impl App {
             overlay: None,
             log: Vec::new(),
             cluster: ClusterState::Connecting,
+            operator: Default::default(),
             client: None,
             verdicts: HashMap::new(),
             quiz_picks: HashMap::new(),
@@ -1059,6 +1062,7 @@ impl App {
         match msg {
             AppMessage::Cluster(state) => self.cluster = state,
             AppMessage::Client(client) => self.client = Some(client),
+            AppMessage::Operator(state) => self.operator = state,
             AppMessage::Log(line) => self.push_log(line),
             AppMessage::LabsReloaded(set) => {
                 self.info("Labs changed on disk; reloaded.");
