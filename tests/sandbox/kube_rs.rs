@@ -226,8 +226,16 @@ async fn watcher_relists_after_compacted_history() {
     let api = c.sandbox.api.clone();
     api.faults
         .fail_requests(1.0, oplab::sandbox::store::faults::FaultKind::ServerError);
+    assert!(
+        eventually(Duration::from_secs(10), || api.faults.open_watches() == 1).await,
+        "the watcher's stream never opened"
+    );
     api.faults.drop_watches();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Cut off: its stream has ended, and reconnecting fails while requests fail.
+    assert!(
+        eventually(Duration::from_secs(10), || api.faults.open_watches() == 0).await,
+        "the dropped watch is still open"
+    );
     let rt = api
         .registry()
         .get("", "v1", "configmaps")
@@ -240,7 +248,6 @@ async fn watcher_relists_after_compacted_history() {
     )
     .expect("create");
     api.store.compact();
-    tokio::time::sleep(Duration::from_millis(300)).await;
     api.faults.clear();
     cms.create(&PostParams::default(), &make("after"))
         .await
