@@ -169,6 +169,7 @@ pub async fn plan(
     docs: Vec<Document>,
     default_namespace: &str,
     force: bool,
+    validation: super::apply::Validation,
 ) -> Result<(Resolver, Vec<Planned>), Failure> {
     let (resolver, resolved) = resolve_all(client, docs, default_namespace).await?;
     let set_namespaces: HashSet<String> = resolved
@@ -177,11 +178,23 @@ pub async fn plan(
         .map(|(d, _)| d.name().to_string())
         .collect();
     let existing = existing_namespaces(client, &resolved).await?;
-    let results: Vec<Result<Planned, DocError>> = stream::iter(resolved)
-        .map(|(doc, kind)| check_one(client, doc, kind, &set_namespaces, &existing, force))
-        .buffered(PARALLEL)
-        .collect()
-        .await;
+    // Built before the stream so no closure over borrowed data sits in its type (keeps it `Send`).
+    let checks: Vec<_> = resolved
+        .into_iter()
+        .map(|(doc, kind)| {
+            check_one(
+                client,
+                doc,
+                kind,
+                &set_namespaces,
+                &existing,
+                force,
+                validation,
+            )
+        })
+        .collect();
+    let results: Vec<Result<Planned, DocError>> =
+        stream::iter(checks).buffered(PARALLEL).collect().await;
     let mut planned = Vec::new();
     let mut errors = Vec::new();
     for r in results {
@@ -227,6 +240,7 @@ async fn check_one(
     set_namespaces: &HashSet<String>,
     existing: &HashSet<String>,
     force: bool,
+    validation: super::apply::Validation,
 ) -> Result<Planned, DocError> {
     let object = ObjectRef {
         kind: doc.kind().to_string(),
@@ -265,7 +279,7 @@ async fn check_one(
     };
     if let Some(schema) = planned.kind.pending_schema.clone() {
         planned.check = Check::LocalSchema;
-        validate_locally(&planned, &schema)?;
+        validate_locally(&planned, &schema, validation)?;
         return Ok(planned);
     }
     let api = planned.api(client);
@@ -276,7 +290,7 @@ async fn check_one(
             .map_err(|e| fail(&e))?
             .and_then(|o| serde_json::to_value(o).ok());
     }
-    let mut params = PatchParams::apply(FIELD_MANAGER).validation_strict();
+    let mut params = validation.on(PatchParams::apply(FIELD_MANAGER));
     params.dry_run = true;
     if ns_missing {
         planned.check = Check::StandInDryRun;
@@ -311,13 +325,20 @@ async fn check_one(
 }
 
 /// Validates an object of a kind the set's own CRD defines against that CRD's schema.
-fn validate_locally(p: &Planned, schema: &Value) -> Result<(), DocError> {
+fn validate_locally(
+    p: &Planned,
+    schema: &Value,
+    validation: super::apply::Validation,
+) -> Result<(), DocError> {
     let mut errors: Vec<Detail> = structural::validate(schema, &p.doc.object)
         .iter()
         .map(|e| Detail::Field(e.to_string()))
         .collect();
     let mut pruned = p.doc.object.clone();
     for path in structural::prune(schema, &mut pruned) {
+        if validation != super::apply::Validation::Strict {
+            continue; // the server drops it
+        }
         errors.push(Detail::Field(format!(
             "{path}: field not declared in schema"
         )));

@@ -2,6 +2,7 @@
 
 use super::background::{Background, Request, Service};
 use super::message::{AppMessage, LogLine};
+use super::status::OperatorState;
 use crate::cluster::apply::{self, ApplyEvent, Outcome, Settings};
 use crate::cluster::documents::{self, Document};
 use crate::cluster::{Vars, load_documents};
@@ -67,7 +68,7 @@ impl Service for ApplyService {
             return None;
         }
         let bg = background.clone();
-        on_own_thread(move || async move {
+        background.spawn(async move {
             let docs = match block_documents(&block) {
                 Ok(d) => d,
                 Err(e) => {
@@ -125,7 +126,7 @@ impl Service for ApplyService {
 /// Checks a block against the cluster (no write) and sends its unified diff to the UI.
 fn diff(block: CodeBlock, background: &Background, client: kube::Client) {
     let bg = background.clone();
-    on_own_thread(move || async move {
+    background.spawn(async move {
         let title = match &block.attrs.id {
             Some(id) => format!("diff {id}"),
             None => format!("diff of the code block at line {}", block.line),
@@ -150,17 +151,6 @@ fn diff(block: CodeBlock, background: &Background, client: kube::Client) {
     });
 }
 
-/// Drives a future on a thread of its own with the current runtime: the apply engine's futures
-/// are not all provably `Send`, so they cannot be spawned as tasks.
-pub fn on_own_thread<F, Fut>(make: F)
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()>,
-{
-    let runtime = tokio::runtime::Handle::current();
-    std::thread::spawn(move || runtime.block_on(make()));
-}
-
 /// The namespace a manifest block applies into: its `namespace=` (default `default`).
 pub fn block_namespace(block: &CodeBlock) -> String {
     block
@@ -175,6 +165,7 @@ fn block_settings(block: &CodeBlock, dry_run: bool) -> Settings {
     Settings {
         namespace: block_namespace(block),
         dry_run,
+        validation: block.attrs.validate,
         ..Settings::default()
     }
 }
@@ -213,8 +204,16 @@ impl OperatorService {
         self.running = Some(stop.clone());
         let (tx, mut rx) = tokio::sync::mpsc::channel::<OperatorLog>(512);
         let bg = background.clone();
+        background.send(AppMessage::Operator(OperatorState::On(None)));
         background.spawn(async move {
+            let mut state = OperatorState::On(None);
             while let Some(line) = rx.recv().await {
+                if let Some(next) = super::status::after_log(&state, &line)
+                    && next != state
+                {
+                    state = next;
+                    bg.send(AppMessage::Operator(state.clone()));
+                }
                 let text = line.to_string();
                 let log = match line.level {
                     operator::Level::Warn => LogLine::warn("operator", text),
@@ -239,9 +238,11 @@ impl OperatorService {
             let (client, tx, stop) = (client.clone(), tx.clone(), stop.clone());
             background.spawn(async move {
                 if let Err(e) = operator::run(client, scope, tx, stop).await {
+                    let why = crate::explain::anyhow_text(&e);
+                    bg.send(AppMessage::Operator(OperatorState::Failed(why.clone())));
                     bg.log(LogLine::error(
                         "operator",
-                        format!("the built-in operator stopped: {e:#}"),
+                        format!("the built-in operator stopped: {why}"),
                     ));
                 }
             });
@@ -270,6 +271,7 @@ impl Service for OperatorService {
             if let Some(token) = self.running.take() {
                 token.cancel();
             }
+            background.send(AppMessage::Operator(OperatorState::Off));
             background.log(LogLine::info(
                 "operator",
                 "built-in Gordon operator stopped: your own operator can take over",

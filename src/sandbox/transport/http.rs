@@ -1,15 +1,15 @@
 //! The HTTP API: authentication and authorization (via `auth`), routing of Kubernetes REST paths, content negotiation and request bodies.
 
-use crate::sandbox::api::{Api, DeleteOpts, FieldValidation, PatchType, WriteOpts, Written};
 use crate::sandbox::auth;
-use crate::sandbox::discovery;
-use crate::sandbox::faults::FaultKind;
+use crate::sandbox::kinds::registry::ResourceType;
+use crate::sandbox::kinds::table::{self, IncludeObject};
 use crate::sandbox::meta::{FieldSelector, LabelSelector};
-use crate::sandbox::registry::ResourceType;
 use crate::sandbox::status::{self, ApiError};
 use crate::sandbox::store::Stored;
-use crate::sandbox::table::{self, IncludeObject};
-use crate::sandbox::watch;
+use crate::sandbox::store::api::{Api, DeleteOpts, FieldValidation, PatchType, WriteOpts, Written};
+use crate::sandbox::store::faults::FaultKind;
+use crate::sandbox::transport::discovery;
+use crate::sandbox::transport::watch;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
@@ -120,7 +120,7 @@ async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -
         Ok(user) => user,
         Err(e) => return error_response(&e),
     };
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
     let query = parse_query(parts.uri.query());
     let segs: Vec<String> = path
@@ -139,6 +139,11 @@ async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -
                 &decision.reason,
             ));
         }
+    }
+    if let Some(resp) =
+        crate::sandbox::transport::exec::route(&state, &user, &mut parts, &segs).await
+    {
+        return resp;
     }
     if let Some(review) = auth::reviews::route(&segs) {
         return serve_review(&state, &user, &parts, &review, body).await;
@@ -464,6 +469,7 @@ pub fn render_table(
         &rt.group,
         &rt.kind,
         columns,
+        crate::sandbox::kinds::strategy(rt).printer(),
         objects,
         include,
         list_meta,
@@ -667,6 +673,11 @@ async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Respons
         }
         (Method::GET, Some(name), Some("log")) => {
             let pod = ctx.api().get(rt, ns, name)?;
+            if let Some(resp) =
+                crate::sandbox::controllers::procs::logs::serve(ctx.api(), &pod, ctx.query)
+            {
+                return Ok(resp);
+            }
             let container = ctx
                 .query
                 .get("container")
@@ -884,7 +895,12 @@ fn bytes_response(body: Vec<u8>) -> Response {
 /// The Table layout of a resource (its CRD version's printer columns, or the built-in kind's columns).
 pub fn table_layout(rt: &ResourceType) -> table::Layout {
     let columns = rt.crd.as_ref().and_then(|c| c.printer_columns.as_ref());
-    table::Layout::new(&rt.group, &rt.kind, columns)
+    table::Layout::with_printer(
+        &rt.group,
+        &rt.kind,
+        columns,
+        crate::sandbox::kinds::strategy(rt).printer(),
+    )
 }
 
 /// Writes the PartialObjectMetadata of a stored object.
