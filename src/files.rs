@@ -298,6 +298,11 @@ pub fn regular_file(path: &Path) -> anyhow::Result<bool> {
     }
 }
 
+/// [`private_temp_dir`], kept: the caller removes it when done.
+pub fn private_work_dir(prefix: &str) -> anyhow::Result<PathBuf> {
+    Ok(private_temp_dir(prefix)?.keep())
+}
+
 /// The user's home directory from `HOME`: set, absolute and an existing directory. Never guessed from the
 /// password database, so an unset `HOME` cannot make oplab overwrite files somewhere unexpected.
 pub fn home() -> anyhow::Result<PathBuf> {

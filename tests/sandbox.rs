@@ -13,10 +13,10 @@ mod exec;
 mod kube_rs;
 #[path = "sandbox/kubectl.rs"]
 mod kubectl;
-#[path = "sandbox/private_files.rs"]
-mod private_files;
 #[path = "sandbox/olm.rs"]
 mod olm;
+#[path = "sandbox/private_files.rs"]
+mod private_files;
 #[path = "sandbox/protobuf.rs"]
 mod protobuf;
 #[path = "sandbox/python.rs"]
