@@ -12,4 +12,5 @@ pub mod explain;
 pub mod lab;
 pub mod operator;
 pub mod sandbox;
+pub mod selector;
 pub mod tui;
