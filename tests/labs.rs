@@ -9,3 +9,5 @@ mod common;
 mod diagnostics;
 #[path = "labs/python_operator.rs"]
 mod python_operator;
+#[path = "labs/sets.rs"]
+mod sets;

@@ -6,6 +6,7 @@
 //! [`selftest`] is `oplab labs test`; [`report`] prints text, JSON and JUnit.
 
 pub mod actions;
+pub mod bundled;
 pub mod engine;
 pub mod eval;
 pub mod exec;

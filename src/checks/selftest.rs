@@ -138,7 +138,9 @@ async fn apply_block(
         .namespace
         .clone()
         .unwrap_or_else(|| "default".into());
-    if let Some(m) = &block.attrs.manifest {
+    if let Some(m) = &block.attrs.manifest
+        && (m.file.is_none() || block.text.trim().is_empty())
+    {
         return apply_sets(client, lab, &[m.to_string()], &namespace).await;
     }
     let name = format!("{}:{}", lab.path.display(), block.line);

@@ -87,8 +87,13 @@ fn validate(set: &LabSet) -> anyhow::Result<ExitCode> {
         eprint!("{}", d.render(color));
         eprintln!();
     }
-    let errors = diags.iter().filter(|d| d.is_error()).count();
-    let warnings = diags.len() - errors;
+    let mismatches = crate::checks::bundled::mismatches(set);
+    for m in &mismatches {
+        eprintln!("error: {m}");
+        eprintln!();
+    }
+    let errors = diags.iter().filter(|d| d.is_error()).count() + mismatches.len();
+    let warnings = diags.len() + mismatches.len() - errors;
     let tasks: usize = set.labs.iter().map(|l| l.tasks().count()).sum();
     println!(
         "{} lab(s), {tasks} task(s): {errors} error(s), {warnings} warning(s)",

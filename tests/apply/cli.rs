@@ -21,11 +21,11 @@ fn apply_reapply_bad_file_and_delete() {
     let out = ok(oplab(&cluster, &["apply", "crontab", "-n", "cli-ns"]));
     assert!(out.contains("Namespace/cli-ns created"), "{out}");
     assert!(
-        out.contains("CronTab/my-new-cron-object -n cli-ns created"),
+        out.contains("CronTab/nightly -n cli-ns created"),
         "{out}"
     );
     let got = ok(cluster.kubectl(&["get", "ct", "-n", "cli-ns", "-o", "name"]));
-    assert_eq!(got.trim(), "crontab.stable.example.com/my-new-cron-object");
+    assert_eq!(got.trim(), "crontab.stable.example.com/nightly");
 
     // again: nothing created or configured, and the output says so
     let out = ok(oplab(&cluster, &["apply", "crontab", "-n", "cli-ns"]));
@@ -65,7 +65,7 @@ fn apply_reapply_bad_file_and_delete() {
     let out = ok(oplab(&cluster, &["apply", "gordon", "--dry-run", "--diff"]));
     assert!(out.contains("+kind: CustomResourceDefinition"), "{out}");
     assert!(
-        out.contains("Gordon/gordoncluster -n gordon created (dry run)"),
+        out.contains("Gordon/example -n gordon created (dry run)"),
         "{out}"
     );
     let o = cluster.kubectl(&["get", "crd", "gordons.operator.prgcont.cz"]);
@@ -73,7 +73,7 @@ fn apply_reapply_bad_file_and_delete() {
 
     let out = ok(oplab(&cluster, &["delete", "crontab", "-n", "cli-ns"]));
     assert!(
-        out.contains("CronTab/my-new-cron-object -n cli-ns deleted"),
+        out.contains("CronTab/nightly -n cli-ns deleted"),
         "{out}"
     );
     let o = cluster.kubectl(&["get", "crd", "crontabs.stable.example.com"]);
