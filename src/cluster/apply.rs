@@ -67,6 +67,9 @@ pub struct Settings {
     /// Check everything, write nothing.
     pub dry_run: bool,
     pub establish_timeout: Duration,
+    /// The server-side apply field manager (`oplab`; classroom setup applies as `oplab-classroom`,
+    /// so nothing an attendee applies with oplab removes what setup owns).
+    pub field_manager: &'static str,
 }
 
 impl Default for Settings {
@@ -76,6 +79,7 @@ impl Default for Settings {
             force_conflicts: false,
             dry_run: false,
             establish_timeout: Duration::from_secs(30),
+            field_manager: FIELD_MANAGER,
         }
     }
 }
@@ -156,7 +160,15 @@ pub async fn check(
     events: Option<&UnboundedSender<ApplyEvent>>,
 ) -> Result<Checked, Failure> {
     send(events, ApplyEvent::Checking { total: docs.len() });
-    match plan(client, docs, &settings.namespace, settings.force_conflicts).await {
+    match plan(
+        client,
+        docs,
+        &settings.namespace,
+        settings.force_conflicts,
+        settings.field_manager,
+    )
+    .await
+    {
         Ok((resolver, planned)) => {
             send(
                 events,
@@ -224,7 +236,7 @@ pub async fn execute(
         }
         send(events, ApplyEvent::Phase(phase));
         let results: Vec<Result<(ObjectRef, Outcome), DocError>> = stream::iter(batch)
-            .map(|p| apply_one(client, p, settings.force_conflicts))
+            .map(|p| apply_one(client, p, settings.force_conflicts, settings.field_manager))
             .buffered(PARALLEL)
             .collect()
             .await;
@@ -248,8 +260,9 @@ async fn apply_one(
     client: &kube::Client,
     p: &Planned,
     force: bool,
+    manager: &str,
 ) -> Result<(ObjectRef, Outcome), DocError> {
-    let mut params = PatchParams::apply(FIELD_MANAGER).validation_strict();
+    let mut params = PatchParams::apply(manager).validation_strict();
     if force {
         params = params.force();
     }

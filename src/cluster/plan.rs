@@ -169,6 +169,7 @@ pub async fn plan(
     docs: Vec<Document>,
     default_namespace: &str,
     force: bool,
+    manager: &str,
 ) -> Result<(Resolver, Vec<Planned>), Failure> {
     let (resolver, resolved) = resolve_all(client, docs, default_namespace).await?;
     let set_namespaces: HashSet<String> = resolved
@@ -178,7 +179,17 @@ pub async fn plan(
         .collect();
     let existing = existing_namespaces(client, &resolved).await?;
     let results: Vec<Result<Planned, DocError>> = stream::iter(resolved)
-        .map(|(doc, kind)| check_one(client, doc, kind, &set_namespaces, &existing, force))
+        .map(|(doc, kind)| {
+            check_one(
+                client,
+                doc,
+                kind,
+                &set_namespaces,
+                &existing,
+                force,
+                manager,
+            )
+        })
         .buffered(PARALLEL)
         .collect()
         .await;
@@ -227,6 +238,7 @@ async fn check_one(
     set_namespaces: &HashSet<String>,
     existing: &HashSet<String>,
     force: bool,
+    manager: &str,
 ) -> Result<Planned, DocError> {
     let object = ObjectRef {
         kind: doc.kind().to_string(),
@@ -276,7 +288,7 @@ async fn check_one(
             .map_err(|e| fail(&e))?
             .and_then(|o| serde_json::to_value(o).ok());
     }
-    let mut params = PatchParams::apply(FIELD_MANAGER).validation_strict();
+    let mut params = PatchParams::apply(manager).validation_strict();
     params.dry_run = true;
     if ns_missing {
         planned.check = Check::StandInDryRun;
