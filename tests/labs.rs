@@ -11,3 +11,5 @@ mod diagnostics;
 mod python_operator;
 #[path = "labs/sets.rs"]
 mod sets;
+#[path = "labs/walk.rs"]
+mod walk;

@@ -81,7 +81,11 @@ fn compare(block: &CodeBlock, file: &str, vars: &Vars) -> Option<String> {
 }
 
 /// The path of the first field where two values differ, with both values.
-pub fn first_difference(a: &serde_json::Value, b: &serde_json::Value, path: &str) -> Option<String> {
+pub fn first_difference(
+    a: &serde_json::Value,
+    b: &serde_json::Value,
+    path: &str,
+) -> Option<String> {
     use serde_json::Value;
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {

@@ -15,6 +15,7 @@ pub mod matcher;
 pub mod report;
 pub mod selftest;
 pub mod stores;
+pub mod walk;
 
 pub use engine::{Engine, Round, TaskVerdict};
 pub use stores::{Scope, Stores, WatchKey};

@@ -114,7 +114,10 @@ fn pick(lab: &str, file: Option<&str>) -> anyhow::Result<&'static SolutionFile> 
         None => Ok(files[0]),
         Some(f) => files.into_iter().find(|s| s.file == f).with_context(|| {
             let names: Vec<&str> = solutions(Some(lab)).iter().map(|s| s.file).collect();
-            format!("lab {lab} has no solution file {f}; it has {}", names.join(", "))
+            format!(
+                "lab {lab} has no solution file {f}; it has {}",
+                names.join(", ")
+            )
         }),
     }
 }

@@ -283,7 +283,10 @@ mod tests {
             text: "a: \"{{ns}}\"\nb: \"{{etc2}}\"\n".into(),
         };
         let out = substitute(&defaults, &Vars::default()).expect("defaults");
-        assert_eq!(out, "a: \"crontabs\"\nb: \"etc2\"\n", "the set's own default");
+        assert_eq!(
+            out, "a: \"crontabs\"\nb: \"etc2\"\n",
+            "the set's own default"
+        );
         let out = substitute(&src, &vars).expect("filled");
         assert_eq!(out, "# {{other}} in a comment\na: \"team1\"\nb: \"e1\"\n");
         let bad = Source {

@@ -18,16 +18,14 @@ pub struct SolutionFile {
 }
 
 /// Every solution file, in lab order.
-pub const SOLUTIONS: &[SolutionFile] = &[
-    SolutionFile {
-        lab: "gordon-operator",
-        file: "gordon_operator.py",
-        text: super::embedded::GORDON_OPERATOR_PY,
-        setup: "python3 -m venv .venv && . .venv/bin/activate && pip install kubernetes",
-        run: "python3 gordon_operator.py --namespace {{ns}}",
-        about: "chapter 3's reference Gordon operator in Python (the kubernetes client)",
-    },
-];
+pub const SOLUTIONS: &[SolutionFile] = &[SolutionFile {
+    lab: "gordon-operator",
+    file: "gordon_operator.py",
+    text: super::embedded::GORDON_OPERATOR_PY,
+    setup: "python3 -m venv .venv && . .venv/bin/activate && pip install kubernetes",
+    run: "python3 gordon_operator.py --namespace {{ns}}",
+    about: "chapter 3's reference Gordon operator in Python (the kubernetes client)",
+}];
 
 /// The solution files of a lab (all labs with `None`).
 pub fn solutions(lab: Option<&str>) -> Vec<&'static SolutionFile> {

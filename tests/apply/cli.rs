@@ -20,10 +20,7 @@ fn apply_reapply_bad_file_and_delete() {
     let cluster = BlockingCluster::start();
     let out = ok(oplab(&cluster, &["apply", "crontab", "-n", "cli-ns"]));
     assert!(out.contains("Namespace/cli-ns created"), "{out}");
-    assert!(
-        out.contains("CronTab/nightly -n cli-ns created"),
-        "{out}"
-    );
+    assert!(out.contains("CronTab/nightly -n cli-ns created"), "{out}");
     let got = ok(cluster.kubectl(&["get", "ct", "-n", "cli-ns", "-o", "name"]));
     assert_eq!(got.trim(), "crontab.stable.example.com/nightly");
 
@@ -72,10 +69,7 @@ fn apply_reapply_bad_file_and_delete() {
     assert!(!o.status.success(), "dry run wrote the CRD");
 
     let out = ok(oplab(&cluster, &["delete", "crontab", "-n", "cli-ns"]));
-    assert!(
-        out.contains("CronTab/nightly -n cli-ns deleted"),
-        "{out}"
-    );
+    assert!(out.contains("CronTab/nightly -n cli-ns deleted"), "{out}");
     let o = cluster.kubectl(&["get", "crd", "crontabs.stable.example.com"]);
     assert!(!o.status.success(), "CRD still there");
 }

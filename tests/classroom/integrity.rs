@@ -22,8 +22,11 @@ fn an_attendees_namespace_apply_cannot_break_setup_or_teardown() {
     let kc = work.path().join("kc").join("attendee-1.kubeconfig");
     let ns = "attendee-1-gordon";
     let file = work.path().join("ns.yaml");
-    std::fs::write(&file, format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n"))
-        .expect("write");
+    std::fs::write(
+        &file,
+        format!("apiVersion: v1\nkind: Namespace\nmetadata: {{name: {ns}}}\n"),
+    )
+    .expect("write");
     // the attendee applies chapter 3's Namespace block with oplab (field manager `oplab`)
     let o = std::process::Command::new(env!("CARGO_BIN_EXE_oplab"))
         .args(["apply", file.to_str().expect("utf-8")])
@@ -32,26 +35,52 @@ fn an_attendees_namespace_apply_cannot_break_setup_or_teardown() {
         .output()
         .expect("oplab");
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(label(&bc, ns, ATTENDEE_LABEL), "attendee-1", "setup's label was removed");
+    assert_eq!(
+        label(&bc, ns, ATTENDEE_LABEL),
+        "attendee-1",
+        "setup's label was removed"
+    );
     let managers = stdout(&bc.kubectl(&[
-        "get", "namespace", ns, "-o", "jsonpath={.metadata.managedFields[*].manager}",
+        "get",
+        "namespace",
+        ns,
+        "-o",
+        "jsonpath={.metadata.managedFields[*].manager}",
     ]));
     assert!(managers.contains(MANAGED_BY), "{managers}");
 
     // the attendee removes the labels outright: setup still knows the namespace and restores them
     let o = bc.kubectl_as(
         &kc,
-        &["label", "namespace", ns, &format!("{ATTENDEE_LABEL}-"), &format!("{MANAGED_BY_LABEL}-")],
+        &[
+            "label",
+            "namespace",
+            ns,
+            &format!("{ATTENDEE_LABEL}-"),
+            &format!("{MANAGED_BY_LABEL}-"),
+        ],
     );
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(label(&bc, ns, ATTENDEE_LABEL), "");
     let out = ok(bc.oplab_in(work.path(), &setup));
-    assert!(out.contains(&format!("namespace {ns}")) && out.contains("restored"), "{out}");
+    assert!(
+        out.contains(&format!("namespace {ns}")) && out.contains("restored"),
+        "{out}"
+    );
     assert_eq!(label(&bc, ns, ATTENDEE_LABEL), "attendee-1");
     assert_eq!(label(&bc, ns, MANAGED_BY_LABEL), MANAGED_BY);
 
     // labels stripped again: teardown still finds the namespace and reports only the truth
-    ok(bc.kubectl_as(&kc, &["label", "namespace", ns, &format!("{ATTENDEE_LABEL}-"), &format!("{MANAGED_BY_LABEL}-")]));
+    ok(bc.kubectl_as(
+        &kc,
+        &[
+            "label",
+            "namespace",
+            ns,
+            &format!("{ATTENDEE_LABEL}-"),
+            &format!("{MANAGED_BY_LABEL}-"),
+        ],
+    ));
     let out = ok(bc.oplab_in(work.path(), &["classroom", "teardown", "--yes"]));
     assert!(out.contains(ns), "{out}");
     let o = bc.kubectl(&["get", "namespace", ns]);

@@ -24,7 +24,10 @@ fn every_file_block_shows_its_bundled_file() {
         "gordon/gordon.yaml",
         "gordon/namespace.yaml",
     ] {
-        assert!(found.contains(&f.to_string()), "no chapter block shows {f}: {found:?}");
+        assert!(
+            found.contains(&f.to_string()),
+            "no chapter block shows {f}: {found:?}"
+        );
     }
     let mismatches = bundled::mismatches(&set);
     assert!(mismatches.is_empty(), "{mismatches:#?}");
@@ -47,7 +50,12 @@ fn a_block_changed_alone_is_an_error_with_the_field_path() {
     let m = bundled::mismatches(&set);
     assert_eq!(m.len(), 1, "{m:#?}");
     assert_eq!(m[0].file, "gordon/crd.yaml");
-    assert!(m[0].what.contains("replicas.maximum: 40 in the block, 50 in the file"), "{}", m[0]);
+    assert!(
+        m[0].what
+            .contains("replicas.maximum: 40 in the block, 50 in the file"),
+        "{}",
+        m[0]
+    );
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_oplab"))
         .args(["labs", "validate"])
         .arg(dir.path())
@@ -55,7 +63,10 @@ fn a_block_changed_alone_is_an_error_with_the_field_path() {
         .expect("oplab");
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("03-gordon-operator.md:32") && err.contains("gordon/crd.yaml"), "{err}");
+    assert!(
+        err.contains("03-gordon-operator.md:32") && err.contains("gordon/crd.yaml"),
+        "{err}"
+    );
 }
 
 /// The text of a chapter's code block by id, with the chapter's default variables filled.
@@ -99,25 +110,60 @@ fn apply_set_then_the_chapters_blocks_changes_nothing_and_the_crds_work() {
         }
     }
     // chapter 3: the CRD has a scale subresource
-    ok(cluster.kubectl(&["-n", "gordon", "scale", "gordon", "example", "--replicas", "2"]));
+    ok(cluster.kubectl(&[
+        "-n",
+        "gordon",
+        "scale",
+        "gordon",
+        "example",
+        "--replicas",
+        "2",
+    ]));
     let got = ok(cluster.kubectl(&[
-        "-n", "gordon", "get", "gordon", "example", "-o", "jsonpath={.spec.gordon.replicas}",
+        "-n",
+        "gordon",
+        "get",
+        "gordon",
+        "example",
+        "-o",
+        "jsonpath={.spec.gordon.replicas}",
     ]));
     assert_eq!(got.trim(), "2");
     // chapter 1: replicas defaults to 1, the Schedule column, the five-field pattern
     let tidy = dir.path().join("tidy.yaml");
     std::fs::write(&tidy, block("custom-resources", "crontab-pruned")).expect("write");
-    ok(cluster.kubectl(&["apply", "--validate=warn", "-f", tidy.to_str().expect("utf-8")]));
+    ok(cluster.kubectl(&[
+        "apply",
+        "--validate=warn",
+        "-f",
+        tidy.to_str().expect("utf-8"),
+    ]));
     let got = ok(cluster.kubectl(&[
-        "-n", "crontabs", "get", "ct", "tidy", "-o", "jsonpath={.spec.replicas}",
+        "-n",
+        "crontabs",
+        "get",
+        "ct",
+        "tidy",
+        "-o",
+        "jsonpath={.spec.replicas}",
     ]));
     assert_eq!(got.trim(), "1");
     let table = ok(cluster.kubectl(&["-n", "crontabs", "get", "ct"]));
-    assert!(table.lines().next().unwrap_or_default().contains("SCHEDULE"), "{table}");
+    assert!(
+        table
+            .lines()
+            .next()
+            .unwrap_or_default()
+            .contains("SCHEDULE"),
+        "{table}"
+    );
     let broken = dir.path().join("broken.yaml");
     std::fs::write(&broken, block("custom-resources", "crontab-invalid")).expect("write");
     let o = cluster.kubectl(&["apply", "-f", broken.to_str().expect("utf-8")]);
     assert!(!o.status.success(), "{}", stdout(&o));
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("spec.cronSpec") && err.contains("spec.replicas"), "{err}");
+    assert!(
+        err.contains("spec.cronSpec") && err.contains("spec.replicas"),
+        "{err}"
+    );
 }

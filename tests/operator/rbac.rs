@@ -102,9 +102,7 @@ async fn the_namespaced_role_is_all_the_operator_needs_in_its_namespace() {
             let on_gordon = list
                 .items
                 .iter()
-                .filter(|e| {
-                    e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("example")
-                })
+                .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("example"))
                 .count();
             if on_gordon >= 3 {
                 Ok(())
@@ -115,13 +113,9 @@ async fn the_namespaced_role_is_all_the_operator_needs_in_its_namespace() {
     })
     .await;
     // Scale and heal.
-    scale(&admin, NS, "example", 5)
-        .await
-        .expect("scale up");
+    scale(&admin, NS, "example", 5).await.expect("scale up");
     wait_converged(&admin, NS, "example", 5).await;
-    scale(&admin, NS, "example", 2)
-        .await
-        .expect("scale down");
+    scale(&admin, NS, "example", 2).await.expect("scale down");
     wait_converged(&admin, NS, "example", 2).await;
     let victim = active(&pods_of(&admin, NS, "example").await)[0].name_any();
     Api::<Pod>::namespaced(admin.clone(), NS)
