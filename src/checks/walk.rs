@@ -50,7 +50,6 @@ pub async fn walk(
                 report.verdicts.push(v);
                 continue;
             }
-            let mut notes = Vec::new();
             let mut ops = Operators {
                 kubeconfig: &kubeconfig,
                 children: &mut children,
@@ -59,8 +58,7 @@ pub async fn walk(
             };
             let i = engine.add(&lab.id, task);
             engine.settle(SETTLE).await;
-            let on_the_way = match carry_out(&client, lab, task, &stop, &mut notes, &mut ops).await
-            {
+            let on_the_way = match carry_out(&client, lab, task, &stop, &mut ops).await {
                 Err(e) => Verdict::Fail(format!("carrying out the solution: {e}")),
                 Ok(()) => {
                     engine.stores().rediscover();
@@ -71,9 +69,6 @@ pub async fn walk(
                     }
                 }
             };
-            report
-                .notes
-                .extend(notes.into_iter().map(|n| format!("{}: {n}", task.id)));
             let failed = (!on_the_way.is_pass()).then(|| on_the_way.reason().to_string());
             print(
                 "walk",

@@ -169,6 +169,7 @@ pub async fn plan(
     docs: Vec<Document>,
     default_namespace: &str,
     force: bool,
+    validation: super::apply::Validation,
     manager: &str,
 ) -> Result<(Resolver, Vec<Planned>), Failure> {
     let (resolver, resolved) = resolve_all(client, docs, default_namespace).await?;
@@ -189,6 +190,7 @@ pub async fn plan(
                 &set_namespaces,
                 &existing,
                 force,
+                validation,
                 manager,
             )
         })
@@ -240,6 +242,7 @@ async fn check_one(
     set_namespaces: &HashSet<String>,
     existing: &HashSet<String>,
     force: bool,
+    validation: super::apply::Validation,
     manager: &str,
 ) -> Result<Planned, DocError> {
     let object = ObjectRef {
@@ -279,7 +282,7 @@ async fn check_one(
     };
     if let Some(schema) = planned.kind.pending_schema.clone() {
         planned.check = Check::LocalSchema;
-        validate_locally(&planned, &schema)?;
+        validate_locally(&planned, &schema, validation)?;
         return Ok(planned);
     }
     let api = planned.api(client);
@@ -290,7 +293,7 @@ async fn check_one(
             .map_err(|e| fail(&e))?
             .and_then(|o| serde_json::to_value(o).ok());
     }
-    let mut params = PatchParams::apply(manager).validation_strict();
+    let mut params = validation.on(PatchParams::apply(manager));
     params.dry_run = true;
     if ns_missing {
         planned.check = Check::StandInDryRun;
@@ -325,13 +328,20 @@ async fn check_one(
 }
 
 /// Validates an object of a kind the set's own CRD defines against that CRD's schema.
-fn validate_locally(p: &Planned, schema: &Value) -> Result<(), DocError> {
+fn validate_locally(
+    p: &Planned,
+    schema: &Value,
+    validation: super::apply::Validation,
+) -> Result<(), DocError> {
     let mut errors: Vec<Detail> = structural::validate(schema, &p.doc.object)
         .iter()
         .map(|e| Detail::Field(e.to_string()))
         .collect();
     let mut pruned = p.doc.object.clone();
     for path in structural::prune(schema, &mut pruned) {
+        if validation != super::apply::Validation::Strict {
+            continue; // the server drops it
+        }
         errors.push(Detail::Field(format!(
             "{path}: field not declared in schema"
         )));

@@ -167,6 +167,7 @@ fn block_settings(block: &CodeBlock, dry_run: bool) -> Settings {
     Settings {
         namespace: block_namespace(block),
         dry_run,
+        validation: block.attrs.validate,
         ..Settings::default()
     }
 }
