@@ -196,16 +196,7 @@ pub async fn check(
     events: Option<&UnboundedSender<ApplyEvent>>,
 ) -> Result<Checked, Failure> {
     send(events, ApplyEvent::Checking { total: docs.len() });
-    match plan(
-        client,
-        docs,
-        &settings.namespace,
-        settings.force_conflicts,
-        settings.validation,
-        settings.field_manager,
-    )
-    .await
-    {
+    match plan(client, docs, settings).await {
         Ok((resolver, planned)) => {
             send(
                 events,
