@@ -17,6 +17,7 @@ pub mod model;
 pub mod parse;
 /// Label selectors are the crate's one parser ([`crate::selector`]), shared with the sandbox.
 pub use crate::selector;
+pub mod solutions;
 pub mod source;
 mod task_parse;
 pub mod vars;
