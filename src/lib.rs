@@ -14,4 +14,5 @@ pub mod kubeconfig;
 pub mod lab;
 pub mod operator;
 pub mod sandbox;
+pub mod selector;
 pub mod tui;
