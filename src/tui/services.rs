@@ -81,13 +81,17 @@ impl Service for ApplyService {
             let forward = {
                 let bg = bg.clone();
                 tokio::spawn(async move {
+                    // what was said already, so the final word does not repeat it
+                    let mut said: Vec<String> = Vec::new();
                     while let Some(ev) = rx.recv().await {
                         match ev {
                             ApplyEvent::Done { object, outcome } => {
                                 bg.log(LogLine::info("apply", format!("{object} {outcome}")));
                             }
                             ApplyEvent::Failed(e) => {
-                                bg.log(LogLine::error("apply", e.to_string()));
+                                let text = e.to_string();
+                                bg.log(LogLine::error("apply", text.clone()));
+                                said.push(text);
                             }
                             ApplyEvent::WaitingForCrds { names } => {
                                 bg.log(LogLine::info(
@@ -101,22 +105,38 @@ impl Service for ApplyService {
                             _ => {}
                         }
                     }
+                    said
                 })
             };
             let result = apply::apply(&client, docs, &settings, Some(&tx)).await;
             drop(tx);
-            let _ = forward.await;
+            let said = forward.await.unwrap_or_default();
             match result {
-                Ok(report) => bg.log(LogLine::info(
-                    "apply",
-                    format!(
-                        "done: {} created, {} configured, {} unchanged",
-                        report.count(Outcome::Created),
-                        report.count(Outcome::Configured),
-                        report.count(Outcome::Unchanged)
-                    ),
-                )),
-                Err(f) => bg.log(LogLine::error("apply", format!("nothing applied: {f}"))),
+                Ok(report) => {
+                    bg.log(LogLine::info(
+                        "apply",
+                        format!(
+                            "done: {} created, {} configured, {} unchanged",
+                            report.count(Outcome::Created),
+                            report.count(Outcome::Configured),
+                            report.count(Outcome::Unchanged)
+                        ),
+                    ));
+                }
+                Err(f) => {
+                    for e in &f.errors {
+                        let text = e.to_string();
+                        if !said.contains(&text) {
+                            bg.log(LogLine::error("apply", text));
+                        }
+                    }
+                    let outcome = if f.nothing_applied {
+                        "nothing was applied".to_string()
+                    } else {
+                        "the block is PARTIALLY applied (the objects logged above as applied exist); fix the cause and apply again".to_string()
+                    };
+                    bg.log(LogLine::error("apply", outcome));
+                }
             };
         });
         None

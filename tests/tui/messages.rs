@@ -141,3 +141,41 @@ async fn a_applies_the_pruning_block_with_its_validate_attribute() {
     assert!(tidy.data["spec"].get("colour").is_none(), "{:?}", tidy.data);
     assert!(tidy.data["spec"]["cronSpec"].is_string(), "{:?}", tidy.data);
 }
+
+/// An apply the server refuses (no CronTab CRD yet): the error is logged once, and its "what to
+/// do" stays on a line of its own in the log pane.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_error_is_logged_once_with_its_line_breaks() {
+    let c = common::TestCluster::start().await;
+    let client = c.client().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut runner, bg) = common::tui::runner(app_in(&dir), 160, 50);
+    runner
+        .services
+        .push(Box::new(oplab::tui::services::ApplyService));
+    common::tui::connect(&mut runner, &bg, client.clone()).await;
+    common::tui::press(&mut runner, ":step 6<enter>]ay").await;
+    let done = common::tui::wait_for(&mut runner, |app| {
+        common::tui::logged(app, "nothing was applied")
+    })
+    .await;
+    let log = common::tui::log_text(&runner.app);
+    assert!(done, "{log}");
+    assert_eq!(
+        log.matches("what to do:").count(),
+        1,
+        "the error once:\n{log}"
+    );
+    let screen = common::tui::screen(&runner);
+    let row = screen
+        .lines()
+        .find(|l| l.contains("what to do:"))
+        .unwrap_or_else(|| panic!("no what-to-do row:\n{screen}"));
+    let inside = row
+        .trim_start_matches(|c: char| c != '│')
+        .trim_start_matches('│');
+    assert!(
+        inside.trim_start().starts_with("what to do:"),
+        "\"what to do\" runs on in the line before: {row:?}\n{screen}"
+    );
+}
