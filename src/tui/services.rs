@@ -24,20 +24,27 @@ pub fn block_documents(block: &CodeBlock) -> Result<Vec<Document>, String> {
             }
             load_documents(&[name], &vars).map_err(|f| f.to_string())
         }
+        // The position counts in the block's text as shown (the edited text, when edited).
         None => documents::parse(&format!("code block at line {}", block.line), &block.text)
-            .map_err(|e| e.to_string()),
+            .map_err(|e| {
+                format!(
+                    "{} ({} of the code block at lab line {})",
+                    e.message,
+                    e.position(),
+                    block.line
+                )
+            }),
     }
 }
 
 /// `Kind/name` of each object a block applies, for the confirmation.
-pub fn describe_objects(block: &CodeBlock) -> Vec<String> {
-    match block_documents(block) {
-        Ok(docs) => docs
-            .iter()
+/// Or why the block cannot be applied at all (its YAML does not parse, its set is unknown).
+pub fn describe_objects(block: &CodeBlock) -> Result<Vec<String>, String> {
+    block_documents(block).map(|docs| {
+        docs.iter()
             .map(|d| format!("{}/{}", d.kind(), d.name()))
-            .collect(),
-        Err(e) => vec![format!("(cannot read the manifest: {e})")],
-    }
+            .collect()
+    })
 }
 
 /// Applies (or diffs) manifest code blocks with the apply engine, reporting per object in the log.

@@ -179,3 +179,37 @@ async fn an_apply_error_is_logged_once_with_its_line_breaks() {
         "\"what to do\" runs on in the line before: {row:?}\n{screen}"
     );
 }
+
+/// An edited manifest that does not parse: `a` offers no `y`, and says where the error is in the
+/// edited text (its own line and column), not the lab file's line with the edit's column.
+#[tokio::test]
+async fn a_broken_edit_is_not_offered_for_applying() {
+    let mut h = harness(100, 30);
+    // step 3 of chapter 1: the editable CRD block; an unclosed `[` on its line 4
+    h.keys("nn]e<down><down><down>[<c-s>").await;
+    assert!(h.runner.app.editor.is_none(), "saved");
+    h.keys("a").await;
+    assert!(
+        h.runner.app.confirm.is_none(),
+        "a confirmation for a broken manifest"
+    );
+    let screen = h.screen();
+    assert!(!screen.contains("y yes"), "{screen}");
+    let log = h.log_text();
+    let line = log
+        .lines()
+        .find(|l| l.starts_with("cannot apply"))
+        .unwrap_or_else(|| panic!("no reason:\n{log}"));
+    // the editor says line 14 for the same text: the same position here
+    assert!(line.contains("line 14, column"), "{line}");
+    assert_eq!(
+        line.matches("column").count(),
+        1,
+        "a second position: {line}"
+    );
+    assert!(
+        !line.contains("93:"),
+        "the lab's line as a line:column: {line}"
+    );
+    assert!(log.contains("press e to fix"), "{log}");
+}
