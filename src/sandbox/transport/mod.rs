@@ -2,6 +2,7 @@
 //! Nothing here knows a kind: requests are decoded once and handed to the store layer.
 
 pub mod discovery;
+pub mod exec;
 pub mod http;
 pub mod server;
 pub mod tls;
