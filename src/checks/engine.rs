@@ -286,6 +286,22 @@ impl Engine {
         }
     }
 
+    /// Runs a task's exec checks again and again (with the watches' changes in between) until it passes
+    /// or the time is up; its last verdict.
+    pub async fn wait_pass_exec(&mut self, i: usize, timeout: Duration) -> TaskVerdict {
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.run_execs(&[i]).await;
+            let v = self.evaluate(i);
+            let left = deadline.saturating_duration_since(Instant::now());
+            if v.verdict.is_pass() || left.is_zero() {
+                return v;
+            }
+            // The commands' output changes without a watch event: look again within a second.
+            let _ = self.wait_change(left.min(Duration::from_secs(1))).await;
+        }
+    }
+
     /// Runs the exec checks of the given tasks (once; each within its timeout) so they can be evaluated.
     pub async fn run_execs(&mut self, tasks: &[usize]) {
         let mut specs = Vec::new();
@@ -311,6 +327,11 @@ impl Engine {
             Check::Probe(p) => Some(p.clone()),
             _ => None,
         });
+        if probe.is_none() && t.check.uses_exec() {
+            // `v` on a task with exec checks: run its commands now (each within its time limit).
+            self.run_execs(&[i]).await;
+            return self.evaluate(i);
+        }
         let verdict = match probe {
             None => Verdict::Skipped("no probe in this task".into()),
             Some(p) => self.probe(&p).await,
@@ -331,7 +352,7 @@ impl Engine {
         while self.changes.try_recv().is_ok() {}
         let did = match super::actions::run(self.stores.client(), &p.action).await {
             Ok(d) => d,
-            Err(e) => return Verdict::Fail(format!("the probe could not {e}")),
+            Err(e) => return Verdict::Fail(format!("the probe's action: {e}")),
         };
         let deadline = Instant::now() + p.within;
         // Accept a pass only after the watches saw a change since the action: never a stale pass.
@@ -361,8 +382,7 @@ impl Engine {
     }
 
     /// Streams verdicts until cancelled: every task once, then each change. Probe requests (lab and
-    /// task ids) run in between. The future is not `Send` (the apply engine's are not): drive it
-    /// with `Handle::block_on` on a thread of its own, as the TUI does.
+    /// task ids) run in between. An ordinary tokio task: `tokio::spawn(engine.run(..))`.
     pub async fn run(
         mut self,
         tx: mpsc::UnboundedSender<TaskVerdict>,

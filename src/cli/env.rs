@@ -74,7 +74,7 @@ fn lines(args: &EnvArgs) -> anyhow::Result<Vec<String>> {
             let creds = crate::sandbox::state::read_credentials(&state)?;
             if let (Some(url), Some(c)) = (&holder.url, creds) {
                 let text = crate::sandbox::kubeconfig::render(url, &c.ca_pem, &c.token, "default");
-                crate::sandbox::kubeconfig::write_private(&sandbox_kubeconfig, &text)?;
+                crate::kubeconfig::write_text(&sandbox_kubeconfig, &text)?;
             }
             out.push(format!(
                 "# the oplab sandbox ({holder}); state in {}",

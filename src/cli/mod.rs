@@ -9,6 +9,7 @@ pub mod labs;
 pub mod manifests;
 pub mod operator;
 pub mod sandbox;
+pub mod solutions;
 pub mod tui;
 
 use clap::{Parser, Subcommand};
@@ -47,6 +48,8 @@ pub enum Command {
     Env(env::EnvArgs),
     /// Run the built-in Gordon operator in the foreground.
     Operator(operator::OperatorArgs),
+    /// The labs' solution files (chapter 3's Python operator): list, show, write DIR [LAB].
+    Solutions(solutions::SolutionsArgs),
 }
 
 /// Entry point used by `src/main.rs`.
@@ -67,12 +70,13 @@ pub fn main() -> ExitCode {
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Operator(args)) => operator::run(args),
         Some(Command::Env(args)) => env::run(args),
+        Some(Command::Solutions(args)) => solutions::run(args),
         None => tui::run(&cli.tui),
     };
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", crate::explain::anyhow_text(&err));
             ExitCode::FAILURE
         }
     }

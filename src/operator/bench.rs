@@ -227,8 +227,7 @@ async fn heal_latency(
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let dir = std::env::temp_dir().join(format!("oplab-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
+    let dir = crate::files::private_work_dir("oplab-bench-")?;
     let kubeconfig = dir.join("kubeconfig");
     let exe = std::env::current_exe()?;
     let _sandbox = Child(
@@ -244,7 +243,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let deadline = Instant::now() + Duration::from_secs(20);
     let client = loop {
         if kubeconfig.exists()
-            && let Ok(c) = crate::cli::operator::client_for(Some(&kubeconfig), None).await
+            && let Ok(c) =
+                crate::cluster::connection::Target::kubeconfig(Some(kubeconfig.clone()), None)
+                    .client()
+                    .await
             && c.apiserver_version().await.is_ok()
         {
             break c;

@@ -34,7 +34,7 @@ impl Embedded {
 
     /// Writes the kubeconfig to `path` with mode 0600.
     pub fn write_kubeconfig(&self, path: &Path) -> anyhow::Result<()> {
-        kubeconfig::write_private(path, &self.kubeconfig())
+        crate::kubeconfig::write_text(path, &self.kubeconfig())
     }
 
     pub async fn client(&self) -> anyhow::Result<kube::Client> {

@@ -7,7 +7,6 @@
 
 use anyhow::Context;
 use std::fs::File;
-use std::io::Write;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
@@ -85,26 +84,7 @@ impl StateLock {
     /// Records this process and the sandbox's `url` in `sandbox.json` (mode 0600, replaced atomically).
     pub fn record(&self, url: &str) -> anyhow::Result<()> {
         let body = serde_json::json!({"pid": std::process::id(), "url": url}).to_string();
-        let tmp = self
-            .dir
-            .join(format!(".{HOLDER_FILE}.tmp-{}", std::process::id()));
-        let _ = std::fs::remove_file(&tmp);
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
-        }
-        let mut file = options
-            .open(&tmp)
-            .with_context(|| format!("creating {}", tmp.display()))?;
-        file.write_all(body.as_bytes())?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp, self.dir.join(HOLDER_FILE))
-            .with_context(|| format!("saving {}", self.dir.join(HOLDER_FILE).display()))?;
-        Ok(())
+        crate::files::write_new(&self.dir.join(HOLDER_FILE), body.as_bytes(), 0o600)
     }
 
     pub fn dir(&self) -> &Path {
@@ -205,15 +185,7 @@ fn process_name(pid: u32) -> Option<String> {
 }
 
 fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder
-        .create(dir)
+    crate::files::make_dirs(dir)
         .with_context(|| format!("creating the sandbox state directory {}", dir.display()))
 }
 

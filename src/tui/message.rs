@@ -111,6 +111,8 @@ pub enum AppMessage {
     NewCluster,
     /// Output of a terminal pane's shell, or its exit (see [`super::terminal`]).
     Terminal(super::terminal::TermEvent),
+    /// The built-in operator's state changed (for the status bar).
+    Operator(super::status::OperatorState),
 }
 
 /// Whether the attendee may carry out an instructor step themselves.
@@ -146,6 +148,7 @@ impl std::fmt::Debug for AppMessage {
             Self::InstructorSteps(s) => f.debug_tuple("InstructorSteps").field(s).finish(),
             Self::NewCluster => f.write_str("NewCluster"),
             Self::Terminal(e) => f.debug_tuple("Terminal").field(e).finish(),
+            Self::Operator(s) => f.debug_tuple("Operator").field(s).finish(),
         }
     }
 }

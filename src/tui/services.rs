@@ -2,6 +2,7 @@
 
 use super::background::{Background, Request, Service};
 use super::message::{AppMessage, LogLine};
+use super::status::OperatorState;
 use crate::cluster::apply::{self, ApplyEvent, Outcome, Settings};
 use crate::cluster::documents::{self, Document};
 use crate::cluster::{Vars, load_documents};
@@ -9,10 +10,12 @@ use crate::lab::CodeBlock;
 use crate::operator::{self, OperatorLog, Scope};
 use tokio_util::sync::CancellationToken;
 
-/// The documents a manifest code block stands for: its text, or the bundled set it names.
+/// The documents a manifest code block stands for: its text, or the bundled set it names. A
+/// `file=` block that shows its file's text (kept equal to the file by `oplab labs validate` and
+/// the tests) applies the text as shown, with the lab's variables and the attendee's edits.
 pub fn block_documents(block: &CodeBlock) -> Result<Vec<Document>, String> {
     match &block.attrs.manifest {
-        Some(m) => {
+        Some(m) if m.file.is_none() || block.text.trim().is_empty() => {
             let name = match &m.file {
                 Some(f) => format!("{}/{f}", m.set),
                 None => m.set.clone(),
@@ -23,20 +26,27 @@ pub fn block_documents(block: &CodeBlock) -> Result<Vec<Document>, String> {
             }
             load_documents(&[name], &vars).map_err(|f| f.to_string())
         }
-        None => documents::parse(&format!("code block at line {}", block.line), &block.text)
-            .map_err(|e| e.to_string()),
+        // The position counts in the block's text as shown (the edited text, when edited).
+        _ => documents::parse(&format!("code block at line {}", block.line), &block.text)
+            .map_err(|e| {
+                format!(
+                    "{} ({} of the code block at lab line {})",
+                    e.message,
+                    e.position(),
+                    block.line
+                )
+            }),
     }
 }
 
 /// `Kind/name` of each object a block applies, for the confirmation.
-pub fn describe_objects(block: &CodeBlock) -> Vec<String> {
-    match block_documents(block) {
-        Ok(docs) => docs
-            .iter()
+/// Or why the block cannot be applied at all (its YAML does not parse, its set is unknown).
+pub fn describe_objects(block: &CodeBlock) -> Result<Vec<String>, String> {
+    block_documents(block).map(|docs| {
+        docs.iter()
             .map(|d| format!("{}/{}", d.kind(), d.name()))
-            .collect(),
-        Err(e) => vec![format!("(cannot read the manifest: {e})")],
-    }
+            .collect()
+    })
 }
 
 /// Applies (or diffs) manifest code blocks with the apply engine, reporting per object in the log.
@@ -67,7 +77,7 @@ impl Service for ApplyService {
             return None;
         }
         let bg = background.clone();
-        on_own_thread(move || async move {
+        background.spawn(async move {
             let docs = match block_documents(&block) {
                 Ok(d) => d,
                 Err(e) => {
@@ -80,13 +90,17 @@ impl Service for ApplyService {
             let forward = {
                 let bg = bg.clone();
                 tokio::spawn(async move {
+                    // what was said already, so the final word does not repeat it
+                    let mut said: Vec<String> = Vec::new();
                     while let Some(ev) = rx.recv().await {
                         match ev {
                             ApplyEvent::Done { object, outcome } => {
                                 bg.log(LogLine::info("apply", format!("{object} {outcome}")));
                             }
                             ApplyEvent::Failed(e) => {
-                                bg.log(LogLine::error("apply", e.to_string()));
+                                let text = e.to_string();
+                                bg.log(LogLine::error("apply", text.clone()));
+                                said.push(text);
                             }
                             ApplyEvent::WaitingForCrds { names } => {
                                 bg.log(LogLine::info(
@@ -100,22 +114,38 @@ impl Service for ApplyService {
                             _ => {}
                         }
                     }
+                    said
                 })
             };
             let result = apply::apply(&client, docs, &settings, Some(&tx)).await;
             drop(tx);
-            let _ = forward.await;
+            let said = forward.await.unwrap_or_default();
             match result {
-                Ok(report) => bg.log(LogLine::info(
-                    "apply",
-                    format!(
-                        "done: {} created, {} configured, {} unchanged",
-                        report.count(Outcome::Created),
-                        report.count(Outcome::Configured),
-                        report.count(Outcome::Unchanged)
-                    ),
-                )),
-                Err(f) => bg.log(LogLine::error("apply", format!("nothing applied: {f}"))),
+                Ok(report) => {
+                    bg.log(LogLine::info(
+                        "apply",
+                        format!(
+                            "done: {} created, {} configured, {} unchanged",
+                            report.count(Outcome::Created),
+                            report.count(Outcome::Configured),
+                            report.count(Outcome::Unchanged)
+                        ),
+                    ));
+                }
+                Err(f) => {
+                    for e in &f.errors {
+                        let text = e.to_string();
+                        if !said.contains(&text) {
+                            bg.log(LogLine::error("apply", text));
+                        }
+                    }
+                    let outcome = if f.nothing_applied {
+                        "nothing was applied".to_string()
+                    } else {
+                        "the block is PARTIALLY applied (the objects logged above as applied exist); fix the cause and apply again".to_string()
+                    };
+                    bg.log(LogLine::error("apply", outcome));
+                }
             };
         });
         None
@@ -125,7 +155,7 @@ impl Service for ApplyService {
 /// Checks a block against the cluster (no write) and sends its unified diff to the UI.
 fn diff(block: CodeBlock, background: &Background, client: kube::Client) {
     let bg = background.clone();
-    on_own_thread(move || async move {
+    background.spawn(async move {
         let title = match &block.attrs.id {
             Some(id) => format!("diff {id}"),
             None => format!("diff of the code block at line {}", block.line),
@@ -150,17 +180,6 @@ fn diff(block: CodeBlock, background: &Background, client: kube::Client) {
     });
 }
 
-/// Drives a future on a thread of its own with the current runtime: the apply engine's futures
-/// are not all provably `Send`, so they cannot be spawned as tasks.
-pub fn on_own_thread<F, Fut>(make: F)
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()>,
-{
-    let runtime = tokio::runtime::Handle::current();
-    std::thread::spawn(move || runtime.block_on(make()));
-}
-
 /// The namespace a manifest block applies into: its `namespace=` (default `default`).
 pub fn block_namespace(block: &CodeBlock) -> String {
     block
@@ -175,6 +194,7 @@ fn block_settings(block: &CodeBlock, dry_run: bool) -> Settings {
     Settings {
         namespace: block_namespace(block),
         dry_run,
+        validation: block.attrs.validate,
         ..Settings::default()
     }
 }
@@ -213,8 +233,16 @@ impl OperatorService {
         self.running = Some(stop.clone());
         let (tx, mut rx) = tokio::sync::mpsc::channel::<OperatorLog>(512);
         let bg = background.clone();
+        background.send(AppMessage::Operator(OperatorState::On(None)));
         background.spawn(async move {
+            let mut state = OperatorState::On(None);
             while let Some(line) = rx.recv().await {
+                if let Some(next) = super::status::after_log(&state, &line)
+                    && next != state
+                {
+                    state = next;
+                    bg.send(AppMessage::Operator(state.clone()));
+                }
                 let text = line.to_string();
                 let log = match line.level {
                     operator::Level::Warn => LogLine::warn("operator", text),
@@ -239,9 +267,11 @@ impl OperatorService {
             let (client, tx, stop) = (client.clone(), tx.clone(), stop.clone());
             background.spawn(async move {
                 if let Err(e) = operator::run(client, scope, tx, stop).await {
+                    let why = crate::explain::anyhow_text(&e);
+                    bg.send(AppMessage::Operator(OperatorState::Failed(why.clone())));
                     bg.log(LogLine::error(
                         "operator",
-                        format!("the built-in operator stopped: {e:#}"),
+                        format!("the built-in operator stopped: {why}"),
                     ));
                 }
             });
@@ -270,6 +300,7 @@ impl Service for OperatorService {
             if let Some(token) = self.running.take() {
                 token.cancel();
             }
+            background.send(AppMessage::Operator(OperatorState::Off));
             background.log(LogLine::info(
                 "operator",
                 "built-in Gordon operator stopped: your own operator can take over",

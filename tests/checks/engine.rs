@@ -140,6 +140,7 @@ async fn count_owned_absent_jsonpath_and_any() {
             owned: target("v1", "Pod", None, None, None),
             expect: CountCmp::Equals(2),
             controller: true,
+            not_made_by: None,
         }),
     );
     let absent = engine.add_check(
@@ -282,7 +283,7 @@ async fn dropped_and_compacted_watches_reconnect_without_a_stale_pass() {
     tc.sandbox
         .api
         .faults
-        .fail_requests(1.0, oplab::sandbox::faults::FaultKind::ServerError);
+        .fail_requests(1.0, oplab::sandbox::store::faults::FaultKind::ServerError);
     tc.sandbox.api.store.compact();
     tc.sandbox.api.faults.drop_watches();
     let v = until(&mut engine, i, 20, |v| {

@@ -128,6 +128,6 @@ fn overlay(
     );
     let dir = crate::cli::sandbox::data_dir()?.join("terminal");
     let path = dir.join(format!("kubeconfig-{}", std::process::id()));
-    crate::sandbox::kubeconfig::write_private(&path, &text)?;
+    crate::kubeconfig::write_text(&path, &text)?;
     Ok(path)
 }

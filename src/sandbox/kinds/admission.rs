@@ -1,0 +1,216 @@
+//! Per-kind admission of built-in objects: the validation and the server-set fields a real API server adds.
+
+use crate::sandbox::kinds::registry::ResourceType;
+use crate::sandbox::kinds::{Ctx, crd};
+use crate::sandbox::meta::LabelSelector;
+use crate::sandbox::schema::{ErrorKind, FieldError};
+use crate::sandbox::status::ApiError;
+use serde_json::{Value, json};
+
+/// The finalizer a CRD carries until its custom resources are gone.
+pub const CRD_CLEANUP_FINALIZER: &str = "customresourcecleanup.apiextensions.k8s.io";
+
+fn is(rt: &ResourceType, group: &str, kind: &str) -> bool {
+    rt.group == group && rt.kind == kind
+}
+
+/// Server-set fields of a new object.
+pub fn on_create(ctx: Ctx<'_>, rt: &ResourceType, obj: &mut Value) -> Result<(), ApiError> {
+    if is(rt, "", "Service") {
+        let spec = &mut obj["spec"];
+        let ty = spec["type"].as_str().unwrap_or("ClusterIP").to_string();
+        if ty != "ExternalName" && spec["clusterIP"].as_str().is_none_or(str::is_empty) {
+            let ip = ctx.services.ips.allocate(true);
+            spec["clusterIP"] = json!(ip);
+            spec["clusterIPs"] = json!([ip]);
+        } else if let Some(ip) = spec["clusterIP"].as_str().map(String::from) {
+            spec["clusterIPs"] = json!([ip]);
+        }
+        if ty == "NodePort" || ty == "LoadBalancer" {
+            for (i, p) in spec["ports"]
+                .as_array_mut()
+                .into_iter()
+                .flatten()
+                .enumerate()
+            {
+                if p["nodePort"].is_null() {
+                    p["nodePort"] = json!(
+                        30000
+                            + (ctx.services.ips.allocate(false).len() as i64 * 7 + i as i64) % 2767
+                    );
+                }
+            }
+            if ty == "LoadBalancer" {
+                obj["status"] = json!({"loadBalancer": {}});
+            }
+        }
+    } else if is(rt, "", "Namespace") {
+        obj["status"] = json!({"phase": "Active"});
+        if let Some(name) = obj["metadata"]["name"].as_str().map(String::from) {
+            obj["metadata"]["labels"]["kubernetes.io/metadata.name"] = json!(name);
+        }
+    } else if is(rt, "apiextensions.k8s.io", "CustomResourceDefinition") {
+        check_crd(rt, obj)?;
+        let conflict = crd::names_conflict(ctx.served, obj);
+        crd::set_status(obj, conflict);
+    }
+    Ok(())
+}
+
+/// Server-kept fields on an update.
+pub fn on_update(
+    ctx: Ctx<'_>,
+    rt: &ResourceType,
+    current: &Value,
+    obj: &mut Value,
+) -> Result<(), ApiError> {
+    if is(rt, "", "Service") {
+        for key in ["clusterIP", "clusterIPs"] {
+            if obj["spec"][key].is_null() && !current["spec"][key].is_null() {
+                obj["spec"][key] = current["spec"][key].clone();
+            }
+        }
+    } else if is(rt, "", "Namespace") {
+        if let Some(name) = current["metadata"]["name"].as_str() {
+            obj["metadata"]["labels"]["kubernetes.io/metadata.name"] = json!(name);
+        }
+        if obj["spec"].is_null() {
+            obj["spec"] = current["spec"].clone();
+        }
+    } else if is(rt, "apiextensions.k8s.io", "CustomResourceDefinition") {
+        check_crd(rt, obj)?;
+        let conflict = crd::names_conflict(ctx.served, obj);
+        crd::set_status(obj, conflict);
+    }
+    Ok(())
+}
+
+/// Work after a committed write: a created or updated CRD is served at once.
+pub fn after_write(ctx: Ctx<'_>, rt: &ResourceType, stored: &Value) {
+    if is(rt, "apiextensions.k8s.io", "CustomResourceDefinition")
+        && stored["metadata"]["deletionTimestamp"].is_null()
+    {
+        crd::serve(ctx.served, stored);
+    }
+}
+
+fn check_crd(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
+    let errors = crd::validate(obj);
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+    Err(rt.invalid(name, &errors))
+}
+
+/// Server-set fields a create needs before validation: a Job's generated selector and labels.
+pub fn before_create_validation(rt: &ResourceType, obj: &mut Value) {
+    if is(rt, "batch", "Job") {
+        job_selector(obj);
+    }
+}
+
+fn job_selector(obj: &mut Value) {
+    let Some(uid) = obj["metadata"]["uid"].as_str().map(String::from) else {
+        return;
+    };
+    if obj["spec"]["manualSelector"].as_bool() == Some(true) {
+        return;
+    }
+    let name = obj["metadata"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    obj["spec"]["selector"] = json!({"matchLabels": {"batch.kubernetes.io/controller-uid": uid}});
+    let labels = &mut obj["spec"]["template"]["metadata"]["labels"];
+    labels["batch.kubernetes.io/controller-uid"] = json!(uid);
+    labels["controller-uid"] = json!(uid);
+    labels["batch.kubernetes.io/job-name"] = json!(name);
+    labels["job-name"] = json!(name);
+}
+
+/// Validation of built-in kinds beyond their schema: the rules attendees actually hit.
+pub fn validate_builtin(rt: &ResourceType, old: Option<&Value>, obj: &Value) -> Vec<FieldError> {
+    let mut errs = Vec::new();
+    match (rt.group.as_str(), rt.kind.as_str()) {
+        ("apps", "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet") | ("batch", "Job") => {
+            workload(rt, old, obj, &mut errs);
+        }
+        _ => {}
+    }
+    errs
+}
+
+fn workload(rt: &ResourceType, old: Option<&Value>, obj: &Value, errs: &mut Vec<FieldError>) {
+    let spec = &obj["spec"];
+    let selector = &spec["selector"];
+    if selector.is_null() || selector.as_object().is_some_and(|m| m.is_empty()) {
+        errs.push(FieldError {
+            path: "spec.selector".into(),
+            kind: ErrorKind::Required,
+        });
+    } else {
+        let sel = LabelSelector::from_object(selector);
+        let labels = &spec["template"]["metadata"]["labels"];
+        if sel.0.is_empty() {
+            errs.push(FieldError {
+                path: "spec.selector".into(),
+                kind: ErrorKind::Invalid {
+                    value: selector.clone(),
+                    detail: "empty selector is invalid for deployment".into(),
+                },
+            });
+        } else if !sel.matches(labels) {
+            errs.push(FieldError {
+                path: "spec.template.metadata.labels".into(),
+                kind: ErrorKind::Invalid {
+                    value: labels.clone(),
+                    detail: "`selector` does not match template `labels`".into(),
+                },
+            });
+        }
+        if let Some(old) = old
+            && rt.kind != "Deployment"
+            && rt.kind != "DaemonSet"
+            && old["spec"]["selector"] != *selector
+        {
+            errs.push(FieldError {
+                path: "spec.selector".into(),
+                kind: ErrorKind::Invalid {
+                    value: selector.clone(),
+                    detail: "field is immutable".into(),
+                },
+            });
+        }
+    }
+    if let Some(r) = spec["replicas"].as_i64()
+        && r < 0
+    {
+        errs.push(FieldError {
+            path: "spec.replicas".into(),
+            kind: ErrorKind::Invalid {
+                value: json!(r),
+                detail: "must be greater than or equal to 0".into(),
+            },
+        });
+    }
+    if rt.kind == "Job" {
+        let rp = spec["template"]["spec"]["restartPolicy"]
+            .as_str()
+            .unwrap_or_default();
+        if rp != "Never" && rp != "OnFailure" {
+            errs.push(FieldError {
+                path: "spec.template.spec.restartPolicy".into(),
+                kind: ErrorKind::NotSupported {
+                    value: json!(rp),
+                    supported: vec!["OnFailure".into(), "Never".into()],
+                },
+            });
+        }
+    }
+    crate::sandbox::kinds::pod::validate_spec(
+        &spec["template"]["spec"],
+        "spec.template.spec",
+        errs,
+    );
+}

@@ -1,0 +1,1045 @@
+//! The HTTP API: authentication and authorization (via `auth`), routing of Kubernetes REST paths, content negotiation and request bodies.
+
+use crate::sandbox::auth;
+use crate::sandbox::kinds::registry::ResourceType;
+use crate::sandbox::kinds::table::{self, IncludeObject};
+use crate::sandbox::meta::{FieldSelector, LabelSelector};
+use crate::sandbox::status::{self, ApiError};
+use crate::sandbox::store::Stored;
+use crate::sandbox::store::api::{Api, DeleteOpts, FieldValidation, PatchType, WriteOpts, Written};
+use crate::sandbox::store::faults::FaultKind;
+use crate::sandbox::transport::discovery;
+use crate::sandbox::transport::watch;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Largest request body accepted, as kube-apiserver's default.
+pub const MAX_BODY: usize = 3 * 1024 * 1024;
+
+/// Shared state of the HTTP layer.
+pub struct HttpState {
+    pub api: Arc<Api>,
+    pub token: String,
+    pub address: String,
+}
+
+/// How the client wants objects rendered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Table,
+    Metadata,
+}
+
+/// Query parameters, last value wins.
+pub type Query = HashMap<String, String>;
+
+pub fn parse_query(q: Option<&str>) -> Query {
+    form_urlencoded::parse(q.unwrap_or_default().as_bytes())
+        .into_owned()
+        .filter(|(k, _)| !k.is_empty())
+        .collect()
+}
+
+/// The first rendering in the Accept header that the sandbox offers.
+pub fn negotiate(headers: &HeaderMap) -> Format {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
+    for range in accept.split(',') {
+        let mut parts = range.split(';').map(str::trim);
+        let media = parts.next().unwrap_or_default();
+        let params: HashMap<&str, &str> = parts.filter_map(|p| p.split_once('=')).collect();
+        match media {
+            "application/json" | "*/*" | "application/*" | "application/yaml" => {}
+            _ => continue,
+        }
+        match params.get("as") {
+            Some(&"Table") if params.get("g") == Some(&"meta.k8s.io") => return Format::Table,
+            Some(&"PartialObjectMetadata") | Some(&"PartialObjectMetadataList")
+                if params.get("g") == Some(&"meta.k8s.io") =>
+            {
+                return Format::Metadata;
+            }
+            Some(_) => continue,
+            None => return Format::Json,
+        }
+    }
+    Format::Json
+}
+
+pub fn json_response(code: StatusCode, body: &Value) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let mut resp = (code, bytes).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+pub fn error_response(err: &ApiError) -> Response {
+    json_response(
+        StatusCode::from_u16(err.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+        &err.to_status(),
+    )
+}
+
+fn with_warnings(mut resp: Response, warnings: &[String]) -> Response {
+    for w in warnings {
+        let text = format!("299 - \"{}\"", w.replace('"', "\\\""));
+        if let Ok(v) = HeaderValue::from_str(&text) {
+            resp.headers_mut().append("Warning", v);
+        }
+    }
+    resp
+}
+
+/// The entry point for every request; a bug that panics answers 500 instead of dropping the connection.
+pub async fn handle(state: State<Arc<HttpState>>, req: Request<Body>) -> Response {
+    use futures::FutureExt;
+    match std::panic::AssertUnwindSafe(handle_inner(state, req))
+        .catch_unwind()
+        .await
+    {
+        Ok(resp) => resp,
+        Err(_) => error_response(&ApiError::internal(
+            "the sandbox hit an internal error handling this request; please report it",
+        )),
+    }
+}
+
+async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -> Response {
+    let user = match auth::authenticate(&state.api, &state.token, req.headers()) {
+        Ok(user) => user,
+        Err(e) => return error_response(&e),
+    };
+    let (mut parts, body) = req.into_parts();
+    let path = parts.uri.path().to_string();
+    let query = parse_query(parts.uri.query());
+    let segs: Vec<String> = path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(percent_decode)
+        .collect();
+    let segs: Vec<&str> = segs.iter().map(String::as_str).collect();
+    if !user.is_master() {
+        let attrs = auth::attributes::Attributes::from_request(&parts.method, &path, &segs, &query);
+        let decision = state.api.auth.rbac.authorize(&state.api, &user, &attrs);
+        if !decision.allowed {
+            return error_response(&auth::attributes::forbidden(
+                &user,
+                &attrs,
+                &decision.reason,
+            ));
+        }
+    }
+    if let Some(resp) =
+        crate::sandbox::transport::exec::route(&state, &user, &mut parts, &segs).await
+    {
+        return resp;
+    }
+    if let Some(review) = auth::reviews::route(&segs) {
+        return serve_review(&state, &user, &parts, &review, body).await;
+    }
+
+    // Non-resource paths.
+    match (parts.method.clone(), segs.as_slice()) {
+        (Method::GET, ["version"]) => return json_response(StatusCode::OK, &discovery::version()),
+        (Method::GET, ["healthz" | "livez" | "readyz", ..]) => {
+            return (StatusCode::OK, "ok").into_response();
+        }
+        (Method::GET, ["openapi", "v2"]) => {
+            let mut resp = (StatusCode::OK, Vec::<u8>::new()).into_response();
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static(
+                    "application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
+                ),
+            );
+            return resp;
+        }
+        (Method::GET, ["openapi", "v3"]) => {
+            return json_response(StatusCode::OK, &json!({"paths": {}}));
+        }
+        (Method::GET, ["api"]) => {
+            return json_response(StatusCode::OK, &discovery::api_versions(&state.address));
+        }
+        (Method::GET, ["apis"]) => {
+            return json_response(
+                StatusCode::OK,
+                &discovery::api_group_list(&state.api.registry()),
+            );
+        }
+        (Method::GET, ["api", "v1"]) => {
+            return match discovery::resource_list(&state.api.registry(), "", "v1") {
+                Some(doc) => json_response(StatusCode::OK, &doc),
+                None => error_response(&ApiError::no_route()),
+            };
+        }
+        (Method::GET, ["apis", group]) => {
+            return match discovery::api_group(&state.api.registry(), group) {
+                Some(doc) => json_response(StatusCode::OK, &doc),
+                None => error_response(&ApiError::no_route()),
+            };
+        }
+        (Method::GET, ["apis", group, version]) => {
+            return match discovery::resource_list(&state.api.registry(), group, version) {
+                Some(doc) => json_response(StatusCode::OK, &doc),
+                None => error_response(&ApiError::no_route()),
+            };
+        }
+        _ => {}
+    }
+
+    let Some(route) = Route::parse(&segs) else {
+        return error_response(&ApiError::no_route());
+    };
+    let Some(rt) = state
+        .api
+        .registry()
+        .get(route.group, route.version, route.plural)
+    else {
+        return error_response(&ApiError::no_route());
+    };
+    if let Some(fault) = state.api.faults.roll() {
+        return error_response(&match fault {
+            FaultKind::ServerError => {
+                ApiError::internal("injected fault: the sandbox failed this request on purpose")
+            }
+            FaultKind::Conflict => ApiError::conflict(
+                &rt.group,
+                &rt.plural,
+                route.name.unwrap_or(""),
+                "injected fault: please retry",
+            ),
+        });
+    }
+    let format = negotiate(&parts.headers);
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => return error_response(&ApiError::too_large()),
+    };
+    if let Err(e) = auth::escalation::check_request(
+        &state.api,
+        &user,
+        &rt,
+        (route.namespace.unwrap_or(""), route.name),
+        &parts.method,
+        &parts.headers,
+        &body,
+    ) {
+        return error_response(&e);
+    }
+    let ctx = Ctx {
+        state: &state,
+        rt: &rt,
+        route: &route,
+        query: &query,
+        headers: &parts.headers,
+        format,
+    };
+    let result = match (&parts.method, route.sub) {
+        (&Method::POST, Some("token")) if rt.plural == "serviceaccounts" => {
+            token_request(&ctx, &body)
+        }
+        _ => dispatch(&ctx, &parts.method, &body).await,
+    };
+    if rt.group == auth::rbac::GROUP && parts.method != Method::GET {
+        // Read-your-writes for authorization: the next request sees the new rules.
+        state.api.auth.rbac.invalidate();
+    }
+    match result {
+        Ok(resp) => resp,
+        Err(err) => error_response(&err),
+    }
+}
+
+/// POST `.../serviceaccounts/{name}/token`.
+fn token_request(ctx: &Ctx<'_>, body: &[u8]) -> Result<Response, ApiError> {
+    let (Some(_), Some(name)) = (ctx.route.namespace, ctx.route.name) else {
+        return Err(ApiError::no_route());
+    };
+    let (body, _) = parse_body(ctx.headers, body, &Method::POST)?;
+    let review = auth::tokens::token_request(ctx.api(), ctx.ns(), name, &body)?;
+    Ok(json_response(StatusCode::CREATED, &review))
+}
+
+/// A POST of an access or identity review (never stored).
+async fn serve_review(
+    state: &HttpState,
+    user: &auth::User,
+    parts: &axum::http::request::Parts,
+    review: &auth::reviews::ReviewRoute,
+    body: Body,
+) -> Response {
+    if parts.method != Method::POST {
+        return error_response(&ApiError::method_not_allowed(
+            "the server does not allow this method on the requested resource",
+        ));
+    }
+    let body = match axum::body::to_bytes(body, MAX_BODY).await {
+        Ok(b) => b,
+        Err(_) => return error_response(&ApiError::too_large()),
+    };
+    let result = parse_body(&parts.headers, &body, &Method::POST)
+        .and_then(|(body, _)| auth::reviews::serve(&state.api, &state.token, user, review, &body));
+    match result {
+        Ok(v) => json_response(StatusCode::CREATED, &v),
+        Err(e) => error_response(&e),
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| s.to_string())
+}
+
+/// A parsed resource path.
+#[derive(Debug)]
+pub struct Route<'a> {
+    pub group: &'a str,
+    pub version: &'a str,
+    pub namespace: Option<&'a str>,
+    pub plural: &'a str,
+    pub name: Option<&'a str>,
+    pub sub: Option<&'a str>,
+}
+
+impl<'a> Route<'a> {
+    pub fn parse(segs: &[&'a str]) -> Option<Self> {
+        let (group, version, mut rest) = match segs {
+            ["api", v, rest @ ..] => ("", *v, rest),
+            ["apis", g, v, rest @ ..] => (*g, *v, rest),
+            _ => return None,
+        };
+        if rest.first() == Some(&"watch") {
+            rest = &rest[1..];
+        }
+        let (namespace, rest) = match rest {
+            ["namespaces", ns, r @ ..]
+                if !r.is_empty() && (r.len() != 1 || !matches!(r[0], "status" | "finalize")) =>
+            {
+                (Some(*ns), r)
+            }
+            _ => (None, rest),
+        };
+        let (plural, name, sub) = match rest {
+            [p] => (*p, None, None),
+            [p, n] => (*p, Some(*n), None),
+            [p, n, s] => (*p, Some(*n), Some(*s)),
+            _ => return None,
+        };
+        Some(Self {
+            group,
+            version,
+            namespace,
+            plural,
+            name,
+            sub,
+        })
+    }
+}
+
+struct Ctx<'a> {
+    state: &'a Arc<HttpState>,
+    rt: &'a Arc<ResourceType>,
+    route: &'a Route<'a>,
+    query: &'a Query,
+    headers: &'a HeaderMap,
+    format: Format,
+}
+
+impl Ctx<'_> {
+    fn api(&self) -> &Api {
+        &self.state.api
+    }
+
+    fn ns(&self) -> &str {
+        self.route.namespace.unwrap_or("")
+    }
+
+    fn write_opts(&self, default_manager: bool) -> Result<WriteOpts, ApiError> {
+        let validation = match self.query.get("fieldValidation").map(String::as_str) {
+            None | Some("") | Some("Warn") => FieldValidation::Warn,
+            Some("Strict") => FieldValidation::Strict,
+            Some("Ignore") => FieldValidation::Ignore,
+            Some(other) => {
+                return Err(ApiError::bad_request(format!(
+                    "fieldValidation: Unsupported value: \"{other}\": supported values: \"Ignore\", \"Strict\", \"Warn\""
+                )));
+            }
+        };
+        let dry_run = match self.query.get("dryRun").map(String::as_str) {
+            None | Some("") => false,
+            Some("All") => true,
+            Some(other) => {
+                return Err(ApiError::bad_request(format!(
+                    "dryRun: Unsupported value: \"{other}\": supported values: \"All\""
+                )));
+            }
+        };
+        let manager = match self.query.get("fieldManager").filter(|m| !m.is_empty()) {
+            Some(m) => m.clone(),
+            None if default_manager => self
+                .headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|ua| ua.split('/').next())
+                .filter(|s| !s.is_empty())
+                .unwrap_or("unknown")
+                .to_string(),
+            None => String::new(),
+        };
+        let force = self
+            .query
+            .get("force")
+            .is_some_and(|f| f == "true" || f == "1");
+        Ok(WriteOpts {
+            dry_run,
+            manager,
+            validation,
+            force,
+        })
+    }
+
+    /// Renders one object for the client's requested format.
+    fn render_one(&self, obj: &Value) -> Value {
+        match self.format {
+            Format::Json => obj.clone(),
+            Format::Metadata => partial_metadata(obj),
+            Format::Table => self.render_table(
+                &[obj],
+                json!({"resourceVersion": obj["metadata"]["resourceVersion"]}),
+                true,
+            ),
+        }
+    }
+
+    fn render_table(&self, objects: &[&Value], list_meta: Value, with_columns: bool) -> Value {
+        render_table(
+            self.rt,
+            include_object(self.query),
+            objects,
+            list_meta,
+            with_columns,
+        )
+    }
+
+    fn written(&self, w: Written) -> Response {
+        let code = if w.created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        };
+        with_warnings(
+            json_response(code, &self.render_one(&w.object)),
+            &w.warnings,
+        )
+    }
+}
+
+/// What Table rows carry, from `includeObject`.
+pub fn include_object(query: &Query) -> IncludeObject {
+    match query.get("includeObject").map(String::as_str) {
+        Some("None") => IncludeObject::None,
+        Some("Object") => IncludeObject::Object,
+        _ => IncludeObject::Metadata,
+    }
+}
+
+/// A Table of objects of `rt`; watch events after the first leave out the column definitions.
+pub fn render_table(
+    rt: &ResourceType,
+    include: IncludeObject,
+    objects: &[&Value],
+    list_meta: Value,
+    with_columns: bool,
+) -> Value {
+    let columns = rt.crd.as_ref().and_then(|c| c.printer_columns.as_ref());
+    let mut t = table::render(
+        &rt.group,
+        &rt.kind,
+        columns,
+        crate::sandbox::kinds::strategy(rt).printer(),
+        objects,
+        include,
+        list_meta,
+        jiff::Timestamp::now(),
+    );
+    if !with_columns && let Some(m) = t.as_object_mut() {
+        m.remove("columnDefinitions");
+    }
+    t
+}
+
+/// PartialObjectMetadata of an object.
+pub fn partial_metadata(obj: &Value) -> Value {
+    json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj["metadata"]})
+}
+
+pub(crate) fn parse_body(
+    headers: &HeaderMap,
+    body: &[u8],
+    method: &Method,
+) -> Result<(Value, Option<PatchType>), ApiError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
+    let media = ct.split(';').next().unwrap_or_default().trim();
+    let patch_type = match media {
+        "application/json-patch+json" => Some(PatchType::Json),
+        "application/merge-patch+json" => Some(PatchType::Merge),
+        "application/strategic-merge-patch+json" => Some(PatchType::Strategic),
+        "application/apply-patch+yaml" | "application/apply-patch+cbor" => Some(PatchType::Apply),
+        _ => None,
+    };
+    if media == "application/vnd.kubernetes.protobuf" && *method != Method::PATCH {
+        let value = crate::sandbox::proto::decode(body).map_err(|e| {
+            ApiError::bad_request(format!("error decoding the protobuf request body: {e}"))
+        })?;
+        return Ok((value, None));
+    }
+    if media == "application/vnd.kubernetes.protobuf" || media == "application/cbor" {
+        return Err(ApiError::unsupported_media_type(format!(
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {media})"
+        )));
+    }
+    if *method == Method::PATCH && patch_type.is_none() {
+        return Err(ApiError::unsupported_media_type(format!(
+            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {media})"
+        )));
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok((Value::Null, patch_type));
+    }
+    let yaml = matches!(
+        media,
+        "application/yaml" | "application/apply-patch+yaml" | "application/x-yaml"
+    );
+    let value = match serde_json::from_slice::<Value>(body) {
+        Ok(v) => v,
+        Err(_) if yaml => {
+            let text = std::str::from_utf8(body)
+                .map_err(|_| ApiError::bad_request("the body is not valid UTF-8"))?;
+            serde_saphyr::from_str::<Value>(text).map_err(|e| {
+                ApiError::bad_request(format!(
+                    "error converting YAML to JSON: {}",
+                    first_line(&e.to_string())
+                ))
+            })?
+        }
+        Err(e) => {
+            return Err(ApiError::bad_request(format!(
+                "error decoding the request body: {e} (the body must be {})",
+                if patch_type == Some(PatchType::Json) {
+                    "a JSON array of patch operations"
+                } else {
+                    "a JSON object"
+                }
+            )));
+        }
+    };
+    Ok((value, patch_type))
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or(s)
+}
+
+async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Response, ApiError> {
+    let rt = ctx.rt;
+    let route = ctx.route;
+    if rt.namespaced && route.namespace.is_none() && route.name.is_some() {
+        return Err(ApiError::no_route());
+    }
+    if !rt.namespaced && route.namespace.is_some() {
+        return Err(ApiError::no_route());
+    }
+    if let Some(sub) = route.sub
+        && !rt.has_sub(sub)
+    {
+        return Err(ApiError::no_route());
+    }
+    let ns = ctx.ns();
+    let watching = ctx
+        .query
+        .get("watch")
+        .is_some_and(|w| w == "true" || w == "1");
+    match (method.clone(), route.name, route.sub) {
+        (Method::GET, None, None) if watching => {
+            let (labels, fields) = selectors(ctx)?;
+            watch::serve(
+                ctx.state.api.clone(),
+                rt.clone(),
+                route.namespace.map(String::from),
+                labels,
+                fields,
+                ctx.query,
+                ctx.format,
+            )
+        }
+        (Method::GET, None, None) => list(ctx),
+        (Method::POST, None, None) => {
+            let (body, _) = parse_body(ctx.headers, body, method)?;
+            let w = ctx.api().create(rt, ns, body, &ctx.write_opts(true)?)?;
+            Ok(ctx.written(w))
+        }
+        (Method::DELETE, None, None) => delete_collection(ctx, body),
+        (Method::GET, Some(name), None) => Ok(json_response(
+            StatusCode::OK,
+            &ctx.render_one(&ctx.api().get(rt, ns, name)?),
+        )),
+        (Method::PUT, Some(name), None | Some("status")) => {
+            let (body, _) = parse_body(ctx.headers, body, method)?;
+            let w = ctx
+                .api()
+                .replace(rt, ns, name, body, &ctx.write_opts(true)?, route.sub)?;
+            Ok(ctx.written(w))
+        }
+        (Method::PATCH, Some(name), None | Some("status")) => {
+            let (body, ptype) = parse_body(ctx.headers, body, method)?;
+            let ptype = ptype.unwrap_or(PatchType::Merge);
+            let opts = ctx.write_opts(ptype != PatchType::Apply)?;
+            if ptype == PatchType::Apply && opts.manager.is_empty() {
+                return Err(ApiError::bad_request(
+                    "PATCH /apply requires fieldManager to be set (fieldManager is required for apply requests)",
+                ));
+            }
+            let w = ctx
+                .api()
+                .patch(rt, ns, name, ptype, body, &opts, route.sub)?;
+            Ok(ctx.written(w))
+        }
+        (Method::GET, Some(name), Some("status")) => Ok(json_response(
+            StatusCode::OK,
+            &ctx.render_one(&ctx.api().get(rt, ns, name)?),
+        )),
+        (Method::DELETE, Some(name), None) => {
+            let opts = delete_opts(ctx, body)?;
+            let d = ctx.api().delete(rt, ns, name, &opts)?;
+            if !d.gone {
+                return Ok(json_response(StatusCode::OK, &ctx.render_one(&d.object)));
+            }
+            if rt.is_builtin() && rt.kind != "CustomResourceDefinition" {
+                return Ok(json_response(StatusCode::OK, &ctx.render_one(&d.object)));
+            }
+            let uid = d.object["metadata"]["uid"].as_str().unwrap_or_default();
+            Ok(json_response(
+                StatusCode::OK,
+                &status::success(&rt.group, &rt.plural, name, uid),
+            ))
+        }
+        (Method::GET, Some(name), Some("scale")) => Ok(json_response(
+            StatusCode::OK,
+            &ctx.api().get_scale(rt, ns, name)?,
+        )),
+        (Method::PUT | Method::PATCH, Some(name), Some("scale")) => {
+            let (body, ptype) = parse_body(ctx.headers, body, method)?;
+            let opts = ctx.write_opts(true)?;
+            let scale = ctx.api().write_scale(
+                rt,
+                ns,
+                name,
+                |current| match ptype {
+                    None => Ok(body),
+                    Some(PatchType::Json) => {
+                        let ops: json_patch::Patch = serde_json::from_value(body).map_err(|e| {
+                            ApiError::bad_request(format!("error decoding patch: {e}"))
+                        })?;
+                        let mut doc = current;
+                        json_patch::patch(&mut doc, &ops)
+                            .map_err(|e| ApiError::new(422, "Invalid", e.to_string()))?;
+                        Ok(doc)
+                    }
+                    Some(_) => {
+                        let mut doc = current;
+                        json_patch::merge(&mut doc, &body);
+                        Ok(doc)
+                    }
+                },
+                &opts,
+            )?;
+            Ok(json_response(StatusCode::OK, &scale))
+        }
+        (Method::GET, Some(name), Some("log")) => {
+            let pod = ctx.api().get(rt, ns, name)?;
+            if let Some(resp) =
+                crate::sandbox::controllers::procs::logs::serve(ctx.api(), &pod, ctx.query)
+            {
+                return Ok(resp);
+            }
+            let container = ctx
+                .query
+                .get("container")
+                .cloned()
+                .or_else(|| {
+                    pod["spec"]["containers"][0]["name"]
+                        .as_str()
+                        .map(String::from)
+                })
+                .unwrap_or_default();
+            let image = pod["spec"]["containers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find(|c| c["name"].as_str() == Some(container.as_str()))
+                .and_then(|c| c["image"].as_str())
+                .unwrap_or("?")
+                .to_string();
+            let text = format!(
+                "oplab sandbox: container \"{container}\" of pod {ns}/{name} (image {image}) is simulated; it runs no process and writes no logs.\n"
+            );
+            let mut resp = (StatusCode::OK, text).into_response();
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+            Ok(resp)
+        }
+        (_, Some(name), Some(sub @ ("exec" | "attach" | "portforward"))) => {
+            ctx.api().get(rt, ns, name)?;
+            Err(ApiError::bad_request(format!(
+                "pods in the oplab sandbox are simulated: {sub} is not available (pod {ns}/{name} runs no containers). Use a real cluster (kind, minikube, k3d) for tasks that need {sub}."
+            )))
+        }
+        (Method::POST, Some(name), Some("eviction")) => {
+            let d = ctx.api().delete(rt, ns, name, &DeleteOpts::default())?;
+            let _ = d;
+            Ok(json_response(
+                StatusCode::CREATED,
+                &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+            ))
+        }
+        (Method::POST, Some(name), Some("binding")) => {
+            let (body, _) = parse_body(ctx.headers, body, method)?;
+            let node = body["target"]["name"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string();
+            let pod = ctx.api().get(rt, ns, name)?;
+            if pod["spec"]["nodeName"]
+                .as_str()
+                .is_some_and(|n| !n.is_empty())
+            {
+                return Err(ApiError::conflict(
+                    &rt.group,
+                    &rt.plural,
+                    name,
+                    &format!(
+                        "pod {name} is already assigned to node \"{}\"",
+                        pod["spec"]["nodeName"].as_str().unwrap_or("")
+                    ),
+                ));
+            }
+            let key = rt.storage_key();
+            ctx.api().mutate(&key, ns, name, |p| {
+                p["spec"]["nodeName"] = json!(node);
+                true
+            });
+            Ok(json_response(
+                StatusCode::CREATED,
+                &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+            ))
+        }
+        (Method::PUT, Some(name), Some("finalize")) => {
+            let (body, _) = parse_body(ctx.headers, body, method)?;
+            let key = rt.storage_key();
+            let finalizers = body["spec"]["finalizers"].clone();
+            ctx.api().get(rt, ns, name)?;
+            let obj = ctx.api().mutate(&key, ns, name, |n| {
+                n["spec"]["finalizers"] = if finalizers.is_null() {
+                    json!([])
+                } else {
+                    finalizers
+                };
+                true
+            });
+            let obj = obj.unwrap_or(Value::Null);
+            Ok(json_response(StatusCode::OK, &obj))
+        }
+        _ => Err(ApiError::method_not_allowed(
+            "the server does not allow this method on the requested resource",
+        )),
+    }
+}
+
+fn selectors(ctx: &Ctx<'_>) -> Result<(LabelSelector, FieldSelector), ApiError> {
+    let labels = LabelSelector::parse(
+        ctx.query
+            .get("labelSelector")
+            .map(String::as_str)
+            .unwrap_or(""),
+    )?;
+    let supported = ctx.rt.builtin.map(|b| b.field_labels).unwrap_or(&[]);
+    let fields = FieldSelector::parse(
+        ctx.query
+            .get("fieldSelector")
+            .map(String::as_str)
+            .unwrap_or(""),
+        supported,
+    )?;
+    Ok((labels, fields))
+}
+
+fn list(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
+    let (labels, fields) = selectors(ctx)?;
+    let (items, rv) = ctx
+        .api()
+        .list(ctx.rt, ctx.route.namespace, &labels, &fields);
+    // Pagination: `continue` is the name to start after.
+    let start = match ctx.query.get("continue").filter(|c| !c.is_empty()) {
+        Some(token) => decode_continue(token)?,
+        None => None,
+    };
+    let mut items: Vec<Arc<Stored>> = match &start {
+        Some((ns, name)) => items
+            .into_iter()
+            .filter(|o| (o.namespace(), o.name()) > (ns.as_str(), name.as_str()))
+            .collect(),
+        None => items,
+    };
+    let limit = ctx
+        .query
+        .get("limit")
+        .and_then(|l| l.parse::<usize>().ok())
+        .filter(|l| *l > 0);
+    let mut meta = json!({"resourceVersion": rv.to_string()});
+    if let Some(limit) = limit
+        && items.len() > limit
+    {
+        let remaining = items.len() - limit;
+        items.truncate(limit);
+        if let Some(last) = items.last() {
+            meta["continue"] = json!(encode_continue(last.namespace(), last.name(), rv));
+            meta["remainingItemCount"] = json!(remaining);
+        }
+    }
+    Ok(match ctx.format {
+        Format::Table => {
+            let layout = table_layout(ctx.rt);
+            let mut table = table::Writer::new(
+                &layout,
+                include_object(ctx.query),
+                &meta,
+                true,
+                jiff::Timestamp::now(),
+                64 + items.len() * 512,
+            );
+            for item in &items {
+                table.row(&layout.stored_row(item), item.json());
+            }
+            bytes_response(table.finish())
+        }
+        Format::Metadata => bytes_response(list_bytes(
+            "PartialObjectMetadataList",
+            "meta.k8s.io/v1",
+            &meta,
+            &items,
+            |out, item| push_partial_metadata(out, item),
+        )),
+        Format::Json => bytes_response(list_bytes(
+            &ctx.rt.list_kind(),
+            &ctx.rt.api_version(),
+            &meta,
+            &items,
+            |out, item| out.extend_from_slice(item.json().as_bytes()),
+        )),
+    })
+}
+
+/// A List reply, `{"kind":…,"apiVersion":…,"metadata":…,"items":[…]}`, each item written by `write_item`
+/// (lists are written from the stored bytes, never built as one big value).
+fn list_bytes<T>(
+    kind: &str,
+    api_version: &str,
+    meta: &Value,
+    items: &[T],
+    mut write_item: impl FnMut(&mut Vec<u8>, &T),
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(64 + items.iter().len() * 2048);
+    out.extend_from_slice(b"{\"kind\":");
+    let _ = serde_json::to_writer(&mut out, kind);
+    out.extend_from_slice(b",\"apiVersion\":");
+    let _ = serde_json::to_writer(&mut out, api_version);
+    out.extend_from_slice(b",\"metadata\":");
+    let _ = serde_json::to_writer(&mut out, meta);
+    out.extend_from_slice(b",\"items\":[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_item(&mut out, item);
+    }
+    out.extend_from_slice(b"]}");
+    out
+}
+
+/// A 200 reply with a JSON body.
+fn bytes_response(body: Vec<u8>) -> Response {
+    let mut resp = (StatusCode::OK, body).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+/// The Table layout of a resource (its CRD version's printer columns, or the built-in kind's columns).
+pub fn table_layout(rt: &ResourceType) -> table::Layout {
+    let columns = rt.crd.as_ref().and_then(|c| c.printer_columns.as_ref());
+    table::Layout::with_printer(
+        &rt.group,
+        &rt.kind,
+        columns,
+        crate::sandbox::kinds::strategy(rt).printer(),
+    )
+}
+
+/// Writes the PartialObjectMetadata of a stored object.
+pub fn push_partial_metadata(out: &mut Vec<u8>, obj: &Stored) {
+    out.extend_from_slice(
+        b"{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":",
+    );
+    out.extend_from_slice(obj.metadata_json().as_bytes());
+    out.push(b'}');
+}
+
+fn encode_continue(namespace: &str, name: &str, rv: u64) -> String {
+    use base64::Engine;
+    let raw = json!({"ns": namespace, "name": name, "rv": rv}).to_string();
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+}
+
+fn decode_continue(token: &str) -> Result<Option<(String, String)>, ApiError> {
+    use base64::Engine;
+    let bad = || ApiError::bad_request("continue key is not valid: illegal base64 data");
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .map_err(|_| bad())?;
+    let v: Value = serde_json::from_slice(&raw).map_err(|_| bad())?;
+    Ok(Some((
+        v["ns"].as_str().unwrap_or_default().to_string(),
+        v["name"].as_str().unwrap_or_default().to_string(),
+    )))
+}
+
+fn delete_opts(ctx: &Ctx<'_>, body: &[u8]) -> Result<DeleteOpts, ApiError> {
+    let parsed: Value = if body.iter().all(u8::is_ascii_whitespace) {
+        Value::Null
+    } else {
+        serde_json::from_slice(body)
+            .map_err(|e| ApiError::bad_request(format!("error decoding DeleteOptions: {e}")))?
+    };
+    let q = ctx.query;
+    let propagation = parsed["propagationPolicy"]
+        .as_str()
+        .map(String::from)
+        .or_else(|| q.get("propagationPolicy").cloned())
+        .or_else(|| match parsed["orphanDependents"].as_bool() {
+            Some(true) => Some("Orphan".into()),
+            _ => None,
+        });
+    if let Some(p) = &propagation
+        && !matches!(p.as_str(), "Background" | "Foreground" | "Orphan")
+    {
+        return Err(ApiError::bad_request(format!(
+            "propagationPolicy: Unsupported value: \"{p}\": supported values: \"Foreground\", \"Background\", \"Orphan\""
+        )));
+    }
+    let grace_period = parsed["gracePeriodSeconds"]
+        .as_i64()
+        .or_else(|| q.get("gracePeriodSeconds").and_then(|g| g.parse().ok()));
+    let dry_run = parsed["dryRun"]
+        .as_array()
+        .is_some_and(|a| a.iter().any(|d| d == "All"))
+        || q.get("dryRun").is_some_and(|d| d == "All");
+    Ok(DeleteOpts {
+        dry_run,
+        propagation,
+        grace_period,
+        precondition_uid: parsed["preconditions"]["uid"].as_str().map(String::from),
+        precondition_rv: parsed["preconditions"]["resourceVersion"]
+            .as_str()
+            .map(String::from),
+    })
+}
+
+fn delete_collection(ctx: &Ctx<'_>, body: &[u8]) -> Result<Response, ApiError> {
+    let (labels, fields) = selectors(ctx)?;
+    let opts = delete_opts(ctx, body)?;
+    let (items, rv) = ctx
+        .api()
+        .list(ctx.rt, ctx.route.namespace, &labels, &fields);
+    let mut deleted = Vec::new();
+    for item in items {
+        match ctx
+            .api()
+            .delete(ctx.rt, item.namespace(), item.name(), &opts)
+        {
+            Ok(d) => deleted.push(d.object),
+            Err(e) if e.code == 404 => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(bytes_response(list_bytes(
+        &ctx.rt.list_kind(),
+        &ctx.rt.api_version(),
+        &json!({"resourceVersion": rv.to_string()}),
+        &deleted,
+        |out, obj| {
+            let _ = serde_json::to_writer(&mut *out, obj);
+        },
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes() {
+        let r =
+            Route::parse(&["api", "v1", "namespaces", "default", "pods", "p", "status"]).unwrap();
+        assert_eq!(
+            (r.namespace, r.plural, r.name, r.sub),
+            (Some("default"), "pods", Some("p"), Some("status"))
+        );
+        let r = Route::parse(&["api", "v1", "namespaces", "default"]).unwrap();
+        assert_eq!(
+            (r.namespace, r.plural, r.name),
+            (None, "namespaces", Some("default"))
+        );
+        let r = Route::parse(&["api", "v1", "namespaces", "x", "finalize"]).unwrap();
+        assert_eq!(
+            (r.plural, r.name, r.sub),
+            ("namespaces", Some("x"), Some("finalize"))
+        );
+        let r = Route::parse(&["apis", "apps", "v1", "deployments"]).unwrap();
+        assert_eq!(
+            (r.group, r.plural, r.namespace),
+            ("apps", "deployments", None)
+        );
+    }
+
+    #[test]
+    fn accept_negotiation() {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT, HeaderValue::from_static("application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json"));
+        assert_eq!(negotiate(&h), Format::Table);
+        h.insert(header::ACCEPT, HeaderValue::from_static("application/vnd.kubernetes.protobuf;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json"));
+        assert_eq!(negotiate(&h), Format::Metadata);
+        h.insert(
+            header::ACCEPT,
+            HeaderValue::from_static("application/vnd.kubernetes.protobuf, */*"),
+        );
+        assert_eq!(negotiate(&h), Format::Json);
+    }
+}
