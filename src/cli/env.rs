@@ -48,7 +48,9 @@ fn lines(args: &EnvArgs) -> anyhow::Result<Vec<String>> {
     };
     let sandbox_kubeconfig = match &args.kubeconfig {
         Some(p) => p.clone(),
-        None => super::sandbox::data_dir()?.join("sandbox").join("kubeconfig"),
+        None => super::sandbox::data_dir()?
+            .join("sandbox")
+            .join("kubeconfig"),
     };
     let namespace = args
         .attendee
@@ -60,10 +62,14 @@ fn lines(args: &EnvArgs) -> anyhow::Result<Vec<String>> {
     {
         let mut out = vec![line];
         if let Some(ctx) = &args.context {
-            out.push(format!("# kubeconfig context {ctx}: pass --context {ctx} to kubectl"));
+            out.push(format!(
+                "# kubeconfig context {ctx}: pass --context {ctx} to kubectl"
+            ));
         }
         if let Some(ns) = namespace {
-            out.push(format!("# classroom: your namespace is {ns} (kubectl -n {ns})"));
+            out.push(format!(
+                "# classroom: your namespace is {ns} (kubectl -n {ns})"
+            ));
         }
         return Ok(out);
     }
@@ -95,7 +101,9 @@ fn lines(args: &EnvArgs) -> anyhow::Result<Vec<String>> {
         shell_quote(&sandbox_kubeconfig.to_string_lossy())
     ));
     if let Some(ns) = namespace {
-        out.push(format!("# classroom: your namespace is {ns} (kubectl -n {ns})"));
+        out.push(format!(
+            "# classroom: your namespace is {ns} (kubectl -n {ns})"
+        ));
     }
     Ok(out)
 }
@@ -107,7 +115,10 @@ fn kubeconfig_cluster(context: Option<&str>) -> Option<String> {
         .map(PathBuf::from)
         .or_else(|| {
             use etcetera::BaseStrategy;
-            let home = etcetera::choose_base_strategy().ok()?.home_dir().to_path_buf();
+            let home = etcetera::choose_base_strategy()
+                .ok()?
+                .home_dir()
+                .to_path_buf();
             Some(home.join(".kube").join("config"))
         })?;
     let first = std::env::split_paths(&path).next()?;

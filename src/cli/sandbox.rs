@@ -105,7 +105,9 @@ pub fn reset_locked(dir: &Path) -> anyhow::Result<()> {
 pub fn confirm(question: &str, flag: &str) -> anyhow::Result<bool> {
     use std::io::{BufRead, IsTerminal, Write};
     if !std::io::stdin().is_terminal() {
-        anyhow::bail!("{question} Refusing without confirmation: run it in a terminal, or pass {flag}");
+        anyhow::bail!(
+            "{question} Refusing without confirmation: run it in a terminal, or pass {flag}"
+        );
     }
     print!("{question} [y/N] ");
     std::io::stdout().flush().ok();

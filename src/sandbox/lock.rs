@@ -202,10 +202,7 @@ mod tests {
         let err = StateLock::acquire(&dir).expect_err("second lock must be refused");
         let locked = err.downcast_ref::<Locked>().expect("a Locked error");
         assert_eq!(locked.holder.pid, Some(std::process::id()));
-        assert_eq!(
-            locked.holder.url.as_deref(),
-            Some("https://127.0.0.1:4321")
-        );
+        assert_eq!(locked.holder.url.as_deref(), Some("https://127.0.0.1:4321"));
         assert!(err.to_string().contains(&std::process::id().to_string()));
         assert!(holder(&dir).is_some());
         drop(first);

@@ -142,7 +142,11 @@ pub fn spawn_discovery(bg: &Background, opts: ClusterOptions) {
             }
             crate::sandbox::embedded::Embedded::Owned(s) => {
                 if let Some(dir) = s.state_dir() {
-                    let what = if s.restored == 0 { "a new cluster" } else { "its objects kept" };
+                    let what = if s.restored == 0 {
+                        "a new cluster"
+                    } else {
+                        "its objects kept"
+                    };
                     bg.log(LogLine::info(
                         "cluster",
                         format!("Sandbox state in {} ({what}).", dir.display()),

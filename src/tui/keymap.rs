@@ -146,7 +146,10 @@ fn normal_key(key: &KeyEvent, searching: bool, ctrl: bool) -> Option<Action> {
 
 /// The key reference shown by `?`: (keys, what they do).
 pub const HELP: &[(&str, &str)] = &[
-    ("n / p, → / ←", "next / previous step (p on a selected code block: paste it)"),
+    (
+        "n / p, → / ←",
+        "next / previous step (p on a selected code block: paste it)",
+    ),
     ("} / {", "next / previous chapter"),
     ("j / k, ↓ / ↑", "scroll or select in the focused pane"),
     ("PgDn / PgUp, space", "scroll a page"),
@@ -162,15 +165,28 @@ pub const HELP: &[(&str, &str)] = &[
     ("a e d", "apply / edit / diff a manifest"),
     ("ctrl-s, esc", "in the editor: save / discard the edit"),
     ("1-9", "answer the selected quiz (tasks pane)"),
-    ("v", "run the selected task's probe"),
-    ("o", "start / stop the built-in operator (kept for next time)"),
-    ("t", "terminal: open a shell and type in it; ctrl-] back to the lab"),
-    ("p", "on a selected code block: paste it at the shell's prompt (not run)"),
+    (
+        "v o",
+        "run a task's probe / start or stop the operator (kept)",
+    ),
+    (
+        "t",
+        "terminal: open a shell and type in it; ctrl-] back to the lab",
+    ),
     ("T z", "terminal beside / below the lab; full-screen"),
-    ("shift-PgUp/PgDn", "in the terminal: scroll back (or the mouse wheel)"),
+    (
+        "shift-PgUp/PgDn",
+        "in the terminal: scroll back (or the mouse wheel)",
+    ),
     ("L", "the log full-screen"),
-    (":kubeconfig", "the export KUBECONFIG= line for other terminals (copied)"),
-    (":shell :python", "another shell tab; make the Python venv of chapter 3"),
+    (
+        ":kubeconfig",
+        "the export KUBECONFIG= line for other terminals (copied)",
+    ),
+    (
+        ":shell :python",
+        "another shell tab; make the Python venv of chapter 3",
+    ),
     ("esc", "back, close"),
     ("q, ctrl-c", "quit"),
 ];

@@ -42,11 +42,11 @@ pub fn panes_with(size: Size, focus: Focus, term: TermLayout) -> (Panes, Option<
         p.status = status;
         return (p, Some(main));
     }
-    let side = term.placement == super::terminal::Placement::Side
-        && size.width >= TERM_SIDE_MIN_WIDTH;
+    let side =
+        term.placement == super::terminal::Placement::Side && size.width >= TERM_SIDE_MIN_WIDTH;
     let (lab, shell) = if side {
-        let [l, s] =
-            Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(main);
+        let [l, s] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+            .areas(main);
         (l, s)
     } else {
         let [l, s] =

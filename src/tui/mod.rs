@@ -19,9 +19,9 @@ pub mod message;
 pub mod progress;
 pub mod runner;
 pub mod search;
-pub mod terminal;
 pub mod services;
 pub mod status;
+pub mod terminal;
 pub mod theme;
 pub mod ui;
 pub mod wrap;
@@ -160,7 +160,9 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
             runner.services.push(Box::new(c));
         }
         runner.services.push(Box::new(checks));
-        runner.services.push(Box::new(terminal::TerminalService::default()));
+        runner
+            .services
+            .push(Box::new(terminal::TerminalService::default()));
         runner.autostart_operator = true;
         let mut events = crossterm::event::EventStream::new();
         let result = runner.run(&mut events).await;

@@ -77,7 +77,10 @@ fn a_second_sandbox_and_reset_are_refused_while_one_runs_naming_it() {
         .expect("second sandbox");
     assert!(!second.status.success(), "a second sandbox started");
     let err = common::stderr(&second);
-    assert!(err.contains(&pid) && err.contains("another sandbox runs"), "{err}");
+    assert!(
+        err.contains(&pid) && err.contains("another sandbox runs"),
+        "{err}"
+    );
 
     let reset = oplab()
         .args(["sandbox", "reset", "--yes", "--state"])
@@ -121,7 +124,10 @@ fn eval_oplab_env_points_a_plain_shell_at_the_running_sandbox() {
         .expect("sh");
     let text = common::ok(out);
     assert!(text.contains(&format!("KC={}", env_kc.display())), "{text}");
-    assert!(text.contains("default") && text.contains("kube-system"), "{text}");
+    assert!(
+        text.contains("default") && text.contains("kube-system"),
+        "{text}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -161,7 +167,11 @@ async fn a_second_oplab_uses_the_running_sandbox_instead_of_starting_another() {
         match msg {
             AppMessage::Cluster(ClusterState::Sandbox { url: u, .. }) => url = Some(u),
             AppMessage::Log(l) if l.text.contains("already running") => {
-                assert!(l.text.contains(&running.child.id().to_string()), "{}", l.text);
+                assert!(
+                    l.text.contains(&running.child.id().to_string()),
+                    "{}",
+                    l.text
+                );
                 joined_line = true;
             }
             AppMessage::Client(_) => client = true,

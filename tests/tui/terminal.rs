@@ -2,7 +2,7 @@
 //! test sandbox, keys in and out (`t`, `ctrl-]`), resize, 80x24, paste without running, exit closes.
 
 use crate::common::{self, TestCluster};
-use common::tui::{TestRunner, logged, log_text, press, runner, screen};
+use common::tui::{TestRunner, log_text, logged, press, runner, screen};
 use crossterm::event::{Event, KeyCode, KeyEvent, KeyModifiers};
 use oplab::tui::keymap::Mode;
 use oplab::tui::terminal::TerminalService;
@@ -195,20 +195,34 @@ async fn p_on_a_code_block_pastes_it_at_the_prompt_without_running_it() {
             .next()
             .expect("a one-line code block")
     };
-    p.runner.app.command(&format!("lab {}", p.runner.app.labs[lab].id));
+    p.runner
+        .app
+        .command(&format!("lab {}", p.runner.app.labs[lab].id));
     p.runner.app.command(&format!("step {}", step + 1));
     p.keys("]").await;
     // Go to the block that is this text.
     for _ in 0..30 {
-        let sel = p.runner.app.code_sel.and_then(|i| p.runner.app.view.codes.get(i));
+        let sel = p
+            .runner
+            .app
+            .code_sel
+            .and_then(|i| p.runner.app.view.codes.get(i));
         if sel.is_some_and(|c| c.block.text.trim_end() == block) {
             break;
         }
         p.keys("]").await;
     }
     p.keys("p").await;
-    assert!(logged(&p.runner.app, "press Enter"), "{}", log_text(&p.runner.app));
-    assert_eq!(p.runner.app.mode(), Mode::Terminal, "the paste focuses the shell");
+    assert!(
+        logged(&p.runner.app, "press Enter"),
+        "{}",
+        log_text(&p.runner.app)
+    );
+    assert_eq!(
+        p.runner.app.mode(),
+        Mode::Terminal,
+        "the paste focuses the shell"
+    );
     p.until_screen(&format!("$ {block}")).await;
     // Not run: the line after the prompt stays empty until Enter.
     let shell = p.shell_text();

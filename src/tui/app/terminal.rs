@@ -60,8 +60,9 @@ impl App {
                 env,
             })));
         if first {
-            let mut line = "Terminal open: keys go to the shell; ctrl-] back to the lab, t to return."
-                .to_string();
+            let mut line =
+                "Terminal open: keys go to the shell; ctrl-] back to the lab, t to return."
+                    .to_string();
             if std::env::var_os("TMUX").is_some() {
                 line.push_str(" In tmux, :split opens the shell as a tmux split instead.");
             } else if std::env::var_os("ZELLIJ").is_some() {
@@ -137,7 +138,10 @@ impl App {
     fn shell_input(&mut self, id: u32, bytes: Vec<u8>) {
         if !bytes.is_empty() {
             self.effects
-                .push(Effect::Request(Request::Terminal(ShellRequest::Input { id, bytes })));
+                .push(Effect::Request(Request::Terminal(ShellRequest::Input {
+                    id,
+                    bytes,
+                })));
         }
     }
 
@@ -216,12 +220,18 @@ impl App {
             "From another terminal, kubectl reaches the cluster oplab uses with:\n\n  {line}\n"
         );
         if let Some(ctx) = &self.context {
-            text.push_str(&format!("  kubectl config use-context {ctx}   # or --context {ctx}\n"));
+            text.push_str(&format!(
+                "  kubectl config use-context {ctx}   # or --context {ctx}\n"
+            ));
         }
         if let Some(ns) = self.shell_namespace() {
-            text.push_str(&format!("  kubectl config set-context --current --namespace {ns}\n"));
+            text.push_str(&format!(
+                "  kubectl config set-context --current --namespace {ns}\n"
+            ));
         }
-        text.push_str("\nor: eval \"$(oplab env)\"\n\nCopied to the clipboard (OSC 52). esc closes.");
+        text.push_str(
+            "\nor: eval \"$(oplab env)\"\n\nCopied to the clipboard (OSC 52). esc closes.",
+        );
         self.overlay = Some(TextOverlay {
             title: "kubeconfig".into(),
             text,
@@ -267,7 +277,9 @@ impl App {
             .stderr(std::process::Stdio::null())
             .spawn()
         {
-            Ok(_) => self.info("Opened a shell in a split of your multiplexer, pointed at the cluster."),
+            Ok(_) => {
+                self.info("Opened a shell in a split of your multiplexer, pointed at the cluster.")
+            }
             Err(e) => self.push_log(LogLine::error("terminal", format!("split failed: {e}"))),
         }
     }
@@ -278,6 +290,7 @@ impl App {
             .map(|e| e.to_string_lossy().into_owned())
             .unwrap_or_else(|_| "oplab".into());
         self.open_shell();
-        self.term.pending_command = Some(format!("{} python\r", crate::cli::env::shell_quote(&exe)));
+        self.term.pending_command =
+            Some(format!("{} python\r", crate::cli::env::shell_quote(&exe)));
     }
 }

@@ -49,7 +49,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 cursor.hide();
             }
             frame.render_widget(
-                PseudoTerminal::new(tab.screen()).block(block).cursor(cursor),
+                PseudoTerminal::new(tab.screen())
+                    .block(block)
+                    .cursor(cursor),
                 area,
             );
         }

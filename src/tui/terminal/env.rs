@@ -59,7 +59,10 @@ pub fn shell_env(
     if let Some(venv) = venv_dir() {
         dirs.push(venv.join("bin"));
     }
-    if let Some(dir) = std::env::current_exe().ok().and_then(|e| e.parent().map(PathBuf::from)) {
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(PathBuf::from))
+    {
         dirs.push(dir);
     }
     let mut parts: Vec<String> = dirs
@@ -77,8 +80,16 @@ pub fn shell_env(
 
 fn default_kubeconfig() -> Option<String> {
     use etcetera::BaseStrategy;
-    let home = etcetera::choose_base_strategy().ok()?.home_dir().to_path_buf();
-    Some(home.join(".kube").join("config").to_string_lossy().into_owned())
+    let home = etcetera::choose_base_strategy()
+        .ok()?
+        .home_dir()
+        .to_path_buf();
+    Some(
+        home.join(".kube")
+            .join("config")
+            .to_string_lossy()
+            .into_owned(),
+    )
 }
 
 /// Writes a kubeconfig naming `context` (default: the current one) with `namespace`, referring to the

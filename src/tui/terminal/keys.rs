@@ -109,12 +109,21 @@ mod tests {
         assert_eq!(k(KeyCode::Char('c'), KeyModifiers::CONTROL), vec![3]);
         assert_eq!(k(KeyCode::Char('b'), KeyModifiers::ALT), b"\x1bb".to_vec());
         assert_eq!(k(KeyCode::Up, none), b"\x1b[A".to_vec());
-        assert_eq!(encode(&KeyEvent::new(KeyCode::Up, none), true), b"\x1bOA".to_vec());
-        assert_eq!(k(KeyCode::Right, KeyModifiers::CONTROL), b"\x1b[1;5C".to_vec());
+        assert_eq!(
+            encode(&KeyEvent::new(KeyCode::Up, none), true),
+            b"\x1bOA".to_vec()
+        );
+        assert_eq!(
+            k(KeyCode::Right, KeyModifiers::CONTROL),
+            b"\x1b[1;5C".to_vec()
+        );
         assert_eq!(k(KeyCode::Home, none), b"\x1b[H".to_vec());
         assert_eq!(k(KeyCode::End, none), b"\x1b[F".to_vec());
         assert_eq!(k(KeyCode::PageUp, none), b"\x1b[5~".to_vec());
-        assert_eq!(k(KeyCode::PageDown, KeyModifiers::SHIFT), b"\x1b[6;2~".to_vec());
+        assert_eq!(
+            k(KeyCode::PageDown, KeyModifiers::SHIFT),
+            b"\x1b[6;2~".to_vec()
+        );
         assert_eq!(k(KeyCode::F(1), none), b"\x1bOP".to_vec());
         assert_eq!(k(KeyCode::F(5), none), b"\x1b[15~".to_vec());
         assert_eq!(k(KeyCode::F(12), none), b"\x1b[24~".to_vec());

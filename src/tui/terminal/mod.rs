@@ -34,8 +34,15 @@ pub enum ShellRequest {
         cols: u16,
         env: Vec<(String, String)>,
     },
-    Input { id: u32, bytes: Vec<u8> },
-    Resize { id: u32, rows: u16, cols: u16 },
+    Input {
+        id: u32,
+        bytes: Vec<u8>,
+    },
+    Resize {
+        id: u32,
+        rows: u16,
+        cols: u16,
+    },
 }
 
 /// Where the pane goes.
