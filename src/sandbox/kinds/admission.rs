@@ -44,11 +44,6 @@ pub fn on_create(ctx: Ctx<'_>, rt: &ResourceType, obj: &mut Value) -> Result<(),
                 obj["status"] = json!({"loadBalancer": {}});
             }
         }
-    } else if is(rt, "", "Namespace") {
-        obj["status"] = json!({"phase": "Active"});
-        if let Some(name) = obj["metadata"]["name"].as_str().map(String::from) {
-            obj["metadata"]["labels"]["kubernetes.io/metadata.name"] = json!(name);
-        }
     } else if is(rt, "apiextensions.k8s.io", "CustomResourceDefinition") {
         check_crd(rt, obj)?;
         let conflict = crd::names_conflict(ctx.served, obj);
@@ -69,13 +64,6 @@ pub fn on_update(
             if obj["spec"][key].is_null() && !current["spec"][key].is_null() {
                 obj["spec"][key] = current["spec"][key].clone();
             }
-        }
-    } else if is(rt, "", "Namespace") {
-        if let Some(name) = current["metadata"]["name"].as_str() {
-            obj["metadata"]["labels"]["kubernetes.io/metadata.name"] = json!(name);
-        }
-        if obj["spec"].is_null() {
-            obj["spec"] = current["spec"].clone();
         }
     } else if is(rt, "apiextensions.k8s.io", "CustomResourceDefinition") {
         check_crd(rt, obj)?;

@@ -102,12 +102,6 @@ pub fn apply(group: &str, kind: &str, obj: &mut Value) {
             }
         }
         ("", "Secret") => set_default(root, "type", json!("Opaque")),
-        ("", "Namespace") => {
-            let spec = root.entry("spec").or_insert_with(|| json!({}));
-            if let Some(spec) = spec.as_object_mut() {
-                set_default(spec, "finalizers", json!(["kubernetes"]));
-            }
-        }
         _ => {}
     }
 }

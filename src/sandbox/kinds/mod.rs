@@ -13,6 +13,7 @@ pub mod admission;
 pub mod crd;
 pub mod defaults;
 pub mod generic;
+pub mod namespace;
 pub mod pod;
 pub mod registry;
 pub mod table;
@@ -76,15 +77,60 @@ pub trait Strategy: Sync + Send + std::fmt::Debug {
         None
     }
 
-    /// Whether an object being deleted stays once its last finalizer is gone (a pod still in its grace period).
-    fn stays_after_finalizers(&self, _current: &Value) -> bool {
+    /// Whether an object being deleted stays once its last finalizer is gone (a pod still in its grace
+    /// period, a namespace whose own `spec.finalizers` are not done).
+    fn stays_after_finalizers(&self, _current: &Value, _next: &Value) -> bool {
         false
+    }
+
+    /// A write to one of the kind's subresources (`pods/binding`, `pods/eviction`, `namespaces/finalize`)
+    /// with its decoded body; `None` when the kind has no such subresource.
+    fn subresource_write(
+        &self,
+        _rt: &ResourceType,
+        _sub: &str,
+        _body: Value,
+    ) -> Option<Result<SubWrite, ApiError>> {
+        None
+    }
+
+    /// A GET of a subresource that answers with text (`pods/log`); `None` when the kind has none.
+    fn subresource_text(
+        &self,
+        _sub: &str,
+        _obj: &Value,
+        _query: &Query,
+    ) -> Option<Result<String, ApiError>> {
+        None
     }
 
     /// The columns of `kubectl get` (None: the generic NAME and AGE columns).
     fn printer(&self) -> Option<table::Printer> {
         None
     }
+}
+
+/// Query parameters of a request, last value wins.
+pub type Query = std::collections::HashMap<String, String>;
+
+/// What a subresource write makes of the object.
+pub enum SubWrite {
+    /// The object is deleted as by a DELETE (an eviction).
+    Delete,
+    /// The current object (client form) becomes `change(current)`, committed as an update of the subresource.
+    Update {
+        change: Box<dyn FnOnce(Value) -> Result<Value, ApiError> + Send>,
+        reply: SubReply,
+    },
+}
+
+/// How a subresource update answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubReply {
+    /// With the object written.
+    Object,
+    /// With a `Status` of success (201).
+    Success,
 }
 
 /// The strategy of a served resource: a built-in kind's own, or the generic one for custom resources.

@@ -1,7 +1,7 @@
 //! The kinds the sandbox serves: a table of built-in kinds (adding one is one entry) plus CRD-defined kinds.
 
 use crate::sandbox::kinds::generic::GENERIC;
-use crate::sandbox::kinds::{Strategy, pod};
+use crate::sandbox::kinds::{Strategy, namespace, pod};
 use crate::sandbox::schema::builtin::unknown_fields;
 use crate::sandbox::schema::{self, FieldError};
 use crate::sandbox::status::ApiError;
@@ -64,7 +64,10 @@ macro_rules! builtin {
 /// Every built-in kind the sandbox serves. Adding a kind is one entry here, plus its strategy module in
 /// `kinds/` when it has rules of its own.
 pub static BUILTINS: &[Builtin] = &[
-    builtin!(k::core::v1::Namespace, "", "v1", "Namespace", "namespaces", false, &["ns"], NONE, &["status", "finalize"], false, &["status.phase"]),
+    Builtin {
+        strategy: &namespace::NAMESPACE,
+        ..builtin!(k::core::v1::Namespace, "", "v1", "Namespace", "namespaces", false, &["ns"], NONE, namespace::SUBRESOURCES, false, &["status.phase"])
+    },
     Builtin {
         strategy: &pod::POD,
         ..builtin!(k::core::v1::Pod, "", "v1", "Pod", "pods", true, &["po"], ALL, pod::SUBRESOURCES, false,

@@ -3,7 +3,7 @@
 
 use crate::sandbox::kinds::admission;
 use crate::sandbox::kinds::registry::{Registry, ResourceType, Served, StorageKey};
-use crate::sandbox::kinds::{self, Ctx};
+use crate::sandbox::kinds::{self, Ctx, SubReply, SubWrite};
 use crate::sandbox::meta::{self, FieldSelector, LabelSelector};
 use crate::sandbox::patch::apply::{ManagerOptions, server_side_apply, track_update};
 use crate::sandbox::patch::strategic::strategic_merge_patch;
@@ -78,6 +78,15 @@ pub struct Written {
     pub object: Value,
     pub created: bool,
     pub warnings: Vec<String>,
+}
+
+/// The result of a subresource write.
+#[derive(Debug, Clone)]
+pub enum SubWritten {
+    /// The object as written (a namespace's finalize answers with the namespace).
+    Object(Value),
+    /// A `Status` of success (a pod's binding and eviction answer so).
+    Success,
 }
 
 /// The patch content types.
@@ -417,34 +426,15 @@ impl Api {
         let rt_ref = rt.clone();
         self.write_existing(rt, ns, name, opts, sub, move |current| {
             let live = from_storage(&rt_ref, current);
-            let patched = match ptype {
-                PatchType::Json => {
-                    let mut doc = live;
-                    let ops = json_patch_ops(body, &doc)?;
-                    json_patch::patch(&mut doc, &ops).map_err(|e| {
-                        ApiError::new(422, "Invalid", format!("the server rejected our request due to an error in our request: {e}"))
-                    })?;
-                    doc
-                }
-                PatchType::Merge => {
-                    if !body.is_object() {
-                        return Err(ApiError::bad_request("error decoding patch: a merge patch must be a JSON object"));
-                    }
-                    let mut doc = live;
-                    json_patch::merge(&mut doc, &body);
-                    doc
-                }
-                PatchType::Strategic => strategic_merge_patch(type_ref(&rt_ref), &live, &body).map_err(|e| patch_error(&rt_ref, name, e))?,
-                PatchType::Apply => {
-                    let applied = check_body(&rt_ref, body)?;
-                    server_side_apply(type_ref(&rt_ref), Some(&live), &applied, opts.force, manager_opts(&rt_ref, opts, sub).as_opts())
-                        .map_err(|e| patch_error(&rt_ref, name, e))?
-                }
-            };
+            let patched = patch_document(Some(&rt_ref), name, live, ptype, body, opts, sub)?;
             // A patch that sets a resourceVersion is a precondition on it.
             let mut patched = patched;
-            let requested_rv = patched["metadata"]["resourceVersion"].as_str().map(String::from);
-            let live_rv = current["metadata"]["resourceVersion"].as_str().map(String::from);
+            let requested_rv = patched["metadata"]["resourceVersion"]
+                .as_str()
+                .map(String::from);
+            let live_rv = current["metadata"]["resourceVersion"]
+                .as_str()
+                .map(String::from);
             if requested_rv.is_some() && requested_rv != live_rv {
                 return Err(ApiError::stale(&rt_ref.group, &rt_ref.plural, name));
             }
@@ -663,13 +653,18 @@ impl Api {
         kinds::strategy(rt).prepare_update(self.ctx(), rt, current, &mut client_view)?;
         let mut obj = to_storage(rt, client_view);
         // generation follows spec (everything but metadata and status).
-        if rt.tracks_generation() && sub.is_none() && spec_of(current) != spec_of(&obj) {
+        if rt.tracks_generation()
+            && matches!(sub, None | Some("scale"))
+            && spec_of(current) != spec_of(&obj)
+        {
             let g = current["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
             obj["metadata"]["generation"] = json!(g);
         }
         let is_apply_write =
             obj["metadata"]["managedFields"] != current["metadata"]["managedFields"];
-        if !is_apply_write {
+        // Writes of the system's own subresources (binding, finalize) record no manager.
+        let tracked = matches!(sub, None | Some("status") | Some("scale"));
+        if !is_apply_write && tracked {
             track_update(
                 type_ref(rt),
                 Some(current),
@@ -682,7 +677,7 @@ impl Api {
         let no_finalizers = obj["metadata"]["finalizers"]
             .as_array()
             .is_none_or(|a| a.is_empty());
-        if deleting && no_finalizers && !kinds::strategy(rt).stays_after_finalizers(current) {
+        if deleting && no_finalizers && !kinds::strategy(rt).stays_after_finalizers(current, &obj) {
             return Ok((Change::Delete, warnings));
         }
         if obj == *current {
@@ -927,45 +922,92 @@ impl Api {
         scale_of(rt, &obj)
     }
 
-    /// PUT or PATCH of /scale: the new replicas go into the object's spec.
+    /// PUT or PATCH of /scale: the new replicas go into the object's spec, in one write.
     pub fn write_scale(
         &self,
         rt: &ResourceType,
         ns: &str,
         name: &str,
-        new_scale: impl FnOnce(Value) -> Result<Value, ApiError>,
+        update: Update,
         opts: &WriteOpts,
     ) -> Result<Value, ApiError> {
+        let ns = scope_ns(rt, ns);
         let paths = rt.scale.clone().ok_or_else(ApiError::no_route)?;
-        let current = self.get(rt, ns, name)?;
-        let scale = new_scale(scale_of(rt, &current)?)?;
-        let replicas = scale["spec"]["replicas"].as_i64().ok_or_else(|| {
-            invalid_one(rt, name, "spec.replicas", schema::ErrorKind::Required, "")
-        })?;
-        if replicas < 0 {
-            return Err(invalid_one(
-                rt,
-                name,
-                "spec.replicas",
-                schema::ErrorKind::Invalid {
-                    value: json!(replicas),
-                    detail: "must be greater than or equal to 0".into(),
-                },
-                "",
-            ));
-        }
-        let rv = scale["metadata"]["resourceVersion"]
-            .as_str()
-            .map(String::from);
-        let mut next = current.clone();
-        set_by_path(&mut next, &paths.spec_replicas, json!(replicas));
-        if let Some(rv) = rv {
-            next["metadata"]["resourceVersion"] = json!(rv);
-        }
         let mut scale_opts = opts.clone();
         scale_opts.validation = FieldValidation::Ignore;
-        let written = self.replace(rt, ns, name, next, &scale_opts, None)?;
+        let rt_ref = rt.clone();
+        let written = self.write_existing(rt, ns, name, &scale_opts, Some("scale"), |current| {
+            let rt = &rt_ref;
+            let live = from_storage(rt, current);
+            let scale = scale_of(rt, &live)?;
+            let scale = match update {
+                Update::Replace(body) => body,
+                Update::Patch(ptype, body) => {
+                    patch_document(None, name, scale, ptype, body, &scale_opts, Some("scale"))?
+                }
+            };
+            let replicas = scale["spec"]["replicas"].as_i64().ok_or_else(|| {
+                invalid_one(rt, name, "spec.replicas", schema::ErrorKind::Required, "")
+            })?;
+            if replicas < 0 {
+                return Err(invalid_one(
+                    rt,
+                    name,
+                    "spec.replicas",
+                    schema::ErrorKind::Invalid {
+                        value: json!(replicas),
+                        detail: "must be greater than or equal to 0".into(),
+                    },
+                    "",
+                ));
+            }
+            let mut next = live;
+            set_by_path(&mut next, &paths.spec_replicas, json!(replicas));
+            if let Some(rv) = scale["metadata"]["resourceVersion"].as_str() {
+                next["metadata"]["resourceVersion"] = json!(rv);
+            }
+            Ok(to_storage(rt, next))
+        })?;
         scale_of(rt, &written.object)
+    }
+
+    /// A write to one of the kind's own subresources (a pod's binding or eviction, a namespace's finalize):
+    /// the kind's strategy says what it makes of the object, and it is committed like every other write.
+    pub fn write_subresource(
+        &self,
+        rt: &ResourceType,
+        ns: &str,
+        name: &str,
+        sub: &str,
+        body: Value,
+        opts: &WriteOpts,
+    ) -> Result<SubWritten, ApiError> {
+        let ns = scope_ns(rt, ns);
+        let Some(write) = kinds::strategy(rt).subresource_write(rt, sub, body) else {
+            return Err(ApiError::method_not_allowed(
+                "the server does not allow this method on the requested resource",
+            ));
+        };
+        match write? {
+            SubWrite::Delete => {
+                self.delete(rt, ns, name, &DeleteOpts::default())?;
+                Ok(SubWritten::Success)
+            }
+            SubWrite::Update { reply, change } => {
+                let mut sub_opts = opts.clone();
+                sub_opts.validation = FieldValidation::Ignore;
+                let rt_ref = rt.clone();
+                let written =
+                    self.write_existing(rt, ns, name, &sub_opts, Some(sub), |current| {
+                        let live = from_storage(&rt_ref, current);
+                        Ok(to_storage(&rt_ref, change(live)?))
+                    })?;
+                Ok(match reply {
+                    SubReply::Object => SubWritten::Object(written.object),
+                    SubReply::Success => SubWritten::Success,
+                })
+            }
+        }
     }
 
     fn check_namespace_open(&self, ns: &str) -> Result<(), ApiError> {
@@ -1023,6 +1065,67 @@ fn path_segment_errors(name: &str) -> Vec<String> {
         }
     }
     errs
+}
+
+/// A PUT or PATCH body of a subresource write that works on its own document (the Scale of `/scale`).
+#[derive(Debug, Clone)]
+pub enum Update {
+    Replace(Value),
+    Patch(PatchType, Value),
+}
+
+/// Applies a patch body to a document: the one patch path of every write (objects, `/status`, `/scale`).
+/// `rt` is the kind whose merge keys a strategic merge and an apply use; `None` patches a document without
+/// lists of its own (a Scale), where a strategic merge patch and an apply are merges.
+pub fn patch_document(
+    rt: Option<&ResourceType>,
+    name: &str,
+    live: Value,
+    ptype: PatchType,
+    body: Value,
+    opts: &WriteOpts,
+    sub: Option<&str>,
+) -> Result<Value, ApiError> {
+    let merge = |mut doc: Value, body: &Value| {
+        if !body.is_object() {
+            return Err(ApiError::bad_request(
+                "error decoding patch: a merge patch must be a JSON object",
+            ));
+        }
+        json_patch::merge(&mut doc, body);
+        Ok(doc)
+    };
+    match (ptype, rt) {
+        (PatchType::Json, _) => {
+            let mut doc = live;
+            let ops = json_patch_ops(body, &doc)?;
+            json_patch::patch(&mut doc, &ops).map_err(|e| {
+                ApiError::new(
+                    422,
+                    "Invalid",
+                    format!("the server rejected our request due to an error in our request: {e}"),
+                )
+            })?;
+            Ok(doc)
+        }
+        (PatchType::Merge, _) | (PatchType::Strategic | PatchType::Apply, None) => {
+            merge(live, &body)
+        }
+        (PatchType::Strategic, Some(rt)) => {
+            strategic_merge_patch(type_ref(rt), &live, &body).map_err(|e| patch_error(rt, name, e))
+        }
+        (PatchType::Apply, Some(rt)) => {
+            let applied = check_body(rt, body)?;
+            server_side_apply(
+                type_ref(rt),
+                Some(&live),
+                &applied,
+                opts.force,
+                manager_opts(rt, opts, sub).as_opts(),
+            )
+            .map_err(|e| patch_error(rt, name, e))
+        }
+    }
 }
 
 /// Parses a JSON patch; a `test` for `null` at a path that does not exist passes, as on a real server

@@ -1,12 +1,15 @@
 //! The HTTP API: authentication and authorization (via `auth`), routing of Kubernetes REST paths, content negotiation and request bodies.
 
 use crate::sandbox::auth;
+use crate::sandbox::kinds;
 use crate::sandbox::kinds::registry::ResourceType;
 use crate::sandbox::kinds::table::{self, IncludeObject};
 use crate::sandbox::meta::{FieldSelector, LabelSelector};
 use crate::sandbox::status::{self, ApiError};
 use crate::sandbox::store::Stored;
-use crate::sandbox::store::api::{Api, DeleteOpts, FieldValidation, PatchType, WriteOpts, Written};
+use crate::sandbox::store::api::{
+    Api, DeleteOpts, FieldValidation, PatchType, SubWritten, Update, WriteOpts, Written,
+};
 use crate::sandbox::store::faults::FaultKind;
 use crate::sandbox::transport::discovery;
 use crate::sandbox::transport::watch;
@@ -442,6 +445,11 @@ impl Ctx<'_> {
     }
 }
 
+/// Subresources that stream over an upgraded connection (handled by the transport, not by the kind).
+fn is_stream(sub: &str) -> bool {
+    matches!(sub, "exec" | "attach" | "portforward")
+}
+
 /// What Table rows carry, from `includeObject`.
 pub fn include_object(query: &Query) -> IncludeObject {
     match query.get("includeObject").map(String::as_str) {
@@ -640,59 +648,28 @@ async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Respons
         )),
         (Method::PUT | Method::PATCH, Some(name), Some("scale")) => {
             let (body, ptype) = parse_body(ctx.headers, body, method)?;
-            let opts = ctx.write_opts(true)?;
-            let scale = ctx.api().write_scale(
-                rt,
-                ns,
-                name,
-                |current| match ptype {
-                    None => Ok(body),
-                    Some(PatchType::Json) => {
-                        let ops: json_patch::Patch = serde_json::from_value(body).map_err(|e| {
-                            ApiError::bad_request(format!("error decoding patch: {e}"))
-                        })?;
-                        let mut doc = current;
-                        json_patch::patch(&mut doc, &ops)
-                            .map_err(|e| ApiError::new(422, "Invalid", e.to_string()))?;
-                        Ok(doc)
-                    }
-                    Some(_) => {
-                        let mut doc = current;
-                        json_patch::merge(&mut doc, &body);
-                        Ok(doc)
-                    }
-                },
-                &opts,
-            )?;
+            let update = match ptype {
+                None => Update::Replace(body),
+                Some(ptype) => Update::Patch(ptype, body),
+            };
+            let scale = ctx
+                .api()
+                .write_scale(rt, ns, name, update, &ctx.write_opts(true)?)?;
             Ok(json_response(StatusCode::OK, &scale))
         }
-        (Method::GET, Some(name), Some("log")) => {
-            let pod = ctx.api().get(rt, ns, name)?;
-            let container = ctx
-                .query
-                .get("container")
-                .cloned()
-                .or_else(|| {
-                    pod["spec"]["containers"][0]["name"]
-                        .as_str()
-                        .map(String::from)
-                })
-                .unwrap_or_default();
-            let image = pod["spec"]["containers"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|c| c["name"].as_str() == Some(container.as_str()))
-                .and_then(|c| c["image"].as_str())
-                .unwrap_or("?")
-                .to_string();
-            let text = format!(
-                "oplab sandbox: container \"{container}\" of pod {ns}/{name} (image {image}) is simulated; it runs no process and writes no logs.\n"
-            );
-            let mut resp = (StatusCode::OK, text).into_response();
-            resp.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-            Ok(resp)
+        (Method::GET, Some(name), Some(sub)) if rt.has_sub(sub) && !is_stream(sub) => {
+            let obj = ctx.api().get(rt, ns, name)?;
+            match kinds::strategy(rt).subresource_text(sub, &obj, ctx.query) {
+                Some(text) => {
+                    let mut resp = (StatusCode::OK, text?).into_response();
+                    resp.headers_mut()
+                        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+                    Ok(resp)
+                }
+                None => Err(ApiError::method_not_allowed(
+                    "the server does not allow this method on the requested resource",
+                )),
+            }
         }
         (_, Some(name), Some(sub @ ("exec" | "attach" | "portforward"))) => {
             ctx.api().get(rt, ns, name)?;
@@ -700,60 +677,20 @@ async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Respons
                 "pods in the oplab sandbox are simulated: {sub} is not available (pod {ns}/{name} runs no containers). Use a real cluster (kind, minikube, k3d) for tasks that need {sub}."
             )))
         }
-        (Method::POST, Some(name), Some("eviction")) => {
-            let d = ctx.api().delete(rt, ns, name, &DeleteOpts::default())?;
-            let _ = d;
-            Ok(json_response(
-                StatusCode::CREATED,
-                &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
-            ))
-        }
-        (Method::POST, Some(name), Some("binding")) => {
+        (Method::POST | Method::PUT, Some(name), Some(sub))
+            if rt.has_sub(sub) && !is_stream(sub) =>
+        {
             let (body, _) = parse_body(ctx.headers, body, method)?;
-            let node = body["target"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            let pod = ctx.api().get(rt, ns, name)?;
-            if pod["spec"]["nodeName"]
-                .as_str()
-                .is_some_and(|n| !n.is_empty())
-            {
-                return Err(ApiError::conflict(
-                    &rt.group,
-                    &rt.plural,
-                    name,
-                    &format!(
-                        "pod {name} is already assigned to node \"{}\"",
-                        pod["spec"]["nodeName"].as_str().unwrap_or("")
-                    ),
-                ));
-            }
-            let key = rt.storage_key();
-            ctx.api().mutate(&key, ns, name, |p| {
-                p["spec"]["nodeName"] = json!(node);
-                true
-            });
-            Ok(json_response(
-                StatusCode::CREATED,
-                &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
-            ))
-        }
-        (Method::PUT, Some(name), Some("finalize")) => {
-            let (body, _) = parse_body(ctx.headers, body, method)?;
-            let key = rt.storage_key();
-            let finalizers = body["spec"]["finalizers"].clone();
-            ctx.api().get(rt, ns, name)?;
-            let obj = ctx.api().mutate(&key, ns, name, |n| {
-                n["spec"]["finalizers"] = if finalizers.is_null() {
-                    json!([])
-                } else {
-                    finalizers
-                };
-                true
-            });
-            let obj = obj.unwrap_or(Value::Null);
-            Ok(json_response(StatusCode::OK, &obj))
+            let written =
+                ctx.api()
+                    .write_subresource(rt, ns, name, sub, body, &ctx.write_opts(true)?)?;
+            Ok(match written {
+                SubWritten::Object(obj) => json_response(StatusCode::OK, &obj),
+                SubWritten::Success => json_response(
+                    StatusCode::CREATED,
+                    &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+                ),
+            })
         }
         _ => Err(ApiError::method_not_allowed(
             "the server does not allow this method on the requested resource",
