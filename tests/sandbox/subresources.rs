@@ -271,3 +271,126 @@ async fn namespace_finalize_replaces_spec_finalizers() {
     .await;
     assert_eq!(code, StatusCode::NOT_FOUND);
 }
+
+fn node_port_service(name: &str, node_port: Option<i64>) -> Value {
+    let mut port = json!({"port": 80, "targetPort": 8080});
+    if let Some(n) = node_port {
+        port["nodePort"] = json!(n);
+    }
+    json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
+           "spec": {"type": "NodePort", "selector": {"app": name}, "ports": [port]}})
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn node_ports_are_unique_and_come_back() {
+    let c = TestCluster::start().await;
+    let client = c.client().await;
+    let svcs = "/api/v1/namespaces/default/services";
+    let mut seen = std::collections::BTreeSet::new();
+    for i in 0..20 {
+        let (code, svc, text) = send(
+            &client,
+            Method::POST,
+            svcs,
+            JSON,
+            node_port_service(&format!("s{i}"), None),
+        )
+        .await;
+        assert_eq!(code, StatusCode::CREATED, "{text}");
+        let port = svc["spec"]["ports"][0]["nodePort"]
+            .as_i64()
+            .expect("a nodePort");
+        assert!((30000..=32767).contains(&port), "{port}");
+        assert!(seen.insert(port), "nodePort {port} handed out twice");
+    }
+    let s0 = c
+        .sandbox
+        .api
+        .registry()
+        .get("", "v1", "services")
+        .expect("services");
+    let first =
+        c.sandbox.api.get(&s0, "default", "s0").expect("s0")["spec"]["ports"][0]["nodePort"]
+            .as_i64()
+            .expect("port");
+    // A dry run shows a port but takes none; a taken port asked for by number is refused; an update keeps it.
+    let (code, _, text) = send(
+        &client,
+        Method::POST,
+        &format!("{svcs}?dryRun=All"),
+        JSON,
+        node_port_service("dry", None),
+    )
+    .await;
+    assert_eq!(code, StatusCode::CREATED, "{text}");
+    let (code, v, text) = send(
+        &client,
+        Method::POST,
+        svcs,
+        JSON,
+        node_port_service("clash", Some(first)),
+    )
+    .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
+    assert_eq!(v["details"]["causes"][0]["field"], "spec.ports[0].nodePort");
+    assert!(
+        text.contains("provided port is already allocated"),
+        "{text}"
+    );
+    let (code, v, text) = send(
+        &client,
+        Method::POST,
+        svcs,
+        JSON,
+        node_port_service("low", Some(80)),
+    )
+    .await;
+    assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
+    assert!(
+        v["message"].as_str().unwrap_or("").contains("30000-32767"),
+        "{text}"
+    );
+    let (code, svc, text) = send(
+        &client,
+        Method::PATCH,
+        &format!("{svcs}/s0"),
+        MERGE,
+        json!({"metadata": {"labels": {"x": "y"}}}),
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{text}");
+    assert_eq!(
+        svc["spec"]["ports"][0]["nodePort"], first,
+        "an update keeps the port"
+    );
+    // Deleting a Service gives its port back: it can then be asked for by number.
+    let (code, _, text) = send(
+        &client,
+        Method::DELETE,
+        &format!("{svcs}/s0"),
+        JSON,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(code, StatusCode::OK, "{text}");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (code, _, text) = send(
+            &client,
+            Method::POST,
+            svcs,
+            JSON,
+            node_port_service("again", Some(first)),
+        )
+        .await;
+        if code == StatusCode::CREATED {
+            break;
+        }
+        assert_eq!(code, StatusCode::UNPROCESSABLE_ENTITY, "{text}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "port {first} never came back: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}

@@ -16,6 +16,7 @@ pub mod generic;
 pub mod namespace;
 pub mod pod;
 pub mod registry;
+pub mod service;
 pub mod table;
 
 use crate::sandbox::kinds::registry::{ResourceType, Served};
@@ -32,6 +33,8 @@ use serde_json::Value;
 pub struct Ctx<'a> {
     pub served: &'a Served,
     pub services: &'a Services,
+    /// A dry run: look up what would be allocated, take nothing.
+    pub dry_run: bool,
 }
 
 /// One kind's rules. Every method defaults to "nothing special".
@@ -68,6 +71,10 @@ pub trait Strategy: Sync + Send + std::fmt::Debug {
         Ok(())
     }
 
+    /// Gives back what `prepare_create` or `prepare_update` took (NodePorts): called when a create fails
+    /// after it, and when the object goes or a newer version no longer holds it.
+    fn release(&self, _ctx: Ctx<'_>, _obj: &Value) {}
+
     /// Work after a committed create or update (a CRD is served at once).
     fn after_write(&self, _ctx: Ctx<'_>, _rt: &ResourceType, _stored: &Value) {}
 
@@ -75,6 +82,12 @@ pub trait Strategy: Sync + Send + std::fmt::Debug {
     /// `None` runs the generic rules (finalizers, propagation).
     fn delete(&self, _current: &Value, _opts: &DeleteOpts, _max_grace: i64) -> Option<Change> {
         None
+    }
+
+    /// Marks an object a DELETE starts on (deletionTimestamp and finalizers already set); true when its
+    /// deletion has work to do first and it must wait even without finalizers (a namespace's content).
+    fn mark_deleting(&self, _obj: &mut Value) -> bool {
+        false
     }
 
     /// Whether an object being deleted stays once its last finalizer is gone (a pod still in its grace

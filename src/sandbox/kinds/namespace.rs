@@ -55,6 +55,11 @@ impl Strategy for Namespace {
         Ok(())
     }
 
+    fn mark_deleting(&self, obj: &mut Value) -> bool {
+        obj["status"]["phase"] = json!("Terminating");
+        true
+    }
+
     /// A terminating namespace goes when both its metadata finalizers and its own `spec.finalizers` are done.
     fn stays_after_finalizers(&self, _current: &Value, next: &Value) -> bool {
         next["spec"]["finalizers"]

@@ -1,7 +1,6 @@
 //! The API server's object semantics, shared by the HTTP layer and the sandbox's own controllers:
 //! create, update, patch, delete, subresources, admission (validation, defaults, field ownership).
 
-use crate::sandbox::kinds::admission;
 use crate::sandbox::kinds::registry::{Registry, ResourceType, Served, StorageKey};
 use crate::sandbox::kinds::{self, Ctx, SubReply, SubWrite};
 use crate::sandbox::meta::{self, FieldSelector, LabelSelector};
@@ -151,10 +150,11 @@ impl Api {
     }
 
     /// What a kind's strategy may use.
-    pub fn ctx(&self) -> Ctx<'_> {
+    pub fn ctx(&self, dry_run: bool) -> Ctx<'_> {
         Ctx {
             served: &self.served,
             services: &self.services,
+            dry_run,
         }
     }
 
@@ -302,12 +302,33 @@ impl Api {
         let strategy = kinds::strategy(rt);
         strategy.before_validation(rt, &mut obj);
         let warnings = self.admit(rt, None, &mut obj, opts, None)?;
-        strategy.prepare_create(self.ctx(), rt, &mut obj)?;
+        strategy.prepare_create(self.ctx(opts.dry_run), rt, &mut obj)?;
         let stored = to_storage(rt, obj);
+        let result = self.commit_create(rt, ns, &stored, &name, &generate, opts, warnings);
+        if result.is_err() && !opts.dry_run {
+            // Whatever the strategy took for this object (NodePorts) goes back.
+            strategy.release(self.ctx(false), &stored);
+        }
+        result
+    }
+
+    /// Stores a prepared new object, generating its name (a few tries) when it has a generateName.
+    #[allow(clippy::too_many_arguments)]
+    fn commit_create(
+        &self,
+        rt: &ResourceType,
+        ns: &str,
+        stored: &Value,
+        name: &Option<String>,
+        generate: &Option<String>,
+        opts: &WriteOpts,
+        warnings: Vec<String>,
+    ) -> Result<Written, ApiError> {
+        let strategy = kinds::strategy(rt);
         let key = rt.storage_key();
         for attempt in 0..8 {
             let mut candidate = stored.clone();
-            let name = match (&name, &generate) {
+            let name = match (name, generate) {
                 (Some(n), _) => n.clone(),
                 (None, Some(prefix)) => format!("{prefix}{}", meta::random_suffix()),
                 (None, None) => unreachable_name(),
@@ -339,7 +360,7 @@ impl Api {
                 });
             match result {
                 Ok(c) => {
-                    strategy.after_write(self.ctx(), rt, &c.object);
+                    strategy.after_write(self.ctx(false), rt, &c.object);
                     return Ok(Written {
                         object: from_storage(rt, &c.object),
                         created: true,
@@ -348,7 +369,7 @@ impl Api {
                 }
                 Err(e)
                     if e.reason == "AlreadyExists"
-                        && name_is_generated(&name, &generate)
+                        && name_is_generated(&name, generate)
                         && attempt < 7 =>
                 {
                     continue;
@@ -527,7 +548,7 @@ impl Api {
             Some(obj) => obj,
             None => {
                 if committed.kind.is_some() {
-                    kinds::strategy(rt).after_write(self.ctx(), rt, &committed.object);
+                    kinds::strategy(rt).after_write(self.ctx(false), rt, &committed.object);
                 }
                 committed.object
             }
@@ -650,7 +671,12 @@ impl Api {
         }
         let mut client_view = from_storage(rt, &obj);
         let warnings = self.admit(rt, Some(current), &mut client_view, opts, sub)?;
-        kinds::strategy(rt).prepare_update(self.ctx(), rt, current, &mut client_view)?;
+        kinds::strategy(rt).prepare_update(
+            self.ctx(opts.dry_run),
+            rt,
+            current,
+            &mut client_view,
+        )?;
         let mut obj = to_storage(rt, client_view);
         // generation follows spec (everything but metadata and status).
         if rt.tracks_generation()
@@ -851,27 +877,15 @@ impl Api {
         {
             finalizers.push(f.to_string());
         }
-        let is_namespace = rt.group.is_empty() && rt.kind == "Namespace";
-        let is_crd = rt.group == "apiextensions.k8s.io";
-        if finalizers.is_empty() && !is_namespace && !is_crd {
-            return Ok(Change::Delete);
-        }
         obj["metadata"]["deletionTimestamp"] = json!(meta::now_rfc3339());
         obj["metadata"]["deletionGracePeriodSeconds"] = json!(0);
         if !finalizers.is_empty() {
             obj["metadata"]["finalizers"] = json!(finalizers);
         }
-        if is_namespace {
-            obj["status"]["phase"] = json!("Terminating");
-        }
-        if is_crd
-            && !finalizers
-                .iter()
-                .any(|f| f == admission::CRD_CLEANUP_FINALIZER)
-        {
-            let mut f = finalizers.clone();
-            f.push(admission::CRD_CLEANUP_FINALIZER.to_string());
-            obj["metadata"]["finalizers"] = json!(f);
+        // Kinds whose deletion has work to do first (a namespace's content, a CRD's resources) wait.
+        let waits = kinds::strategy(rt).mark_deleting(&mut obj);
+        if finalizers.is_empty() && !waits {
+            return Ok(Change::Delete);
         }
         Ok(Change::Put(obj))
     }
