@@ -7,5 +7,7 @@ mod cli;
 mod common;
 #[path = "labs/diagnostics.rs"]
 mod diagnostics;
+#[path = "labs/messages.rs"]
+mod messages;
 #[path = "labs/python_operator.rs"]
 mod python_operator;

@@ -28,9 +28,7 @@ pub async fn api_for(client: &kube::Client, t: &Target) -> Result<Api<DynamicObj
 }
 
 fn named(t: &Target) -> Result<&str, String> {
-    t.name
-        .as_deref()
-        .ok_or_else(|| format!("{} needs a name", super::eval::describe(t)))
+    t.name.as_deref().ok_or_else(|| format!("{t} needs a name"))
 }
 
 /// `spec.gordon.replicas` = 5 as a merge patch.

@@ -41,9 +41,7 @@ pub fn builtin_operator_available() -> bool {
 /// A Python that can run the reference operator: `OPLAB_PYTHON`, else `python3` if it has the
 /// `kubernetes` package.
 pub fn reference_python() -> Option<std::path::PathBuf> {
-    let candidate = std::env::var_os("OPLAB_PYTHON")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| "python3".into());
+    let candidate = python_candidate();
     let ok = std::process::Command::new(&candidate)
         .args(["-c", "import kubernetes"])
         .stdout(std::process::Stdio::null())
@@ -51,6 +49,37 @@ pub fn reference_python() -> Option<std::path::PathBuf> {
         .status()
         .is_ok_and(|s| s.success());
     ok.then_some(candidate)
+}
+
+/// The Python `reference_python` tries: `OPLAB_PYTHON`, else `python3`.
+fn python_candidate() -> std::path::PathBuf {
+    std::env::var_os("OPLAB_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "python3".into())
+}
+
+/// Whether that Python starts at all (it may still lack the `kubernetes` package).
+fn python_candidate_runs() -> bool {
+    std::process::Command::new(python_candidate())
+        .args(["-c", "pass"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The skip reason when python3 is there but cannot `import kubernetes`, with how to get it.
+fn python_lacks_kubernetes() -> String {
+    let python = python_candidate();
+    let shown = python.display();
+    let via = if std::env::var_os("OPLAB_PYTHON").is_some() {
+        format!("{shown} (OPLAB_PYTHON)")
+    } else {
+        shown.to_string()
+    };
+    format!(
+        "{via} lacks the kubernetes package: install it (`python3 -m venv .venv && .venv/bin/pip install kubernetes`) and set OPLAB_PYTHON=.venv/bin/python3, or `pip install kubernetes` for that python3"
+    )
 }
 
 /// Starts the chapter's reference Python operator for a namespace; it stops when `children` is dropped.
@@ -88,6 +117,9 @@ pub fn skip_reason(task: &Task) -> Option<String> {
         match &need.kind {
             NeedKind::RealCluster => return Some(format!("needs a real cluster: {}", need.reason)),
             NeedKind::Program(p) if p == "python3" && reference_python().is_some() => {}
+            NeedKind::Program(p) if p == "python3" && python_candidate_runs() => {
+                return Some(python_lacks_kubernetes());
+            }
             NeedKind::Program(p) => return Some(format!("needs the program {p}: {}", need.reason)),
             NeedKind::Network => return Some(format!("needs network access: {}", need.reason)),
             NeedKind::ClusterAdmin => {}
@@ -99,10 +131,15 @@ pub fn skip_reason(task: &Task) -> Option<String> {
     if let Some(op) = &task.solution.operator {
         match op.kind {
             OperatorKind::ReferencePython if reference_python().is_none() => {
-                return Some(
+                return Some(if python_candidate_runs() {
+                    format!(
+                        "needs the Python reference operator: {}",
+                        python_lacks_kubernetes()
+                    )
+                } else {
                     "needs the Python reference operator: a python3 with the kubernetes package (set OPLAB_PYTHON to one)"
-                        .into(),
-                );
+                        .into()
+                });
             }
             OperatorKind::ReferencePython => {}
             OperatorKind::Builtin if !builtin_operator_available() => {

@@ -179,33 +179,18 @@ fn read_file(path: &Path) -> anyhow::Result<Source> {
     })
 }
 
-/// Fills `{{name}}` (spaces allowed inside the braces). An unknown variable is an error naming
-/// `file:line`. Lines are kept, so later YAML errors still point at the right line.
+/// Fills `{{name}}` with the lab files' variable syntax ([`crate::lab::vars::find_refs`]). An
+/// unknown variable is an error naming `file:line` (in a comment it is documentation, kept as
+/// written). Lines are kept, so later YAML errors still point at the right line.
 pub fn substitute(source: &Source, vars: &Vars) -> anyhow::Result<String> {
-    let mut out = String::with_capacity(source.text.len());
-    for (i, line) in source.text.split_inclusive('\n').enumerate() {
-        let mut rest = line;
-        while let Some(start) = rest.find("{{") {
-            let Some(len) = rest[start + 2..].find("}}") else {
-                break;
-            };
-            let name = rest[start + 2..start + 2 + len].trim();
-            out.push_str(&rest[..start]);
-            // a variable in a comment is documentation: keep it unless we know it
-            match vars.0.get(name) {
-                Some(v) => out.push_str(v),
-                None if is_comment(line) => out.push_str(&rest[start..start + 4 + len]),
-                None => bail!(
-                    "{}:{}: unknown variable {{{{{name}}}}}; set it with --set {name}=VALUE",
-                    source.name,
-                    i + 1
-                ),
-            }
-            rest = &rest[start + 4 + len..];
-        }
-        out.push_str(rest);
-    }
-    Ok(out)
+    crate::lab::vars::fill_strict(&source.text, &vars.0, is_comment).map_err(|u| {
+        anyhow::anyhow!(
+            "{}:{}: unknown variable {{{{{name}}}}}; set it with --set {name}=VALUE",
+            source.name,
+            u.line,
+            name = u.name
+        )
+    })
 }
 
 fn is_comment(line: &str) -> bool {

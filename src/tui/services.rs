@@ -2,6 +2,7 @@
 
 use super::background::{Background, Request, Service};
 use super::message::{AppMessage, LogLine};
+use super::status::OperatorState;
 use crate::cluster::apply::{self, ApplyEvent, Outcome, Settings};
 use crate::cluster::documents::{self, Document};
 use crate::cluster::{Vars, load_documents};
@@ -202,8 +203,16 @@ impl OperatorService {
         self.running = Some(stop.clone());
         let (tx, mut rx) = tokio::sync::mpsc::channel::<OperatorLog>(512);
         let bg = background.clone();
+        background.send(AppMessage::Operator(OperatorState::On(None)));
         background.spawn(async move {
+            let mut state = OperatorState::On(None);
             while let Some(line) = rx.recv().await {
+                if let Some(next) = super::status::after_log(&state, &line)
+                    && next != state
+                {
+                    state = next;
+                    bg.send(AppMessage::Operator(state.clone()));
+                }
                 let text = line.to_string();
                 let log = match line.level {
                     operator::Level::Warn => LogLine::warn("operator", text),
@@ -228,12 +237,11 @@ impl OperatorService {
             let (client, tx, stop) = (client.clone(), tx.clone(), stop.clone());
             background.spawn(async move {
                 if let Err(e) = operator::run(client, scope, tx, stop).await {
+                    let why = crate::explain::anyhow_text(&e);
+                    bg.send(AppMessage::Operator(OperatorState::Failed(why.clone())));
                     bg.log(LogLine::error(
                         "operator",
-                        format!(
-                            "the built-in operator stopped: {}",
-                            crate::explain::anyhow_text(&e)
-                        ),
+                        format!("the built-in operator stopped: {why}"),
                     ));
                 }
             });
@@ -262,6 +270,7 @@ impl Service for OperatorService {
             if let Some(token) = self.running.take() {
                 token.cancel();
             }
+            background.send(AppMessage::Operator(OperatorState::Off));
             background.log(LogLine::info(
                 "operator",
                 "built-in Gordon operator stopped: your own operator can take over",
