@@ -15,10 +15,14 @@ pub mod defaults;
 pub mod generic;
 pub mod namespace;
 pub mod pod;
+pub mod rbac;
 pub mod registry;
 pub mod service;
 pub mod table;
 
+use crate::sandbox::auth::attributes::Attributes;
+use crate::sandbox::auth::rules::Rule;
+use crate::sandbox::auth::user::User;
 use crate::sandbox::kinds::registry::{ResourceType, Served};
 use crate::sandbox::schema::FieldError;
 use crate::sandbox::services::Services;
@@ -35,6 +39,18 @@ pub struct Ctx<'a> {
     pub services: &'a Services,
     /// A dry run: look up what would be allocated, take nothing.
     pub dry_run: bool,
+    /// Authorization questions (RBAC escalation checks).
+    pub authz: &'a dyn Authorize,
+}
+
+/// What a strategy may ask the authorizer (answered from the RBAC objects in the store).
+pub trait Authorize: Sync {
+    /// Whether `user` may do `attrs`.
+    fn allowed(&self, user: &User, attrs: &Attributes) -> bool;
+    /// The rules of the role a binding in `ns` refers to (an error text when it does not resolve).
+    fn role_rules(&self, role_ref: &Value, ns: &str) -> Result<Vec<Rule>, String>;
+    /// Every rule `user` holds in `ns` (cluster-wide ones included), and the bindings that did not resolve.
+    fn user_rules(&self, user: &User, ns: &str) -> (Vec<Rule>, Vec<String>);
 }
 
 /// One kind's rules. Every method defaults to "nothing special".
@@ -74,6 +90,19 @@ pub trait Strategy: Sync + Send + std::fmt::Debug {
     /// Gives back what `prepare_create` or `prepare_update` took (NodePorts): called when a create fails
     /// after it, and when the object goes or a newer version no longer holds it.
     fn release(&self, _ctx: Ctx<'_>, _obj: &Value) {}
+
+    /// Checks the writer of a create or update of the object about to be stored (RBAC escalation);
+    /// called for users outside `system:masters`.
+    fn admit_writer(
+        &self,
+        _ctx: Ctx<'_>,
+        _rt: &ResourceType,
+        _ns: &str,
+        _obj: &Value,
+        _user: &User,
+    ) -> Result<(), ApiError> {
+        Ok(())
+    }
 
     /// Work after a committed create or update (a CRD is served at once).
     fn after_write(&self, _ctx: Ctx<'_>, _rt: &ResourceType, _stored: &Value) {}
@@ -130,9 +159,10 @@ pub type Query = std::collections::HashMap<String, String>;
 pub enum SubWrite {
     /// The object is deleted as by a DELETE (an eviction).
     Delete,
-    /// The current object (client form) becomes `change(current)`, committed as an update of the subresource.
+    /// The current object (client form) becomes `change(current)`, committed as an update of the subresource
+    /// (`change` may run again when the object changed meanwhile).
     Update {
-        change: Box<dyn FnOnce(Value) -> Result<Value, ApiError> + Send>,
+        change: Box<dyn Fn(Value) -> Result<Value, ApiError> + Send>,
         reply: SubReply,
     },
 }

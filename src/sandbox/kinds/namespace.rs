@@ -84,7 +84,7 @@ impl Strategy for Namespace {
         Some(Ok(SubWrite::Update {
             reply: SubReply::Object,
             change: Box::new(move |mut ns: Value| {
-                ns["spec"]["finalizers"] = finalizers;
+                ns["spec"]["finalizers"] = finalizers.clone();
                 Ok(ns)
             }),
         }))

@@ -1,7 +1,7 @@
 //! The kinds the sandbox serves: a table of built-in kinds (adding one is one entry) plus CRD-defined kinds.
 
 use crate::sandbox::kinds::generic::GENERIC;
-use crate::sandbox::kinds::{Strategy, crd, namespace, pod, service};
+use crate::sandbox::kinds::{Strategy, crd, namespace, pod, rbac, service};
 use crate::sandbox::schema::builtin::unknown_fields;
 use crate::sandbox::schema::{self, FieldError};
 use crate::sandbox::status::ApiError;
@@ -91,10 +91,10 @@ pub static BUILTINS: &[Builtin] = &[
     builtin!(k::apps::v1::ControllerRevision, "apps", "v1", "ControllerRevision", "controllerrevisions", true, NONE, NONE, NONE, false, &[]),
     builtin!(k::batch::v1::Job, "batch", "v1", "Job", "jobs", true, NONE, ALL, STATUS, true, &["status.successful"]),
     builtin!(k::batch::v1::CronJob, "batch", "v1", "CronJob", "cronjobs", true, &["cj"], ALL, STATUS, true, &[]),
-    builtin!(k::rbac::v1::Role, "rbac.authorization.k8s.io", "v1", "Role", "roles", true, NONE, NONE, NONE, false, &[]),
-    builtin!(k::rbac::v1::RoleBinding, "rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true, NONE, NONE, NONE, false, &[]),
-    builtin!(k::rbac::v1::ClusterRole, "rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false, NONE, NONE, NONE, false, &[]),
-    builtin!(k::rbac::v1::ClusterRoleBinding, "rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false, NONE, NONE, NONE, false, &[]),
+    Builtin { strategy: &rbac::ROLE, ..builtin!(k::rbac::v1::Role, "rbac.authorization.k8s.io", "v1", "Role", "roles", true, NONE, NONE, NONE, false, &[]) },
+    Builtin { strategy: &rbac::BINDING, ..builtin!(k::rbac::v1::RoleBinding, "rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true, NONE, NONE, NONE, false, &[]) },
+    Builtin { strategy: &rbac::ROLE, ..builtin!(k::rbac::v1::ClusterRole, "rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false, NONE, NONE, NONE, false, &[]) },
+    Builtin { strategy: &rbac::BINDING, ..builtin!(k::rbac::v1::ClusterRoleBinding, "rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false, NONE, NONE, NONE, false, &[]) },
     Builtin {
         strategy: &crd::CRD,
         ..builtin!(k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,

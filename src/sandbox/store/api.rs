@@ -1,6 +1,7 @@
 //! The API server's object semantics, shared by the HTTP layer and the sandbox's own controllers:
 //! create, update, patch, delete, subresources, admission (validation, defaults, field ownership).
 
+use crate::sandbox::auth::user::User;
 use crate::sandbox::kinds::registry::{Registry, ResourceType, Served, StorageKey};
 use crate::sandbox::kinds::{self, Ctx, SubReply, SubWrite};
 use crate::sandbox::meta::{self, FieldSelector, LabelSelector};
@@ -56,6 +57,8 @@ pub struct WriteOpts {
     pub manager: String,
     pub validation: FieldValidation,
     pub force: bool,
+    /// Who writes, when a kind checks the writer (RBAC escalation); `None` for the sandbox itself.
+    pub user: Option<User>,
 }
 
 impl WriteOpts {
@@ -66,7 +69,13 @@ impl WriteOpts {
             manager: manager.to_string(),
             validation: FieldValidation::Ignore,
             force: false,
+            user: None,
         }
+    }
+
+    /// The writer whose rights a kind checks: none for members of `system:masters` and the sandbox itself.
+    fn checked_writer(&self) -> Option<&User> {
+        self.user.as_ref().filter(|u| !u.is_master())
     }
 }
 
@@ -88,14 +97,7 @@ pub enum SubWritten {
     Success,
 }
 
-/// The patch content types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PatchType {
-    Json,
-    Merge,
-    Strategic,
-    Apply,
-}
+pub use crate::sandbox::patch::PatchType;
 
 /// Deletion options (the DeleteOptions body and query).
 #[derive(Debug, Clone, Default)]
@@ -114,6 +116,9 @@ pub struct Deleted {
     /// True when the object is gone; false when it waits for finalizers or a grace period.
     pub gone: bool,
 }
+
+/// How often an update is made again because the object changed while it was being made.
+const WRITE_ATTEMPTS: usize = 32;
 
 /// The sandbox API server's state.
 pub struct Api {
@@ -155,6 +160,7 @@ impl Api {
             served: &self.served,
             services: &self.services,
             dry_run,
+            authz: self,
         }
     }
 
@@ -303,6 +309,9 @@ impl Api {
         strategy.before_validation(rt, &mut obj);
         let warnings = self.admit(rt, None, &mut obj, opts, None)?;
         strategy.prepare_create(self.ctx(opts.dry_run), rt, &mut obj)?;
+        if let Some(user) = opts.checked_writer() {
+            strategy.admit_writer(self.ctx(opts.dry_run), rt, ns, &obj, user)?;
+        }
         let stored = to_storage(rt, obj);
         let result = self.commit_create(rt, ns, &stored, &name, &generate, opts, warnings);
         if result.is_err() && !opts.dry_run {
@@ -400,7 +409,7 @@ impl Api {
             )));
         }
         let body = to_storage(rt, body);
-        self.write_existing(rt, ns, name, opts, sub, |_current| Ok(body))
+        self.write_existing(rt, ns, name, opts, sub, |_current| Ok(body.clone()))
     }
 
     /// PATCH: json-patch, merge-patch, strategic-merge-patch or server-side apply.
@@ -447,7 +456,8 @@ impl Api {
         let rt_ref = rt.clone();
         self.write_existing(rt, ns, name, opts, sub, move |current| {
             let live = from_storage(&rt_ref, current);
-            let patched = patch_document(Some(&rt_ref), name, live, ptype, body, opts, sub)?;
+            let patched =
+                patch_document(Some(&rt_ref), name, live, ptype, body.clone(), opts, sub)?;
             // A patch that sets a resourceVersion is a precondition on it.
             let mut patched = patched;
             let requested_rv = patched["metadata"]["resourceVersion"]
@@ -524,40 +534,73 @@ impl Api {
         name: &str,
         opts: &WriteOpts,
         sub: Option<&str>,
-        f: impl FnOnce(&Value) -> Result<Value, ApiError>,
+        f: impl Fn(&Value) -> Result<Value, ApiError>,
     ) -> Result<Written, ApiError> {
+        // As kube-apiserver's GuaranteedUpdate: the candidate is made and admitted outside the store's
+        // lock from the version read, and committed only if that version is still the live one (else again).
         let key = rt.storage_key();
-        let mut warnings = Vec::new();
-        let mut dry = None;
-        let committed = self.store.write(&key, ns, name, |current, _| {
-            let Some(current) = current else {
+        for _ in 0..WRITE_ATTEMPTS {
+            let Some(current) = self.store.get(&key, ns, name) else {
                 return Err(ApiError::not_found(&rt.group, &rt.plural, name));
             };
-            let candidate = f(current)?;
-            let (change, w) = self.prepare_update(rt, current, candidate, opts, sub)?;
-            warnings = w;
+            let candidate = f(&current)?;
+            let (change, warnings) = self.prepare_update(rt, &current, candidate, opts, sub)?;
+            if let Some(user) = opts.checked_writer() {
+                let next = match &change {
+                    Change::Put(obj) => Some(obj),
+                    Change::Unchanged => Some(&*current),
+                    Change::Delete => None,
+                };
+                if let Some(next) = next {
+                    let view = from_storage(rt, next);
+                    kinds::strategy(rt).admit_writer(
+                        self.ctx(opts.dry_run),
+                        rt,
+                        ns,
+                        &view,
+                        user,
+                    )?;
+                }
+            }
             if opts.dry_run {
-                if let Change::Put(obj) = change {
-                    dry = Some(obj);
-                }
-                return Ok(Change::Unchanged);
+                let object = match change {
+                    Change::Put(obj) => obj,
+                    _ => (*current).clone(),
+                };
+                return Ok(Written {
+                    object: from_storage(rt, &object),
+                    created: false,
+                    warnings,
+                });
             }
-            Ok(change)
-        })?;
-        let object = match dry {
-            Some(obj) => obj,
-            None => {
-                if committed.kind.is_some() {
-                    kinds::strategy(rt).after_write(self.ctx(false), rt, &committed.object);
+            let read_rv = current["metadata"]["resourceVersion"].clone();
+            let mut moved_on = false;
+            let committed = self.store.write(&key, ns, name, |live, _| match live {
+                None => Err(ApiError::not_found(&rt.group, &rt.plural, name)),
+                Some(live) if live["metadata"]["resourceVersion"] != read_rv => {
+                    moved_on = true;
+                    Ok(Change::Unchanged)
                 }
-                committed.object
+                Some(_) => Ok(change),
+            })?;
+            if moved_on {
+                continue;
             }
-        };
-        Ok(Written {
-            object: from_storage(rt, &object),
-            created: false,
-            warnings,
-        })
+            if committed.kind.is_some() {
+                kinds::strategy(rt).after_write(self.ctx(false), rt, &committed.object);
+            }
+            return Ok(Written {
+                object: from_storage(rt, &committed.object),
+                created: false,
+                warnings,
+            });
+        }
+        Err(ApiError::conflict(
+            &rt.group,
+            &rt.plural,
+            name,
+            "the object is being changed by others; please apply your changes to the latest version and try again",
+        ))
     }
 
     /// Turns a candidate object into the change to commit: preconditions, immutable metadata,
@@ -954,11 +997,17 @@ impl Api {
             let rt = &rt_ref;
             let live = from_storage(rt, current);
             let scale = scale_of(rt, &live)?;
-            let scale = match update {
-                Update::Replace(body) => body,
-                Update::Patch(ptype, body) => {
-                    patch_document(None, name, scale, ptype, body, &scale_opts, Some("scale"))?
-                }
+            let scale = match &update {
+                Update::Replace(body) => body.clone(),
+                Update::Patch(ptype, body) => patch_document(
+                    None,
+                    name,
+                    scale,
+                    *ptype,
+                    body.clone(),
+                    &scale_opts,
+                    Some("scale"),
+                )?,
             };
             let replicas = scale["spec"]["replicas"].as_i64().ok_or_else(|| {
                 invalid_one(rt, name, "spec.replicas", schema::ErrorKind::Required, "")
