@@ -2,6 +2,8 @@
 
 #[path = "labs/bundled.rs"]
 mod bundled;
+#[path = "labs/chapter2.rs"]
+mod chapter2;
 #[path = "labs/cli.rs"]
 mod cli;
 mod common;
@@ -11,3 +13,7 @@ mod diagnostics;
 mod messages;
 #[path = "labs/python_operator.rs"]
 mod python_operator;
+#[path = "labs/sets.rs"]
+mod sets;
+#[path = "labs/walk.rs"]
+mod walk;

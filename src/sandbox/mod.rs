@@ -19,6 +19,7 @@ pub mod controllers;
 pub mod kinds;
 pub mod kubeconfig;
 pub mod meta;
+pub mod operators;
 pub mod patch;
 pub mod proto;
 pub mod schema;
@@ -82,6 +83,7 @@ impl Sandbox {
             None => (tls::TlsMaterial::generate()?, random_token()),
         };
         api.set_ca_pem(tls.ca_pem.clone());
+        api.procs.set_base(options.state_dir.as_deref())?;
         controllers::bootstrap::run(&api);
         let stop = CancellationToken::new();
         tokio::spawn(controllers::run(api.clone(), stop.clone()));

@@ -732,7 +732,12 @@ impl App {
             self.info("This block is not editable; a applies it as it is.");
             return;
         }
-        if block.attrs.manifest.is_some() {
+        if block
+            .attrs
+            .manifest
+            .as_ref()
+            .is_some_and(|m| m.file.is_none())
+        {
             self.info("This block names a bundled manifest set; it is not editable here.");
             return;
         }

@@ -10,10 +10,12 @@ use crate::lab::CodeBlock;
 use crate::operator::{self, OperatorLog, Scope};
 use tokio_util::sync::CancellationToken;
 
-/// The documents a manifest code block stands for: its text, or the bundled set it names.
+/// The documents a manifest code block stands for: its text, or the bundled set it names. A
+/// `file=` block that shows its file's text (kept equal to the file by `oplab labs validate` and
+/// the tests) applies the text as shown, with the lab's variables and the attendee's edits.
 pub fn block_documents(block: &CodeBlock) -> Result<Vec<Document>, String> {
     match &block.attrs.manifest {
-        Some(m) => {
+        Some(m) if m.file.is_none() || block.text.trim().is_empty() => {
             let name = match &m.file {
                 Some(f) => format!("{}/{f}", m.set),
                 None => m.set.clone(),
@@ -24,7 +26,7 @@ pub fn block_documents(block: &CodeBlock) -> Result<Vec<Document>, String> {
             }
             load_documents(&[name], &vars).map_err(|f| f.to_string())
         }
-        None => documents::parse(&format!("code block at line {}", block.line), &block.text)
+        _ => documents::parse(&format!("code block at line {}", block.line), &block.text)
             .map_err(|e| e.to_string()),
     }
 }
@@ -165,6 +167,7 @@ fn block_settings(block: &CodeBlock, dry_run: bool) -> Settings {
     Settings {
         namespace: block_namespace(block),
         dry_run,
+        validation: block.attrs.validate,
         ..Settings::default()
     }
 }

@@ -54,3 +54,22 @@ fn labs_test_says_python3_lacks_the_kubernetes_package() {
     );
     assert!(!text.contains("needs the program python3"), "{text}");
 }
+
+/// A bad `validate=` value is a diagnostic at its file:line:col with "did you mean".
+#[test]
+fn a_bad_validate_value_is_located_with_did_you_mean() {
+    let md = "---\nid: v\ntitle: V\norder: 1\n---\n# V\n\n## S\n\n```yaml apply validate=wran\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n```\n";
+    let (_, diags) = oplab::lab::parse_lab(std::path::Path::new("v.md"), md);
+    let text: Vec<String> = diags.iter().map(|d| d.render(false)).collect();
+    let all = text.join("\n");
+    assert!(all.contains("v.md:10:15"), "{all}");
+    assert!(all.contains("validate=wran"), "{all}");
+    assert!(all.contains("did you mean `validate=warn`?"), "{all}");
+    // and a good one parses into the block
+    let good = md.replace("wran", "ignore");
+    let (lab, diags) = oplab::lab::parse_lab(std::path::Path::new("v.md"), &good);
+    assert!(diags.is_empty(), "{diags:?}");
+    let lab = lab.expect("lab");
+    let block = lab.code_blocks().find(|b| b.attrs.apply).expect("block");
+    assert_eq!(block.attrs.validate, oplab::cluster::Validation::Ignore);
+}

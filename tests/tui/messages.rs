@@ -78,3 +78,66 @@ async fn the_status_bar_shows_the_builtin_operator() {
         common::tui::screen(&runner)
     );
 }
+
+/// `ns=crontabs`, chapter 1's namespace.
+fn crontabs_vars() -> oplab::cluster::Vars {
+    let mut vars = oplab::cluster::Vars::default();
+    vars.0.insert("ns".into(), "crontabs".into());
+    vars
+}
+
+/// A fresh app over the embedded labs with progress in `dir`.
+fn app_in(dir: &tempfile::TempDir) -> oplab::tui::App {
+    oplab::tui::App::new(
+        oplab::lab::load_embedded(),
+        oplab::tui::AppConfig {
+            theme: oplab::tui::Theme::colored(),
+            store: oplab::tui::ProgressStore::at(dir.path().join("p.json")),
+        },
+    )
+}
+
+/// Chapter 1's "Unknown fields are pruned": `a` on the block (it says `validate=warn`) lets the
+/// server prune `spec.colour` instead of refusing the object.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_applies_the_pruning_block_with_its_validate_attribute() {
+    let c = common::TestCluster::start().await;
+    let client = c.client().await;
+    let settings = oplab::cluster::Settings {
+        namespace: "crontabs".into(),
+        ..Default::default()
+    };
+    oplab::cluster::apply::apply(
+        &client,
+        oplab::cluster::load_documents(&["crontab".to_string()], &crontabs_vars())
+            .expect("crontab set"),
+        &settings,
+        None,
+    )
+    .await
+    .expect("apply the crontab set");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut runner, bg) = common::tui::runner(app_in(&dir), 140, 40);
+    runner
+        .services
+        .push(Box::new(oplab::tui::services::ApplyService));
+    common::tui::connect(&mut runner, &bg, client.clone()).await;
+    common::tui::press(&mut runner, ":step 6<enter>]a").await;
+    let shown = common::tui::screen(&runner);
+    assert!(shown.contains("CronTab/tidy"), "the confirmation: {shown}");
+    common::tui::press(&mut runner, "y").await;
+    let ok = common::tui::wait_for(&mut runner, |app| {
+        common::tui::logged(app, "CronTab/tidy") && common::tui::logged(app, "created")
+    })
+    .await;
+    assert!(ok, "{}", common::tui::log_text(&runner.app));
+    let gvk = kube::api::GroupVersionKind::gvk("stable.example.com", "v1", "CronTab");
+    let (ar, _) = kube::discovery::pinned_kind(&client, &gvk)
+        .await
+        .expect("CronTab served");
+    let api: kube::Api<kube::api::DynamicObject> =
+        kube::Api::namespaced_with(client.clone(), "crontabs", &ar);
+    let tidy = api.get("tidy").await.expect("tidy exists");
+    assert!(tidy.data["spec"].get("colour").is_none(), "{:?}", tidy.data);
+    assert!(tidy.data["spec"]["cronSpec"].is_string(), "{:?}", tidy.data);
+}

@@ -11,7 +11,8 @@ use crate::sandbox::store::api::{
     Api, DeleteOpts, FieldValidation, PatchType, SubWritten, Update, WriteOpts, Written,
 };
 use crate::sandbox::store::faults::FaultKind;
-use crate::sandbox::transport::codec::{
+// The codec's items stay reachable at their former paths (`http::json_response`, ...).
+pub use crate::sandbox::transport::codec::{
     Format, Query, error_response, include_object, json_response, negotiate, parse_body,
     parse_query, partial_metadata, push_partial_metadata, table_layout, with_warnings,
 };
@@ -24,7 +25,6 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
-// The codec's items, at their former paths.
 pub use crate::sandbox::transport::codec::render_table;
 
 /// Largest request body accepted, as kube-apiserver's default.
@@ -56,7 +56,7 @@ async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -
         Ok(user) => user,
         Err(e) => return error_response(&e),
     };
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
     let query = parse_query(parts.uri.query());
     let segs: Vec<String> = path
@@ -75,6 +75,11 @@ async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -
                 &decision.reason,
             ));
         }
+    }
+    if let Some(resp) =
+        crate::sandbox::transport::exec::route(&state, &user, &mut parts, &segs).await
+    {
+        return resp;
     }
     if let Some(review) = auth::reviews::route(&segs) {
         return serve_review(&state, &user, &parts, &review, body).await;
@@ -497,6 +502,13 @@ async fn dispatch(
         }
         (Method::GET, Some(name), Some(sub)) if rt.has_sub(sub) && !is_stream(sub) => {
             let obj = ctx.api().get(rt, ns, name)?;
+            // A process-backed container's log streams from its process (a transport of its own).
+            if sub == "log"
+                && let Some(resp) =
+                    crate::sandbox::controllers::procs::logs::serve(ctx.api(), &obj, ctx.query)
+            {
+                return Ok(resp);
+            }
             match kinds::strategy(rt).subresource_text(sub, &obj, ctx.query) {
                 Some(text) => {
                     let mut resp = (StatusCode::OK, text?).into_response();
