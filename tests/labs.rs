@@ -2,6 +2,8 @@
 
 #[path = "labs/bundled.rs"]
 mod bundled;
+#[path = "labs/chapter2.rs"]
+mod chapter2;
 #[path = "labs/cli.rs"]
 mod cli;
 mod common;

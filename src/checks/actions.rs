@@ -73,6 +73,35 @@ pub async fn apply_yaml_validated(
     Ok(format!("applied {} objects", report.results.len()))
 }
 
+/// The names of the objects a target without a name matches, waiting up to 10 s for one to exist
+/// (objects a controller is about to create, such as OLM's InstallPlans).
+async fn matching_names(
+    api: &kube::Api<kube::api::DynamicObject>,
+    t: &crate::lab::Target,
+    done: &str,
+) -> Result<Vec<String>, String> {
+    let mut lp = ListParams::default();
+    if let Some(s) = &t.selector {
+        lp = lp.labels(&s.to_string());
+    }
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let list = api.list(&lp).await.map_err(|e| format!("{done}: {e}"))?;
+        let names: Vec<String> = list
+            .items
+            .iter()
+            .filter_map(|o| o.metadata.name.clone())
+            .collect();
+        if !names.is_empty() {
+            return Ok(names);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!("{done}: there is none"));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
 /// Does the action; the answer says what was done, or why it failed.
 pub async fn run(client: &kube::Client, action: &Action) -> Result<String, String> {
     let done = action.describe();
@@ -125,13 +154,15 @@ pub async fn run(client: &kube::Client, action: &Action) -> Result<String, Strin
         }
         Action::Patch { target, patch } => {
             let api = api_for(client, target).await?;
-            api.patch(
-                named(target)?,
-                &PatchParams::default(),
-                &Patch::Merge(patch),
-            )
-            .await
-            .map_err(|e| crate::explain::sentence(&done, &e))?;
+            let names = match &target.name {
+                Some(n) => vec![n.clone()],
+                None => matching_names(&api, target, &done).await?,
+            };
+            for name in names {
+                api.patch(&name, &PatchParams::default(), &Patch::Merge(patch))
+                    .await
+                    .map_err(|e| crate::explain::sentence(&done, &e))?;
+            }
         }
         Action::Exec(spec) => {
             super::exec::run(client, spec).await?;

@@ -93,8 +93,12 @@ fn start_python_operator(
         .parent()
         .ok_or("no directory for the operator script")?;
     let script = dir.join("gordon_operator.py");
-    std::fs::write(&script, crate::lab::gordon_reference_solution())
-        .map_err(|e| format!("writing {}: {e}", script.display()))?;
+    crate::files::write_new(
+        &script,
+        crate::lab::gordon_reference_solution().as_bytes(),
+        crate::files::PRIVATE,
+    )
+    .map_err(|e| format!("{e:#}"))?;
     let child = tokio::process::Command::new(python)
         .arg(&script)
         .args(["-n", ns, "--kubeconfig"])
@@ -117,6 +121,16 @@ pub fn skip_reason(task: &Task) -> Option<String> {
         match &need.kind {
             NeedKind::RealCluster => return Some(format!("needs a real cluster: {}", need.reason)),
             NeedKind::Program(p) if p == "python3" && reference_python().is_some() => {}
+            // etcd runs for real in the sandbox's etcd pods when it is installed.
+            NeedKind::Program(p)
+                if p == "etcd" && crate::sandbox::controllers::procs::etcd_available() => {}
+            NeedKind::Program(p) if p == "etcd" => {
+                return Some(format!(
+                    "needs the program etcd: {} ({})",
+                    need.reason,
+                    crate::sandbox::controllers::procs::ETCD_INSTALL_HINT
+                ));
+            }
             NeedKind::Program(p) if p == "python3" && python_candidate_runs() => {
                 return Some(python_lacks_kubernetes());
             }
@@ -125,9 +139,7 @@ pub fn skip_reason(task: &Task) -> Option<String> {
             NeedKind::ClusterAdmin => {}
         }
     }
-    if task.check.uses_exec() {
-        return Some("runs commands in pods (exec), which the sandbox does not have".into());
-    }
+    // Exec checks run against the sandbox's process-backed pods (etcd); their `needs` say what they need.
     if let Some(op) = &task.solution.operator {
         match op.kind {
             OperatorKind::ReferencePython if reference_python().is_none() => {
@@ -287,10 +299,10 @@ pub async fn test_lab(lab: &Lab, print: &mut dyn FnMut(&TaskVerdict)) -> anyhow:
     options.config.pod_start_delay = Duration::from_millis(50);
     let sandbox = crate::sandbox::Sandbox::start(options).await?;
     let client = sandbox.client().await?;
-    let dir =
-        std::env::temp_dir().join(format!("oplab-labs-test-{}-{}", std::process::id(), lab.id));
-    std::fs::create_dir_all(&dir)?;
-    let kubeconfig = dir.join("kubeconfig");
+    // A fresh private directory (0700, unpredictable name): the kubeconfig holds the test sandbox's admin
+    // token and the reference operator is run from there.
+    let dir = crate::files::private_temp_dir(&format!("oplab-labs-test-{}-", lab.id))?;
+    let kubeconfig = dir.path().join("kubeconfig");
     sandbox.write_kubeconfig(&kubeconfig)?;
     let mut children = Vec::new();
     let mut builtin = Vec::new();
@@ -336,7 +348,7 @@ pub async fn test_lab(lab: &Lab, print: &mut dyn FnMut(&TaskVerdict)) -> anyhow:
     drop(children);
     drop(engine);
     sandbox.shutdown();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
     Ok(LabReport {
         verdicts: out,
         notes: all_notes,
@@ -356,7 +368,11 @@ async fn prove(
     let i = engine.add(&lab.id, task);
     engine.settle(SETTLE).await;
     let probe = task.check.changes_cluster();
+    let exec = task.check.uses_exec();
     if !probe {
+        if exec {
+            engine.run_execs(&[i]).await;
+        }
         let before = engine.evaluate(i);
         match before.verdict {
             Verdict::Pass => {
@@ -374,6 +390,8 @@ async fn prove(
     engine.stores().rediscover();
     let after = if probe {
         engine.wait_pass_probe(i).await
+    } else if exec {
+        engine.wait_pass_exec(i, task.timeout).await
     } else {
         engine.wait_pass(i, task.timeout).await
     };

@@ -674,7 +674,8 @@ pub(crate) fn parse_action(r: &mut Reader, node: &Node) -> Option<Action> {
         "patch" => {
             let keys: Vec<&str> = TARGET_KEYS.iter().chain(&["patch"]).copied().collect();
             let f = r.fields(C, body, &what, &keys)?;
-            let target = parse_target(r, &f, &what, true);
+            // Without a name: every matching object (e.g. an InstallPlan with a generated name).
+            let target = parse_target(r, &f, &what, false);
             let patch = match f.get("patch") {
                 Some(p) if p.as_map().is_some() => Some(p.to_json()),
                 _ => {

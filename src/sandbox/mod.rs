@@ -19,6 +19,7 @@ pub mod controllers;
 pub mod kinds;
 pub mod kubeconfig;
 pub mod meta;
+pub mod operators;
 pub mod patch;
 pub mod proto;
 pub mod schema;
@@ -82,6 +83,7 @@ impl Sandbox {
             None => (tls::TlsMaterial::generate()?, random_token()),
         };
         api.set_ca_pem(tls.ca_pem.clone());
+        api.procs.set_base(options.state_dir.as_deref())?;
         controllers::bootstrap::run(&api);
         let stop = CancellationToken::new();
         tokio::spawn(controllers::run(api.clone(), stop.clone()));
@@ -120,7 +122,7 @@ impl Sandbox {
 
     /// Writes the kubeconfig to `path` with mode 0600.
     pub fn write_kubeconfig(&self, path: &Path) -> anyhow::Result<()> {
-        kubeconfig::write_private(path, &self.kubeconfig())
+        crate::kubeconfig::write_text(path, &self.kubeconfig())
     }
 
     /// A kube-rs client for this sandbox, over HTTPS with the token.
@@ -182,6 +184,9 @@ fn restore_state(api: &Api, dir: &Path) -> anyhow::Result<(tls::TlsMaterial, Str
                     api.reserve_ip(ip);
                 }
             }
+            api.services
+                .node_ports
+                .restore(kinds::service::ports_of(&obj));
         }
     }
     api.store.set_journal(Box::new(loaded.journal));

@@ -163,8 +163,19 @@ async fn all_namespaces_with_only_the_namespaced_role_names_the_missing_permissi
         line.contains(&format!("403 gordons.operator.prgcont.cz is forbidden: User \"{SA_USER}\" cannot list resource \"gordons\" in API group \"operator.prgcont.cz\" at the cluster scope")),
         "{line}"
     );
-    // It keeps waiting, without crashing or repeating itself in a loop.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // It keeps waiting, without crashing or repeating itself in a loop: it has checked again
+    // (the check that would have said it twice) and still said it once.
+    assert!(
+        eventually(Duration::from_secs(20), || op
+            .lines()
+            .iter()
+            .any(|l| l.contains(
+                "checked Gordons in all namespaces again: still waiting"
+            )))
+        .await,
+        "it never checked again: {:#?}",
+        op.lines()
+    );
     assert!(!op.handle.is_finished(), "the operator is still running");
     let said = op
         .lines()
@@ -207,13 +218,29 @@ async fn a_role_without_pods_create_is_reported_and_retried_with_backoff() {
         line.contains(&format!("pods is forbidden: User \"{SA_USER}\" cannot create resource \"pods\" in API group \"\" in the namespace \"gordon\"")),
         "{line}"
     );
-    // Backoff, not a hot loop: retries at 100 ms, 200 ms, 400 ms, ... for three seconds.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let failures = op
-        .lines()
-        .iter()
-        .filter(|l| l.contains("may not create pods"))
-        .count();
+    // Backoff, not a hot loop: retries at 100 ms, 200 ms, 400 ms, ... for three seconds, counted
+    // by the operator's own clock (the log's timestamps) once a retry after those three seconds
+    // shows the window is complete.
+    let failure_times = || -> Vec<jiff::Timestamp> {
+        op.logs
+            .lock()
+            .expect("logs")
+            .iter()
+            .filter(|l| l.message.contains("may not create pods"))
+            .map(|l| l.at)
+            .collect()
+    };
+    let first = failure_times()[0];
+    let window_end = first + jiff::SignedDuration::from_secs(3);
+    assert!(
+        eventually(Duration::from_secs(30), || failure_times()
+            .iter()
+            .any(|t| *t >= window_end))
+        .await,
+        "no retry after three seconds: {:#?}",
+        op.lines()
+    );
+    let failures = failure_times().iter().filter(|t| **t < window_end).count();
     assert!(
         (2..=8).contains(&failures),
         "{failures} failed reconciles in ~3 s"

@@ -10,6 +10,7 @@ pub mod gc;
 pub mod job;
 pub mod kubelet;
 pub mod namespaces;
+pub mod procs;
 pub mod replicaset;
 pub mod statefulset;
 pub mod workload;
@@ -33,6 +34,7 @@ pub async fn run(api: Arc<Api>, stop: CancellationToken) {
     let mut rx = api.store.subscribe();
     let kubelet = kubelet::Kubelet::new(api.clone(), stop.clone());
     tokio::spawn(events::run(api.clone(), stop.clone()));
+    tokio::spawn(crate::sandbox::operators::run(api.clone(), stop.clone()));
     // Objects restored from a state directory are reconciled once at start.
     resync(&api, &kubelet);
     loop {
@@ -68,11 +70,17 @@ fn handle(api: &Arc<Api>, kubelet: &kubelet::Kubelet, ev: &Arc<Event>) {
         }
     }
     let object = ev.object.value();
+    if ev.key.group.is_empty() && ev.key.plural == "services" {
+        release_node_ports(api, ev, &object);
+    }
     if ev.kind == EventType::Deleted {
         gc::on_deleted(api, ev, &object);
         namespaces::on_deleted(api, ev, &object);
         match (ev.key.group.as_str(), ev.key.plural.as_str()) {
-            ("", "pods") => on_workload_pod(api, &object, None),
+            ("", "pods") => {
+                api.procs.on_pod_deleted(api, &object);
+                on_workload_pod(api, &object, None);
+            }
             ("", "services") => endpoints::on_service_deleted(api, ev),
             ("apps", "replicasets") => {
                 if let Some(("Deployment", d)) = workload::controller_of(&object) {
@@ -123,6 +131,26 @@ fn ns_of(obj: &serde_json::Value) -> &str {
 
 fn name_of(obj: &serde_json::Value) -> &str {
     obj["metadata"]["name"].as_str().unwrap_or_default()
+}
+
+/// NodePorts a Service no longer holds (it went, or a newer version dropped them) go back to the pool.
+fn release_node_ports(api: &Api, ev: &Event, svc: &serde_json::Value) {
+    use crate::sandbox::kinds::service::ports_of;
+    use crate::sandbox::store::EventType;
+    let dropped: Vec<i64> = match (ev.kind, &ev.old) {
+        (EventType::Deleted, _) => ports_of(svc),
+        (_, Some(old)) => {
+            let now = ports_of(svc);
+            ports_of(&old.value())
+                .into_iter()
+                .filter(|p| !now.contains(p))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    if !dropped.is_empty() {
+        api.services.node_ports.release(dropped);
+    }
 }
 
 /// A pod changed or went: its controller and the Services selecting it reconcile.
