@@ -27,5 +27,7 @@ mod python;
 mod rbac;
 #[path = "sandbox/semantics.rs"]
 mod semantics;
+#[path = "sandbox/subresources.rs"]
+mod subresources;
 #[path = "sandbox/workloads.rs"]
 mod workloads;
