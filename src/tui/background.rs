@@ -80,6 +80,8 @@ pub enum Request {
     StartOperator,
     /// Start, feed or resize a shell of the terminal pane.
     Terminal(super::terminal::ShellRequest),
+    /// Stop the built-in operator if it runs (a step that grades the attendee's own operator opened).
+    StopOperator,
 }
 
 impl Request {
@@ -89,7 +91,9 @@ impl Request {
             Self::Apply { .. } => "applying manifests",
             Self::Diff { .. } => "diffing manifests",
             Self::Probe { .. } => "running probes",
-            Self::ToggleOperator | Self::StartOperator => "toggling the built-in operator",
+            Self::ToggleOperator | Self::StartOperator | Self::StopOperator => {
+                "toggling the built-in operator"
+            }
             Self::Terminal(_) => "the terminal pane",
         }
     }

@@ -176,7 +176,11 @@ impl<B: Backend, C: Clipboard> Runner<B, C> {
                 "The built-in operator stays off, as you left it: o starts it.",
             ));
         }
-        if connected && self.autostart_operator && self.app.operator_wanted() {
+        if connected
+            && self.autostart_operator
+            && self.app.operator_wanted()
+            && !self.app.own_operator_step()
+        {
             self.app.effects.push(super::app::Effect::Request(
                 super::background::Request::StartOperator,
             ));
