@@ -9,12 +9,16 @@ mod durability;
 mod etcd;
 #[path = "sandbox/exec.rs"]
 mod exec;
+#[path = "sandbox/journal.rs"]
+mod journal;
 #[path = "sandbox/kube_rs.rs"]
 mod kube_rs;
 #[path = "sandbox/kubectl.rs"]
 mod kubectl;
 #[path = "sandbox/olm.rs"]
 mod olm;
+#[path = "sandbox/private_files.rs"]
+mod private_files;
 #[path = "sandbox/protobuf.rs"]
 mod protobuf;
 #[path = "sandbox/python.rs"]
@@ -23,5 +27,7 @@ mod python;
 mod rbac;
 #[path = "sandbox/semantics.rs"]
 mod semantics;
+#[path = "sandbox/subresources.rs"]
+mod subresources;
 #[path = "sandbox/workloads.rs"]
 mod workloads;

@@ -122,7 +122,7 @@ impl Sandbox {
 
     /// Writes the kubeconfig to `path` with mode 0600.
     pub fn write_kubeconfig(&self, path: &Path) -> anyhow::Result<()> {
-        kubeconfig::write_private(path, &self.kubeconfig())
+        crate::kubeconfig::write_text(path, &self.kubeconfig())
     }
 
     /// A kube-rs client for this sandbox, over HTTPS with the token.
@@ -184,6 +184,9 @@ fn restore_state(api: &Api, dir: &Path) -> anyhow::Result<(tls::TlsMaterial, Str
                     api.reserve_ip(ip);
                 }
             }
+            api.services
+                .node_ports
+                .restore(kinds::service::ports_of(&obj));
         }
     }
     api.store.set_journal(Box::new(loaded.journal));
