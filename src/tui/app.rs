@@ -1216,7 +1216,10 @@ impl App {
     /// Applies one message from background work.
     pub fn handle(&mut self, msg: AppMessage) {
         match msg {
-            AppMessage::Cluster(state) => self.cluster = state,
+            AppMessage::Cluster(state) => {
+                self.cluster = state;
+                self.start_waiting_shells();
+            }
             AppMessage::Client(client) => self.client = Some(client),
             AppMessage::Operator(state) => self.operator = state,
             AppMessage::Log(line) => self.push_log(line),

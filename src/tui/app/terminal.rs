@@ -48,6 +48,20 @@ impl App {
         );
         let first = !self.term.is_open();
         let (id, rows, cols) = self.term.add_tab();
+        if self.cluster == ClusterState::Connecting {
+            // Started once the cluster is known, so KUBECONFIG points at it.
+            if let Some(tab) = self.term.active_tab_mut() {
+                tab.waiting = Some(Vec::new());
+                tab.parser.process(
+                    b"oplab is still finding the cluster; the shell starts once it is known...\r\n",
+                );
+            }
+            self.term.focused = true;
+            if first && self.screen.width < FULL_BELOW_WIDTH {
+                self.term.full = true;
+            }
+            return;
+        }
         self.term.focused = true;
         if first && self.screen.width < FULL_BELOW_WIDTH {
             self.term.full = true;
@@ -135,7 +149,47 @@ impl App {
         }
     }
 
+    /// Starts the shells that waited for the cluster (called when the cluster becomes known).
+    pub(super) fn start_waiting_shells(&mut self) {
+        if self.cluster == ClusterState::Connecting {
+            return;
+        }
+        let env = terminal::env::shell_env(
+            &self.cluster,
+            self.context.as_deref(),
+            self.shell_namespace().as_deref(),
+        );
+        let mut reqs = Vec::new();
+        for tab in &mut self.term.tabs {
+            if let Some(input) = tab.waiting.take() {
+                let (rows, cols) = tab.parser.screen().size();
+                tab.parser.process(b"\x1b[2J\x1b[H");
+                reqs.push(ShellRequest::Open {
+                    id: tab.id,
+                    rows,
+                    cols,
+                    env: env.clone(),
+                });
+                if !input.is_empty() {
+                    reqs.push(ShellRequest::Input {
+                        id: tab.id,
+                        bytes: input,
+                    });
+                }
+            }
+        }
+        for r in reqs {
+            self.effects.push(Effect::Request(Request::Terminal(r)));
+        }
+    }
+
     fn shell_input(&mut self, id: u32, bytes: Vec<u8>) {
+        if let Some(tab) = self.term.tabs.iter_mut().find(|t| t.id == id)
+            && let Some(buf) = tab.waiting.as_mut()
+        {
+            buf.extend_from_slice(&bytes);
+            return;
+        }
         if !bytes.is_empty() {
             self.effects
                 .push(Effect::Request(Request::Terminal(ShellRequest::Input {

@@ -77,6 +77,9 @@ pub struct Tab {
     pub parser: vt100::Parser,
     /// Rows scrolled back from the live screen.
     pub scrollback: usize,
+    /// Not started yet: oplab is still finding the cluster its environment points at. Keys typed
+    /// meanwhile wait here.
+    pub waiting: Option<Vec<u8>>,
 }
 
 impl Tab {
@@ -126,6 +129,7 @@ impl Pane {
             id,
             parser: vt100::Parser::new(rows, cols, SCROLLBACK),
             scrollback: 0,
+            waiting: None,
         });
         self.active = self.tabs.len() - 1;
         (id, rows, cols)
