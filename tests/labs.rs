@@ -13,3 +13,7 @@ mod diagnostics;
 mod messages;
 #[path = "labs/python_operator.rs"]
 mod python_operator;
+#[path = "labs/sets.rs"]
+mod sets;
+#[path = "labs/walk.rs"]
+mod walk;

@@ -345,7 +345,7 @@ fn owned(o: &OwnedCheck, view: &dyn View) -> Verdict {
         Objects::Known(l, _) => l,
         Objects::Unknown(v) => return v,
     };
-    let n = list
+    let mine: Vec<&Value> = list
         .iter()
         .filter(|x| !terminating(x))
         .filter(|x| {
@@ -359,7 +359,18 @@ fn owned(o: &OwnedCheck, view: &dyn View) -> Verdict {
                     })
                 })
         })
-        .count() as u64;
+        .collect();
+    let n = mine.len() as u64;
+    if let Some(manager) = &o.not_made_by {
+        let made: Vec<String> = mine
+            .iter()
+            .filter(|x| made_by(x, manager))
+            .map(|x| name(x).to_string())
+            .collect();
+        if !made.is_empty() {
+            return Verdict::Fail(made_by_reason(manager, &made));
+        }
+    }
     if o.expect.holds(n) {
         Verdict::Pass
     } else {
@@ -373,6 +384,30 @@ fn owned(o: &OwnedCheck, view: &dyn View) -> Verdict {
             },
             o.owner
         ))
+    }
+}
+
+/// Whether a field manager wrote the object (an entry of its `metadata.managedFields`).
+pub fn made_by(object: &Value, manager: &str) -> bool {
+    object
+        .pointer("/metadata/managedFields")
+        .and_then(Value::as_array)
+        .is_some_and(|entries| {
+            entries
+                .iter()
+                .any(|e| e.get("manager").and_then(Value::as_str) == Some(manager))
+        })
+}
+
+fn made_by_reason(manager: &str, objects: &[String]) -> String {
+    let list = objects.join(", ");
+    if manager == crate::operator::MANAGER {
+        format!(
+            "these pods were made by oplab's built-in operator, not by yours: {list} (field manager \
+             {manager}); switch the built-in operator off (o in the TUI), delete them and run your own"
+        )
+    } else {
+        format!("these objects were made by field manager {manager}: {list}")
     }
 }
 

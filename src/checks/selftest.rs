@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// How long a fresh sandbox's watches may take to list.
-const SETTLE: Duration = Duration::from_secs(10);
+pub(super) const SETTLE: Duration = Duration::from_secs(10);
 
 /// Starts oplab's built-in Gordon operator for a namespace until `stop`; its log is discarded.
 fn start_builtin_operator(
@@ -93,8 +93,12 @@ fn start_python_operator(
         .parent()
         .ok_or("no directory for the operator script")?;
     let script = dir.join("gordon_operator.py");
-    std::fs::write(&script, crate::lab::gordon_reference_solution())
-        .map_err(|e| format!("writing {}: {e}", script.display()))?;
+    crate::files::write_new(
+        &script,
+        crate::lab::gordon_reference_solution().as_bytes(),
+        crate::files::PRIVATE,
+    )
+    .map_err(|e| format!("{e:#}"))?;
     let child = tokio::process::Command::new(python)
         .arg(&script)
         .args(["-n", ns, "--kubeconfig"])
@@ -180,7 +184,9 @@ async fn apply_block(client: &kube::Client, lab: &Lab, block: &CodeBlock) -> Res
         .namespace
         .clone()
         .unwrap_or_else(|| "default".into());
-    if let Some(m) = &block.attrs.manifest {
+    if let Some(m) = &block.attrs.manifest
+        && (m.file.is_none() || block.text.trim().is_empty())
+    {
         return apply_sets(client, lab, &[m.to_string()], &namespace).await;
     }
     let name = format!("{}:{}", lab.path.display(), block.line);
@@ -220,14 +226,16 @@ async fn apply_sets(
 /// Carries out a task's solution: sets, code blocks, the operator, then the actions.
 /// What carrying out solutions needs besides the client: the sandbox's kubeconfig (for the Python
 /// operator) and the operator processes started so far.
-struct Operators<'a> {
-    kubeconfig: &'a std::path::Path,
-    children: &'a mut Vec<tokio::process::Child>,
+pub(super) struct Operators<'a> {
+    pub(super) kubeconfig: &'a std::path::Path,
+    pub(super) children: &'a mut Vec<tokio::process::Child>,
     /// Stops the built-in operators started so far.
-    builtin: &'a mut Vec<CancellationToken>,
+    pub(super) builtin: &'a mut Vec<CancellationToken>,
+    /// The operators running: (kind, namespace); one of each is enough (two would fight).
+    pub(super) running: &'a mut Vec<(OperatorKind, String)>,
 }
 
-async fn carry_out(
+pub(super) async fn carry_out(
     client: &kube::Client,
     lab: &Lab,
     task: &Task,
@@ -247,7 +255,13 @@ async fn carry_out(
             .await
             .map_err(|e| format!("applying block {id}: {e}"))?;
     }
-    if let Some(op) = &s.operator {
+    if let Some(op) = &s.operator
+        && !ops
+            .running
+            .iter()
+            .any(|(k, ns)| *k == op.kind && *ns == op.namespace)
+    {
+        ops.running.push((op.kind, op.namespace.clone()));
         match op.kind {
             OperatorKind::Builtin => {
                 let token = stop.child_token();
@@ -259,6 +273,7 @@ async fn carry_out(
                 for token in ops.builtin.drain(..) {
                     token.cancel();
                 }
+                ops.running.retain(|(k, _)| *k != OperatorKind::Builtin);
                 start_python_operator(ops.kubeconfig, &op.namespace, ops.children)?;
             }
         }
@@ -284,13 +299,14 @@ pub async fn test_lab(lab: &Lab, print: &mut dyn FnMut(&TaskVerdict)) -> anyhow:
     options.config.pod_start_delay = Duration::from_millis(50);
     let sandbox = crate::sandbox::Sandbox::start(options).await?;
     let client = sandbox.client().await?;
-    let dir =
-        std::env::temp_dir().join(format!("oplab-labs-test-{}-{}", std::process::id(), lab.id));
-    std::fs::create_dir_all(&dir)?;
-    let kubeconfig = dir.join("kubeconfig");
+    // A fresh private directory (0700, unpredictable name): the kubeconfig holds the test sandbox's admin
+    // token and the reference operator is run from there.
+    let dir = crate::files::private_temp_dir(&format!("oplab-labs-test-{}-", lab.id))?;
+    let kubeconfig = dir.path().join("kubeconfig");
     sandbox.write_kubeconfig(&kubeconfig)?;
     let mut children = Vec::new();
     let mut builtin = Vec::new();
+    let mut running = Vec::new();
     let mut engine = Engine::new(client.clone());
     let stop = CancellationToken::new();
     let mut out = Vec::new();
@@ -304,6 +320,7 @@ pub async fn test_lab(lab: &Lab, print: &mut dyn FnMut(&TaskVerdict)) -> anyhow:
                     kubeconfig: &kubeconfig,
                     children: &mut children,
                     builtin: &mut builtin,
+                    running: &mut running,
                 };
                 prove(
                     &mut engine,
@@ -331,7 +348,7 @@ pub async fn test_lab(lab: &Lab, print: &mut dyn FnMut(&TaskVerdict)) -> anyhow:
     drop(children);
     drop(engine);
     sandbox.shutdown();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
     Ok(LabReport {
         verdicts: out,
         notes: all_notes,

@@ -69,6 +69,9 @@ pub struct Settings {
     pub establish_timeout: Duration,
     /// How the server treats fields the schema does not know (kubectl's `--validate`).
     pub validation: Validation,
+    /// The server-side apply field manager (`oplab`; classroom setup applies as `oplab-classroom`,
+    /// so nothing an attendee applies with oplab removes what setup owns).
+    pub field_manager: &'static str,
 }
 
 /// Field validation of an apply, as kubectl's `--validate`: `Strict` (the default) refuses unknown
@@ -112,6 +115,7 @@ impl Default for Settings {
             dry_run: false,
             establish_timeout: Duration::from_secs(30),
             validation: Validation::Strict,
+            field_manager: FIELD_MANAGER,
         }
     }
 }
@@ -192,15 +196,7 @@ pub async fn check(
     events: Option<&UnboundedSender<ApplyEvent>>,
 ) -> Result<Checked, Failure> {
     send(events, ApplyEvent::Checking { total: docs.len() });
-    match plan(
-        client,
-        docs,
-        &settings.namespace,
-        settings.force_conflicts,
-        settings.validation,
-    )
-    .await
-    {
+    match plan(client, docs, settings).await {
         Ok((resolver, planned)) => {
             send(
                 events,
@@ -271,7 +267,15 @@ pub async fn execute(
         // the stream's type would make this future not `Send` (rustc's higher-ranked lifetimes).
         let applies: Vec<_> = batch
             .into_iter()
-            .map(|p| apply_one(client, p, settings.force_conflicts, settings.validation))
+            .map(|p| {
+                apply_one(
+                    client,
+                    p,
+                    settings.force_conflicts,
+                    settings.validation,
+                    settings.field_manager,
+                )
+            })
             .collect();
         let results: Vec<Result<(ObjectRef, Outcome), DocError>> =
             stream::iter(applies).buffered(PARALLEL).collect().await;
@@ -296,8 +300,9 @@ async fn apply_one(
     p: &Planned,
     force: bool,
     validation: Validation,
+    manager: &str,
 ) -> Result<(ObjectRef, Outcome), DocError> {
-    let mut params = validation.on(PatchParams::apply(FIELD_MANAGER));
+    let mut params = validation.on(PatchParams::apply(manager));
     if force {
         params = params.force();
     }

@@ -167,10 +167,9 @@ pub async fn resolve_all(
 pub async fn plan(
     client: &kube::Client,
     docs: Vec<Document>,
-    default_namespace: &str,
-    force: bool,
-    validation: super::apply::Validation,
+    settings: &super::apply::Settings,
 ) -> Result<(Resolver, Vec<Planned>), Failure> {
+    let default_namespace = settings.namespace.as_str();
     let (resolver, resolved) = resolve_all(client, docs, default_namespace).await?;
     let set_namespaces: HashSet<String> = resolved
         .iter()
@@ -181,17 +180,7 @@ pub async fn plan(
     // Built before the stream so no closure over borrowed data sits in its type (keeps it `Send`).
     let checks: Vec<_> = resolved
         .into_iter()
-        .map(|(doc, kind)| {
-            check_one(
-                client,
-                doc,
-                kind,
-                &set_namespaces,
-                &existing,
-                force,
-                validation,
-            )
-        })
+        .map(|(doc, kind)| check_one(client, doc, kind, &set_namespaces, &existing, settings))
         .collect();
     let results: Vec<Result<Planned, DocError>> =
         stream::iter(checks).buffered(PARALLEL).collect().await;
@@ -239,9 +228,13 @@ async fn check_one(
     kind: Kind,
     set_namespaces: &HashSet<String>,
     existing: &HashSet<String>,
-    force: bool,
-    validation: super::apply::Validation,
+    settings: &super::apply::Settings,
 ) -> Result<Planned, DocError> {
+    let (force, validation, manager) = (
+        settings.force_conflicts,
+        settings.validation,
+        settings.field_manager,
+    );
     let object = ObjectRef {
         kind: doc.kind().to_string(),
         name: doc.name().to_string(),
@@ -290,7 +283,7 @@ async fn check_one(
             .map_err(|e| fail(&e))?
             .and_then(|o| serde_json::to_value(o).ok());
     }
-    let mut params = validation.on(PatchParams::apply(FIELD_MANAGER));
+    let mut params = validation.on(PatchParams::apply(manager));
     params.dry_run = true;
     if ns_missing {
         planned.check = Check::StandInDryRun;

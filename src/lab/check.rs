@@ -131,6 +131,9 @@ pub struct OwnedCheck {
     pub expect: CountCmp,
     /// Only controller references count (default true).
     pub controller: bool,
+    /// The owned objects must not have been written by this field manager (`notMadeBy:`), e.g.
+    /// `oplab-gordon-operator`: "your own operator" tasks refuse pods the built-in operator made.
+    pub not_made_by: Option<String>,
 }
 
 /// `jsonpath:` one value of one object.

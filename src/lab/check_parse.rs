@@ -366,6 +366,7 @@ fn parse_owned(r: &mut Reader, body: &Node) -> Option<OwnedCheck> {
             "atLeast",
             "atMost",
             "controller",
+            "notMadeBy",
         ],
     )?;
     let owner = match f.get("owner") {
@@ -394,6 +395,10 @@ fn parse_owned(r: &mut Reader, body: &Node) -> Option<OwnedCheck> {
         Some(c) => r.boolean(C, c, "`controller`")?,
         None => true,
     };
+    let not_made_by = match f.get("notMadeBy") {
+        Some(_) => Some(r.req_str(C, &f, "notMadeBy", "`owned`")?),
+        None => None,
+    };
     let owner = owner?;
     let owned = Target {
         api_version: api_version?,
@@ -407,6 +412,7 @@ fn parse_owned(r: &mut Reader, body: &Node) -> Option<OwnedCheck> {
         owned,
         expect: expect?,
         controller,
+        not_made_by,
     })
 }
 
