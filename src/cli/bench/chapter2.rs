@@ -197,6 +197,7 @@ async fn measure(
     let mut direct = Vec::new();
     let mut via_kubectl = Vec::new();
     let mut via_kube_rs = Vec::new();
+    let mut kubectl_get = Vec::new();
     let pods: kube::Api<k8s_openapi::api::core::v1::Pod> =
         kube::Api::namespaced(client.clone(), "etc");
     for _ in 0..rounds {
@@ -229,6 +230,14 @@ async fn measure(
             "kubectl exec: {}",
             String::from_utf8_lossy(&o.stderr)
         );
+        // kubectl's own cost (start, kubeconfig, TLS, one GET): the same pod read without exec.
+        let start = Instant::now();
+        let o = Command::new("kubectl")
+            .args(["-n", "etc", "get", "pod", "example-0", "-o", "name"])
+            .env("KUBECONFIG", &kubeconfig)
+            .output()?;
+        kubectl_get.push(start.elapsed());
+        anyhow::ensure!(o.status.success(), "kubectl get pod failed");
         let start = Instant::now();
         let params = kube::api::AttachParams::default()
             .stdout(true)
@@ -252,6 +261,13 @@ async fn measure(
     }
     let _ = std::fs::remove_dir_all(&dir);
     let (d, k, r) = (median(direct), median(via_kubectl), median(via_kube_rs));
+    let g = median(kubectl_get);
+    println!(
+        "kubectl get pod (kubectl's own cost, no exec), median: {}; kubectl exec minus that: {} ({:.2}x direct)",
+        ms(g),
+        ms(k.saturating_sub(g)),
+        k.saturating_sub(g).as_secs_f64() / d.as_secs_f64()
+    );
     println!(
         "etcdctl get, median of {rounds}: direct {} | kubectl exec {} ({:.2}x, includes kubectl's own start) | kube-rs Api::exec {} ({:.2}x)",
         ms(d),

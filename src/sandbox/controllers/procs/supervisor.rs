@@ -364,11 +364,21 @@ fn argv_env(ctx: &Ctx, pod: &Value) -> Result<ArgvEnv, String> {
     // etcd's defaults (localhost:2379/2380) would take the machine's ports: the pod's own sockets instead.
     for (flag, var, port) in [
         ("--listen-client-urls", "ETCD_LISTEN_CLIENT_URLS", 2379),
-        ("--advertise-client-urls", "ETCD_ADVERTISE_CLIENT_URLS", 2379),
+        (
+            "--advertise-client-urls",
+            "ETCD_ADVERTISE_CLIENT_URLS",
+            2379,
+        ),
         ("--listen-peer-urls", "ETCD_LISTEN_PEER_URLS", 2380),
-        ("--initial-advertise-peer-urls", "ETCD_INITIAL_ADVERTISE_PEER_URLS", 2380),
+        (
+            "--initial-advertise-peer-urls",
+            "ETCD_INITIAL_ADVERTISE_PEER_URLS",
+            2380,
+        ),
     ] {
-        let given = args.iter().any(|a| a == flag || a.starts_with(&format!("{flag}=")))
+        let given = args
+            .iter()
+            .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
             || env.iter().any(|(k, _)| k == var);
         if !given {
             env.push((var.into(), format!("unix://{stem}:{port}")));
