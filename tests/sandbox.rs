@@ -9,6 +9,8 @@ mod durability;
 mod etcd;
 #[path = "sandbox/exec.rs"]
 mod exec;
+#[path = "sandbox/journal.rs"]
+mod journal;
 #[path = "sandbox/kube_rs.rs"]
 mod kube_rs;
 #[path = "sandbox/kubectl.rs"]
@@ -25,5 +27,7 @@ mod python;
 mod rbac;
 #[path = "sandbox/semantics.rs"]
 mod semantics;
+#[path = "sandbox/subresources.rs"]
+mod subresources;
 #[path = "sandbox/workloads.rs"]
 mod workloads;

@@ -7,6 +7,8 @@ mod attendee_rbac;
 #[path = "tui/cluster.rs"]
 mod cluster;
 mod common;
+#[path = "tui/grading.rs"]
+mod grading;
 #[path = "tui/hostile_paths.rs"]
 mod hostile_paths;
 #[path = "tui/live_checks.rs"]
@@ -17,7 +19,11 @@ mod messages;
 mod progress;
 #[path = "tui/services.rs"]
 mod services;
+#[path = "tui/shared_sandbox.rs"]
+mod shared_sandbox;
 #[path = "tui/snapshots.rs"]
 mod snapshots;
+#[path = "tui/terminal.rs"]
+mod terminal;
 #[path = "tui/tmux.rs"]
 mod tmux;

@@ -15,6 +15,8 @@ use ratatui::layout::Size;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+mod terminal;
+
 /// The pane keys go to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -169,6 +171,14 @@ pub struct App {
     pub content_height: usize,
     pub effects: Vec<Effect>,
     pub should_quit: bool,
+    /// The terminal pane's shells (issue 15).
+    pub term: super::terminal::Pane,
+    /// The log fills the screen (`L`).
+    pub log_full: bool,
+    /// `--context` as given: the pane's shells use it too.
+    pub context: Option<String>,
+    /// The last screen size laid out.
+    pub screen: Size,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -229,7 +239,20 @@ impl App {
             content_height: 0,
             effects: Vec::new(),
             should_quit: false,
+            term: super::terminal::Pane::default(),
+            log_full: false,
+            context: None,
+            screen: Size::new(80, 24),
         };
+        if let Some(p) = app
+            .progress
+            .preferences
+            .terminal
+            .as_deref()
+            .and_then(super::terminal::Placement::parse)
+        {
+            app.term.placement = p;
+        }
         if let Some(note) = loaded.note {
             app.push_log(LogLine::warn("progress", note));
         }
@@ -389,6 +412,8 @@ impl App {
             Mode::Help
         } else if self.prompt.is_some() {
             Mode::Prompt
+        } else if self.term.focused && self.term.is_open() {
+            Mode::Terminal
         } else if self.search.as_ref().is_some_and(|s| !s.query.is_empty()) {
             Mode::Searching
         } else {
@@ -466,6 +491,33 @@ impl App {
             step: self.step,
         });
         self.save();
+        self.own_operator_off();
+    }
+
+    /// Whether the current step grades the attendee's own operator (a task whose solution runs
+    /// the Python operator): the built-in one must be off there.
+    pub fn own_operator_step(&self) -> bool {
+        self.step_tasks().iter().any(|t| {
+            t.solution
+                .operator
+                .as_ref()
+                .is_some_and(|o| o.kind == crate::lab::OperatorKind::ReferencePython)
+        })
+    }
+
+    /// Opening a step that grades the attendee's own operator switches the built-in one off.
+    fn own_operator_off(&mut self) {
+        if !self.own_operator_step() {
+            return;
+        }
+        self.effects.push(Effect::Request(Request::StopOperator));
+        if !matches!(self.operator, super::status::OperatorState::Off) {
+            self.push_log(LogLine::info(
+                "operator",
+                "This step grades your own operator: oplab switched its built-in operator off \
+                 (o switches it on again, but then the pods are not yours)",
+            ));
+        }
     }
 
     fn next_step(&mut self, forward: bool) {
@@ -577,6 +629,8 @@ impl App {
             },
             Action::Enter => self.enter(),
             Action::NextStep => self.next_step(true),
+            // `p` on a selected code block pastes it into the shell.
+            Action::PrevStep if self.code_sel.is_some() => self.paste_code(),
             Action::PrevStep => self.next_step(false),
             Action::NextChapter => self.next_chapter(true),
             Action::PrevChapter => self.next_chapter(false),
@@ -715,8 +769,21 @@ impl App {
                     None => self.info("This step has no tasks."),
                 }
             }
-            Action::ToggleOperator => self.effects.push(Effect::Request(Request::ToggleOperator)),
+            Action::ToggleOperator => {
+                let on = !self.operator_wanted();
+                self.progress.preferences.operator = Some(on);
+                self.save();
+                self.effects.push(Effect::Request(Request::ToggleOperator))
+            }
             Action::Resize(..) => {}
+            Action::Terminal
+            | Action::TermLeave
+            | Action::TermKey(_)
+            | Action::TermPaste(_)
+            | Action::TermScroll(_)
+            | Action::TermZoom
+            | Action::TermPlacement
+            | Action::LogFull => self.terminal_action(action),
         }
     }
 
@@ -827,37 +894,85 @@ impl App {
             ));
             return;
         }
-        let picked = if quiz.multiple() {
-            let key = (lab.clone(), task.id.clone());
-            let picks = self.quiz_picks.entry(key.clone()).or_default();
+        if quiz.multiple() {
+            // Pick-all: numbers toggle picks, enter submits them; nothing tells how many are right.
+            let saved = self.picks(&lab, &task.id);
+            let picks = self
+                .quiz_picks
+                .entry((lab.clone(), task.id.clone()))
+                .or_insert(saved);
             if let Some(i) = picks.iter().position(|p| *p == n - 1) {
                 picks.remove(i);
             } else {
                 picks.push(n - 1);
+                picks.sort_unstable();
             }
-            let picks = picks.clone();
+            let shown = picks
+                .iter()
+                .map(|p| (p + 1).to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
             self.revision += 1;
-            if picks.len() < quiz.correct().len() {
-                self.info(format!(
-                    "Picked {}; this quiz has {} correct answers.",
-                    picks
-                        .iter()
-                        .map(|p| (p + 1).to_string())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    quiz.correct().len()
-                ));
-                return;
-            }
-            self.quiz_picks.remove(&key);
-            picks
-        } else {
-            vec![n - 1]
+            self.info(if shown.is_empty() {
+                "Nothing picked; pick every right choice with 1-9, then press enter.".to_string()
+            } else {
+                format!("Picked {shown}; press enter to submit, a number again to unpick.")
+            });
+            return;
+        }
+        self.submit_answer(&lab, &task, vec![n - 1]);
+    }
+
+    /// The picks of a pick-all quiz: those of this session, else the last answer saved.
+    pub fn picks(&self, lab: &str, task: &str) -> Vec<usize> {
+        self.quiz_picks
+            .get(&(lab.to_string(), task.to_string()))
+            .cloned()
+            .or_else(|| self.progress.answer(lab, task).map(<[usize]>::to_vec))
+            .unwrap_or_default()
+    }
+
+    /// Submits the picks of the selected pick-all quiz (enter in the tasks pane).
+    fn submit_picks(&mut self) -> bool {
+        let Some(lab) = self.current_lab().map(|l| l.id.clone()) else {
+            return false;
         };
-        if quiz.is_correct(&picked) {
+        let Some(task) = self.selected_task().cloned() else {
+            return false;
+        };
+        let Check::Quiz(quiz) = &task.check else {
+            return false;
+        };
+        if !quiz.multiple() {
+            return false;
+        }
+        let picks = self.picks(&lab, &task.id);
+        if picks.is_empty() {
+            self.info("Pick every right choice with 1-9 first, then press enter.");
+            return true;
+        }
+        self.submit_answer(&lab, &task, picks);
+        true
+    }
+
+    /// Grades an answer (0-based choices), saves it in the progress file for `oplab check`, and
+    /// passes the task when it is right. A wrong pick-all answer keeps its picks.
+    fn submit_answer(&mut self, lab: &str, task: &Task, picked: Vec<usize>) {
+        let Check::Quiz(quiz) = &task.check else {
+            return;
+        };
+        let right = quiz.is_correct(&picked);
+        self.progress
+            .lab_mut(lab)
+            .answers
+            .insert(task.id.clone(), picked);
+        self.save();
+        self.revision += 1;
+        if right {
+            self.quiz_picks.remove(&(lab.to_string(), task.id.clone()));
             self.info(format!("Correct! {}", quiz.explanation.trim()));
             self.handle(AppMessage::Verdict {
-                lab,
+                lab: lab.to_string(),
                 task: task.id.clone(),
                 verdict: Verdict::Pass,
             });
@@ -896,7 +1011,9 @@ impl App {
     }
 
     fn back(&mut self) {
-        if self.editor.take().is_some() {
+        if self.log_full {
+            self.log_full = false;
+        } else if self.editor.take().is_some() {
             self.info("Edit discarded.");
         } else if self.help {
             self.help = false;
@@ -934,6 +1051,8 @@ impl App {
             None => {
                 if self.focus == Focus::Nav {
                     self.focus = Focus::Content;
+                } else if self.focus == Focus::Tasks {
+                    self.submit_picks();
                 }
             }
         }
@@ -975,6 +1094,20 @@ impl App {
                     )),
                 }
             }
+            ("kubeconfig" | "kc", _) => self.show_kubeconfig(),
+            ("shell" | "terminal", None) => self.open_shell(),
+            ("shell" | "terminal", Some(n)) => match n.parse::<usize>() {
+                Ok(k) if k >= 1 && k <= self.term.tabs.len() => {
+                    self.term.active = k - 1;
+                    self.term.focused = true;
+                }
+                _ => self.push_log(LogLine::error(
+                    "oplab",
+                    format!("no shell {n}; {} open", self.term.tabs.len()),
+                )),
+            },
+            ("split", _) => self.multiplexer_split(),
+            ("python" | "venv", _) => self.python_venv(),
             ("lab" | "chapter" | "step", None) => {
                 self.push_log(LogLine::error("oplab", format!(":{cmd} needs an argument")))
             }
@@ -1115,9 +1248,24 @@ impl App {
                     .collect();
                 self.revision += 1;
             }
+            AppMessage::Terminal(ev) => self.terminal_event(ev),
+            AppMessage::NewCluster => {
+                let done: usize = self.progress.labs.values().map(|l| l.done.len()).sum();
+                if done > 0 {
+                    self.push_log(LogLine::warn(
+                        "cluster",
+                        format!(
+                            "This cluster is new, but the progress file has {done} done task{}: \
+                             [x] is what you did before, the check beside it what holds now.",
+                            if done == 1 { "" } else { "s" }
+                        ),
+                    ));
+                }
+            }
             AppMessage::Verdict { lab, task, verdict } => {
-                if verdict == Verdict::Pass && !self.progress.is_done(&lab, &task) {
-                    self.progress.lab_mut(&lab).done.insert(task.clone());
+                if verdict == Verdict::Pass && self.progress.done_record(&lab, &task).is_none() {
+                    let by = self.attendee.clone();
+                    self.progress.mark_done(&lab, &task, by.as_deref());
                     self.save();
                 }
                 self.verdicts.insert((lab, task), verdict);
@@ -1129,7 +1277,17 @@ impl App {
     /// Lays the current step out for a terminal of `size`: renders it for the content width,
     /// finds search matches, keeps the scroll position in range. Call before drawing.
     pub fn prepare(&mut self, size: Size) {
-        let panes = layout::panes(size, self.focus);
+        self.screen = size;
+        let (panes, shell) = layout::panes_with(size, self.focus, self.term_layout());
+        if let Some(r) = shell {
+            // The shell's screen inside the pane's border and tab line.
+            let reqs = self
+                .term
+                .resize(r.height.saturating_sub(2), r.width.saturating_sub(2));
+            for req in reqs {
+                self.effects.push(Effect::Request(Request::Terminal(req)));
+            }
+        }
         self.content_height = panes.content.height.saturating_sub(2) as usize;
         let width = panes.content.width.saturating_sub(2) as usize;
         let key = ViewKey {
