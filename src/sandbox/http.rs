@@ -5,6 +5,7 @@ use crate::sandbox::auth;
 use crate::sandbox::discovery;
 use crate::sandbox::faults::FaultKind;
 use crate::sandbox::meta::{FieldSelector, LabelSelector};
+use crate::sandbox::openapi;
 use crate::sandbox::registry::ResourceType;
 use crate::sandbox::status::{self, ApiError};
 use crate::sandbox::store::Stored;
@@ -116,7 +117,9 @@ pub async fn handle(state: State<Arc<HttpState>>, req: Request<Body>) -> Respons
 }
 
 async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -> Response {
-    let user = match auth::authenticate(&state.api, &state.token, req.headers()) {
+    let user = match auth::authenticate(&state.api, &state.token, req.headers())
+        .and_then(|caller| auth::impersonation::apply(&state.api, caller, req.headers()))
+    {
         Ok(user) => user,
         Err(e) => return error_response(&e),
     };
@@ -150,18 +153,12 @@ async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -
         (Method::GET, ["healthz" | "livez" | "readyz", ..]) => {
             return (StatusCode::OK, "ok").into_response();
         }
-        (Method::GET, ["openapi", "v2"]) => {
-            let mut resp = (StatusCode::OK, Vec::<u8>::new()).into_response();
-            resp.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(
-                    "application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
-                ),
-            );
-            return resp;
-        }
+        (Method::GET, ["openapi", "v2"]) => return openapi_v2(&state, &parts.headers),
         (Method::GET, ["openapi", "v3"]) => {
-            return json_response(StatusCode::OK, &json!({"paths": {}}));
+            return json_response(StatusCode::OK, &openapi::root(&state.api.registry()));
+        }
+        (Method::GET, ["openapi", "v3", rest @ ..]) => {
+            return openapi_v3(&state, rest, &query);
         }
         (Method::GET, ["api"]) => {
             return json_response(StatusCode::OK, &discovery::api_versions(&state.address));
@@ -254,6 +251,54 @@ async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -
         Ok(resp) => resp,
         Err(err) => error_response(&err),
     }
+}
+
+/// `/openapi/v2`: JSON Swagger for clients asking for JSON; kubectl asks for the protobuf encoding and gets an
+/// empty protobuf document (it then reads `/openapi/v3`, which has the schemas).
+fn openapi_v2(state: &HttpState, headers: &HeaderMap) -> Response {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
+    let first = accept.split(',').next().unwrap_or_default();
+    if first.contains("protobuf") {
+        let mut resp = (StatusCode::OK, Vec::<u8>::new()).into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/com.github.proto-openapi.spec.v2.v1.0+protobuf"),
+        );
+        return resp;
+    }
+    json_response(StatusCode::OK, &openapi::swagger(&state.api.registry()))
+}
+
+/// `/openapi/v3/<api/v1 | apis/group/version>`: the group-version's document. A URL with the current
+/// `hash` may be cached for good, as kube-openapi's handler3 allows; anything else must be revalidated.
+fn openapi_v3(state: &HttpState, rest: &[&str], query: &Query) -> Response {
+    let (group, version) = match rest {
+        ["api", v] => ("", *v),
+        ["apis", g, v] => (*g, *v),
+        _ => return error_response(&ApiError::no_route()),
+    };
+    let Some(doc) = openapi::served(&state.api.registry(), group, version) else {
+        return error_response(&ApiError::no_route());
+    };
+    let immutable = query.get("hash").is_some_and(|h| *h == doc.hash);
+    let mut resp = (StatusCode::OK, doc.bytes.as_ref().clone()).into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", doc.hash)) {
+        h.insert(header::ETAG, etag);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if immutable {
+            "public, immutable"
+        } else {
+            "no-cache, private"
+        }),
+    );
+    resp
 }
 
 /// POST `.../serviceaccounts/{name}/token`.

@@ -14,6 +14,7 @@ pub mod faults;
 pub mod http;
 pub mod kubeconfig;
 pub mod meta;
+pub mod openapi;
 pub mod patch;
 pub mod proto;
 pub mod registry;

@@ -28,6 +28,8 @@ pub struct Builtin {
     pub unknown_fields: UnknownFieldsFn,
     /// Where the objects are stored when another group-version owns the storage (events.k8s.io -> core events).
     pub stored_as: Option<(&'static str, &'static str)>,
+    /// The kind's OpenAPI schema (`/openapi/v3`, `kubectl explain`).
+    pub schema: crate::sandbox::openapi::SchemaFn,
 }
 
 const ALL: &[&str] = &["all"];
@@ -50,6 +52,7 @@ macro_rules! builtin {
             field_labels: $fields,
             unknown_fields: unknown_fields::<$ty>,
             stored_as: None,
+            schema: crate::sandbox::openapi::schema_of::<$ty>,
         }
     };
 }
