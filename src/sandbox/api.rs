@@ -230,6 +230,18 @@ impl Api {
         body: Value,
         opts: &WriteOpts,
     ) -> Result<Written, ApiError> {
+        self.create_with(rt, ns, body, opts, None)
+    }
+
+    /// `create`, with the managedFields an apply computed (so an apply-create is one write, one ADDED).
+    fn create_with(
+        &self,
+        rt: &ResourceType,
+        ns: &str,
+        body: Value,
+        opts: &WriteOpts,
+        applied_managed: Option<&Value>,
+    ) -> Result<Written, ApiError> {
         let ns = scope_ns(rt, ns);
         let mut obj = check_body(rt, body)?;
         let meta = obj["metadata"]
@@ -313,6 +325,9 @@ impl Api {
                 &mut candidate,
                 manager_opts(rt, opts, None).as_opts(),
             );
+            if let Some(managed) = applied_managed {
+                candidate["metadata"]["managedFields"] = managed.clone();
+            }
             if opts.dry_run {
                 if self.store.contains(&key, ns, &name) {
                     return Err(ApiError::already_exists(&rt.group, &rt.plural, &name));
@@ -371,7 +386,7 @@ impl Api {
             )));
         }
         let body = to_storage(rt, body);
-        self.write_existing(rt, ns, name, opts, sub, |_current| Ok(body))
+        self.write_existing(rt, ns, name, opts, sub, false, |_current| Ok(body))
     }
 
     /// PATCH: json-patch, merge-patch, strategic-merge-patch or server-side apply.
@@ -408,7 +423,12 @@ impl Api {
                 manager_opts(rt, opts, None).as_opts(),
             )
             .map_err(|e| patch_error(rt, name, e))?;
-            return self.create_applied(rt, ns, created, opts);
+            match self.create_applied(rt, ns, created, opts) {
+                // Another apply created it meanwhile: this one applies to that object, as on a real
+                // server (an apply-create that loses the race is retried as an apply-update).
+                Err(e) if e.reason == "AlreadyExists" => {}
+                other => return other,
+            }
         }
         if ptype == PatchType::Strategic && !rt.is_builtin() {
             return Err(ApiError::unsupported_media_type(
@@ -416,7 +436,7 @@ impl Api {
             ));
         }
         let rt_ref = rt.clone();
-        self.write_existing(rt, ns, name, opts, sub, move |current| {
+        self.write_existing(rt, ns, name, opts, sub, ptype == PatchType::Apply, move |current| {
             let live = from_storage(&rt_ref, current);
             let patched = match ptype {
                 PatchType::Json => {
@@ -466,9 +486,9 @@ impl Api {
         obj: Value,
         opts: &WriteOpts,
     ) -> Result<Written, ApiError> {
-        // The apply computed managedFields; create keeps them.
+        // The apply computed managedFields; create keeps them, in the same single write.
         let managed = obj["metadata"]["managedFields"].clone();
-        let mut written = self.create(
+        self.create_with(
             rt,
             ns,
             obj,
@@ -476,34 +496,8 @@ impl Api {
                 manager: String::new(),
                 ..opts.clone()
             },
-        )?;
-        if !written.created || managed.is_null() {
-            return Ok(written);
-        }
-        if opts.dry_run {
-            // nothing was stored: show the managedFields the apply would record
-            written.object["metadata"]["managedFields"] = managed;
-            return Ok(written);
-        }
-        let name = written.object["metadata"]["name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let key = rt.storage_key();
-        let c = self
-            .store
-            .write(&key, ns, &name, |current, _| match current {
-                Some(cur) => {
-                    let mut o = cur.clone();
-                    o["metadata"]["managedFields"] = managed.clone();
-                    Ok::<_, ApiError>(Change::Put(o))
-                }
-                None => Ok(Change::Unchanged),
-            })?;
-        if !c.object.is_null() {
-            written.object = from_storage(rt, &c.object);
-        }
-        Ok(written)
+            (!managed.is_null()).then_some(&managed),
+        )
     }
 
     /// The common path of PUT and PATCH: `f` turns the current stored object into the candidate.
@@ -514,6 +508,7 @@ impl Api {
         name: &str,
         opts: &WriteOpts,
         sub: Option<&str>,
+        applied: bool,
         f: impl FnOnce(&Value) -> Result<Value, ApiError>,
     ) -> Result<Written, ApiError> {
         let key = rt.storage_key();
@@ -524,7 +519,7 @@ impl Api {
                 return Err(ApiError::not_found(&rt.group, &rt.plural, name));
             };
             let candidate = f(current)?;
-            let (change, w) = self.prepare_update(rt, current, candidate, opts, sub)?;
+            let (change, w) = self.prepare_update(rt, current, candidate, opts, sub, applied)?;
             warnings = w;
             if opts.dry_run {
                 if let Change::Put(obj) = change {
@@ -559,6 +554,7 @@ impl Api {
         mut obj: Value,
         opts: &WriteOpts,
         sub: Option<&str>,
+        applied: bool,
     ) -> Result<(Change, Vec<String>), ApiError> {
         let name = current["metadata"]["name"].as_str().unwrap_or_default();
         if !obj.is_object() || !obj["metadata"].is_object() {
@@ -668,9 +664,11 @@ impl Api {
             let g = current["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
             obj["metadata"]["generation"] = json!(g);
         }
-        let is_apply_write =
+        // An apply computed its managedFields itself, even when they come out the same as before (a
+        // re-apply within the same second): it is never recorded as an Update.
+        let sets_managed_fields =
             obj["metadata"]["managedFields"] != current["metadata"]["managedFields"];
-        if !is_apply_write {
+        if !applied && !sets_managed_fields {
             track_update(
                 type_ref(rt),
                 Some(current),
