@@ -222,6 +222,33 @@ impl Api {
         (items, rv)
     }
 
+    /// A list at exactly resourceVersion `rv` (`resourceVersionMatch=Exact`), or 410 Expired.
+    pub fn list_at(
+        &self,
+        rt: &ResourceType,
+        ns: Option<&str>,
+        labels: &LabelSelector,
+        fields: &FieldSelector,
+        rv: u64,
+    ) -> Result<Vec<Arc<Stored>>, ApiError> {
+        let ns = if rt.namespaced { ns } else { None };
+        let objects = self
+            .store
+            .list_stored_at(&rt.storage_key(), ns, rv)
+            .map_err(|e| {
+                ApiError::gone(format!(
+                    "too old resource version: {} ({})",
+                    e.requested, e.oldest
+                ))
+            })?;
+        Ok(objects
+            .into_iter()
+            .filter(|o| labels.matches(o.labels()))
+            .map(|o| crate::sandbox::convert::from_storage_shared(rt, o))
+            .filter(|o| fields.is_empty() || fields.matches(&o.value()))
+            .collect())
+    }
+
     /// POST: creates an object.
     pub fn create(
         &self,

@@ -825,9 +825,16 @@ fn selectors(ctx: &Ctx<'_>) -> Result<(LabelSelector, FieldSelector), ApiError> 
 
 fn list(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let (labels, fields) = selectors(ctx)?;
-    let (items, rv) = ctx
-        .api()
-        .list(ctx.rt, ctx.route.namespace, &labels, &fields);
+    let (items, rv) = match list_version(ctx.api(), ctx.query)? {
+        Some(exact) => (
+            ctx.api()
+                .list_at(ctx.rt, ctx.route.namespace, &labels, &fields, exact)?,
+            exact,
+        ),
+        None => ctx
+            .api()
+            .list(ctx.rt, ctx.route.namespace, &labels, &fields),
+    };
     // Pagination: `continue` is the name to start after.
     let start = match ctx.query.get("continue").filter(|c| !c.is_empty()) {
         Some(token) => decode_continue(token)?,
@@ -887,6 +894,47 @@ fn list(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
             |out, item| out.extend_from_slice(item.json().as_bytes()),
         )),
     })
+}
+
+/// `resourceVersion` + `resourceVersionMatch` of a list: Some(rv) for a list at exactly `rv`, None for the
+/// current state; the combinations kube-apiserver refuses are refused with its messages
+/// (staging/src/k8s.io/apimachinery/pkg/apis/meta/internalversion/validation/validation.go), and a version
+/// the sandbox has not reached yet answers 504 as the watch cache does after its wait.
+fn list_version(api: &Api, query: &Query) -> Result<Option<u64>, ApiError> {
+    let rv = query.get("resourceVersion").filter(|v| !v.is_empty());
+    let matching = query.get("resourceVersionMatch").filter(|v| !v.is_empty());
+    let Some(matching) = matching else {
+        return Ok(None);
+    };
+    let Some(rv) = rv else {
+        return Err(ApiError::bad_request(
+            "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
+        ));
+    };
+    if query.get("continue").is_some_and(|c| !c.is_empty()) {
+        return Err(ApiError::bad_request(
+            "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden when continue is provided",
+        ));
+    }
+    let parsed: u64 = rv
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?;
+    let current = api.store.current_rv();
+    match matching.as_str() {
+        "Exact" if parsed == 0 => Err(ApiError::bad_request(
+            "resourceVersionMatch: Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+        )),
+        "Exact" | "NotOlderThan" if parsed > current => Err(ApiError::new(
+            504,
+            "Timeout",
+            format!("Timeout: Too large resource version: {parsed}, current: {current}"),
+        )),
+        "Exact" => Ok(Some(parsed)),
+        "NotOlderThan" => Ok(None),
+        other => Err(ApiError::bad_request(format!(
+            "resourceVersionMatch: Unsupported value: \"{other}\": supported values: \"Exact\", \"NotOlderThan\""
+        ))),
+    }
 }
 
 /// A List reply, `{"kind":…,"apiVersion":…,"metadata":…,"items":[…]}`, each item written by `write_item`
