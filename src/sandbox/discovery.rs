@@ -108,6 +108,8 @@ fn verbs(rt: &ResourceType) -> Vec<&'static str> {
         .iter()
         .copied()
         .filter(|v| !(rt.kind == "Namespace" && *v == "deletecollection"))
+        // ComponentStatus is read-only (pkg/registry/core/componentstatus/rest.go).
+        .filter(|v| rt.kind != "ComponentStatus" || matches!(*v, "get" | "list"))
         .collect()
 }
 
@@ -170,6 +172,8 @@ pub fn resource_list(reg: &Registry, group: &str, version: &str) -> Option<Value
                         vec!["create"],
                     ),
                     "finalize" => ("Namespace", None, None, vec!["update"]),
+                    "approval" => (&rt.kind, None, None, vec!["get", "patch", "update"]),
+                    "ephemeralcontainers" => ("Pod", None, None, vec!["get", "patch", "update"]),
                     _ => continue,
                 };
             let mut s = json!({"name": format!("{}/{sub}", rt.plural), "singularName": "", "namespaced": rt.namespaced, "kind": kind, "verbs": sub_verbs});

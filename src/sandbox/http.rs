@@ -633,6 +633,13 @@ async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Respons
             let w = ctx.api().create(rt, ns, body, &ctx.write_opts(true)?)?;
             Ok(ctx.written(w))
         }
+        (Method::POST | Method::PUT | Method::PATCH | Method::DELETE, _, _)
+            if rt.builtin.is_some() && rt.kind == "ComponentStatus" =>
+        {
+            Err(ApiError::method_not_allowed(
+                "the server does not allow this method on the requested resource",
+            ))
+        }
         (Method::DELETE, None, None) => delete_collection(ctx, body),
         (Method::GET, Some(name), None) => Ok(json_response(
             StatusCode::OK,
@@ -659,6 +666,47 @@ async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Respons
                 .patch(rt, ns, name, ptype, body, &opts, route.sub)?;
             Ok(ctx.written(w))
         }
+        (Method::PUT, Some(name), Some("approval")) => {
+            // The approval subresource writes the CSR's conditions only
+            // (pkg/registry/certificates/certificates/strategy.go, csrApprovalStrategy).
+            let (body, _) = parse_body(ctx.headers, body, method)?;
+            let mut current = ctx.api().get(rt, ns, name)?;
+            current["status"]["conditions"] = body["status"]["conditions"].clone();
+            if let Some(rv) = body["metadata"]["resourceVersion"].as_str() {
+                current["metadata"]["resourceVersion"] = json!(rv);
+            }
+            let w = ctx.api().replace(
+                rt,
+                ns,
+                name,
+                current,
+                &ctx.write_opts(true)?,
+                Some("status"),
+            )?;
+            Ok(ctx.written(w))
+        }
+        (Method::PUT | Method::PATCH, Some(name), Some("ephemeralcontainers")) => {
+            // Only spec.ephemeralContainers changes through this subresource
+            // (pkg/registry/core/pod/strategy.go, podEphemeralContainersStrategy).
+            let (body, ptype) = parse_body(ctx.headers, body, method)?;
+            let opts = ctx.write_opts(true)?;
+            let dry = WriteOpts {
+                dry_run: true,
+                ..opts.clone()
+            };
+            let candidate = match ptype {
+                None => body,
+                Some(p) => ctx.api().patch(rt, ns, name, p, body, &dry, None)?.object,
+            };
+            let mut current = ctx.api().get(rt, ns, name)?;
+            current["spec"]["ephemeralContainers"] = candidate["spec"]["ephemeralContainers"].clone();
+            let w = ctx.api().replace(rt, ns, name, current, &opts, None)?;
+            Ok(ctx.written(w))
+        }
+        (Method::GET, Some(name), Some("ephemeralcontainers" | "approval")) => Ok(json_response(
+            StatusCode::OK,
+            &ctx.render_one(&ctx.api().get(rt, ns, name)?),
+        )),
         (Method::GET, Some(name), Some("status")) => Ok(json_response(
             StatusCode::OK,
             &ctx.render_one(&ctx.api().get(rt, ns, name)?),

@@ -60,7 +60,7 @@ macro_rules! builtin {
 /// Every built-in kind the sandbox serves. Adding a kind is one entry here.
 pub static BUILTINS: &[Builtin] = &[
     builtin!(k::core::v1::Namespace, "", "v1", "Namespace", "namespaces", false, &["ns"], NONE, &["status", "finalize"], false, &["status.phase"]),
-    builtin!(k::core::v1::Pod, "", "v1", "Pod", "pods", true, &["po"], ALL, &["status", "log", "exec", "portforward", "attach", "binding", "eviction"], false,
+    builtin!(k::core::v1::Pod, "", "v1", "Pod", "pods", true, &["po"], ALL, &["status", "log", "exec", "portforward", "attach", "binding", "eviction", "ephemeralcontainers"], false,
         &["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName"]),
     builtin!(k::core::v1::Service, "", "v1", "Service", "services", true, &["svc"], ALL, STATUS, false, &["spec.clusterIP", "spec.type"]),
     builtin!(k::core::v1::Endpoints, "", "v1", "Endpoints", "endpoints", true, &["ep"], NONE, NONE, false, &[]),
@@ -99,6 +99,20 @@ pub static BUILTINS: &[Builtin] = &[
     builtin!(k::scheduling::v1::PriorityClass, "scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", false, &["pc"], NONE, NONE, false, &[]),
     builtin!(k::storage::v1::StorageClass, "storage.k8s.io", "v1", "StorageClass", "storageclasses", false, &["sc"], NONE, NONE, false, &[]),
     builtin!(k::core::v1::PersistentVolumeClaim, "", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true, &["pvc"], NONE, STATUS, false, &[]),
+    builtin!(k::core::v1::ReplicationController, "", "v1", "ReplicationController", "replicationcontrollers", true, &["rc"], ALL, STATUS_SCALE, true, &["status.replicas"]),
+    builtin!(k::core::v1::PodTemplate, "", "v1", "PodTemplate", "podtemplates", true, NONE, NONE, NONE, false, &[]),
+    builtin!(k::core::v1::PersistentVolume, "", "v1", "PersistentVolume", "persistentvolumes", false, &["pv"], NONE, STATUS, false, &[]),
+    builtin!(k::core::v1::LimitRange, "", "v1", "LimitRange", "limitranges", true, &["limits"], NONE, NONE, false, &[]),
+    builtin!(k::core::v1::ResourceQuota, "", "v1", "ResourceQuota", "resourcequotas", true, &["quota"], NONE, STATUS, false, &[]),
+    builtin!(k::core::v1::ComponentStatus, "", "v1", "ComponentStatus", "componentstatuses", false, &["cs"], NONE, NONE, false, &[]),
+    // autoscaling/v1 first: v2 (inserted last) is the preferred version; both share one storage (v2's form).
+    builtin!(k::autoscaling::v1::HorizontalPodAutoscaler, "autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true, &["hpa"], ALL, STATUS, true, &[]),
+    builtin!(k::autoscaling::v2::HorizontalPodAutoscaler, "autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true, &["hpa"], ALL, STATUS, true, &[]),
+    builtin!(k::certificates::v1::CertificateSigningRequest, "certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests", false, &["csr"], NONE, &["status", "approval"], true, &["spec.signerName"]),
+    builtin!(k::resource::v1::DeviceClass, "resource.k8s.io", "v1", "DeviceClass", "deviceclasses", false, NONE, NONE, NONE, true, &[]),
+    builtin!(k::resource::v1::ResourceClaim, "resource.k8s.io", "v1", "ResourceClaim", "resourceclaims", true, NONE, NONE, STATUS, true, &[]),
+    builtin!(k::resource::v1::ResourceClaimTemplate, "resource.k8s.io", "v1", "ResourceClaimTemplate", "resourceclaimtemplates", true, NONE, NONE, NONE, true, &[]),
+    builtin!(k::resource::v1::ResourceSlice, "resource.k8s.io", "v1", "ResourceSlice", "resourceslices", false, NONE, NONE, NONE, true, &["spec.nodeName", "spec.driver"]),
     builtin!(k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService, "apiregistration.k8s.io", "v1", "APIService", "apiservices", false, NONE, &["api-extensions"], STATUS, false, &[]),
 ];
 
