@@ -29,7 +29,7 @@ fn write(sandbox: &Sandbox, n: usize, prefix: &str) -> f64 {
         .registry()
         .get("", "v1", "configmaps")
         .expect("configmaps");
-    let opts = oplab::sandbox::api::WriteOpts::internal("bench");
+    let opts = oplab::sandbox::store::api::WriteOpts::internal("bench");
     let start = Instant::now();
     for i in 0..n {
         let cm = json!({"metadata": {"name": format!("{prefix}-{i}")}, "data": {"k": format!("value {i}"), "more": "x".repeat(200)}});

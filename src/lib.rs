@@ -8,6 +8,7 @@ pub mod checks;
 pub mod classroom;
 pub mod cli;
 pub mod cluster;
+pub mod explain;
 pub mod lab;
 pub mod operator;
 pub mod sandbox;

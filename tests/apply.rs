@@ -5,3 +5,5 @@ mod cli;
 mod common;
 #[path = "apply/engine.rs"]
 mod engine;
+#[path = "apply/messages.rs"]
+mod messages;

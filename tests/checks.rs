@@ -5,3 +5,5 @@ mod cli;
 mod common;
 #[path = "checks/engine.rs"]
 mod engine;
+#[path = "checks/messages.rs"]
+mod messages;

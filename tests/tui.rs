@@ -7,6 +7,8 @@ mod attendee_rbac;
 #[path = "tui/cluster.rs"]
 mod cluster;
 mod common;
+#[path = "tui/live_checks.rs"]
+mod live_checks;
 #[path = "tui/progress.rs"]
 mod progress;
 #[path = "tui/services.rs"]

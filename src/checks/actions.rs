@@ -18,7 +18,9 @@ pub async fn api_for(client: &kube::Client, t: &Target) -> Result<Api<DynamicObj
     let gvk = GroupVersionKind::gvk(group, version, &t.kind);
     let (ar, caps) = kube::discovery::pinned_kind(client, &gvk)
         .await
-        .map_err(|e| format!("kind {} in {} is not served: {e}", t.kind, t.api_version))?;
+        .map_err(|e| {
+            crate::explain::sentence(&format!("finding kind {} in {}", t.kind, t.api_version), &e)
+        })?;
     Ok(match (&t.namespace, caps.scope) {
         (Some(ns), Scope::Namespaced) => Api::namespaced_with(client.clone(), ns, &ar),
         _ => Api::all_with(client.clone(), &ar),
@@ -85,7 +87,7 @@ pub async fn apply_yaml_lenient(
         let params = PatchParams::apply(crate::cluster::plan::FIELD_MANAGER).validation_warn();
         api.patch(d.name(), &params, &Patch::Apply(&d.object))
             .await
-            .map_err(|e| format!("{}: {e}", d.at()))?;
+            .map_err(|e| crate::explain::sentence(&format!("applying {}", d.at()), &e))?;
     }
     Ok(())
 }
@@ -98,7 +100,7 @@ pub async fn run(client: &kube::Client, action: &Action) -> Result<String, Strin
             let api = api_for(client, t).await?;
             api.delete(named(t)?, &DeleteParams::default())
                 .await
-                .map_err(|e| format!("{done}: {e}"))?;
+                .map_err(|e| crate::explain::sentence(&done, &e))?;
         }
         Action::DeleteOne(t) => {
             let api = api_for(client, t).await?;
@@ -106,7 +108,10 @@ pub async fn run(client: &kube::Client, action: &Action) -> Result<String, Strin
             if let Some(s) = &t.selector {
                 lp = lp.labels(&s.to_string());
             }
-            let list = api.list(&lp).await.map_err(|e| format!("{done}: {e}"))?;
+            let list = api
+                .list(&lp)
+                .await
+                .map_err(|e| crate::explain::sentence(&done, &e))?;
             let mut names: Vec<String> = list
                 .items
                 .iter()
@@ -119,7 +124,7 @@ pub async fn run(client: &kube::Client, action: &Action) -> Result<String, Strin
                 .ok_or_else(|| format!("{done}: there is none"))?;
             api.delete(first, &DeleteParams::default())
                 .await
-                .map_err(|e| format!("{done}: {e}"))?;
+                .map_err(|e| crate::explain::sentence(&done, &e))?;
             return Ok(format!("deleted {} {first}", t.kind));
         }
         Action::Scale {
@@ -135,7 +140,7 @@ pub async fn run(client: &kube::Client, action: &Action) -> Result<String, Strin
                 &Patch::Merge(&patch),
             )
             .await
-            .map_err(|e| format!("{done}: {e}"))?;
+            .map_err(|e| crate::explain::sentence(&done, &e))?;
         }
         Action::Patch { target, patch } => {
             let api = api_for(client, target).await?;
@@ -145,7 +150,7 @@ pub async fn run(client: &kube::Client, action: &Action) -> Result<String, Strin
                 &Patch::Merge(patch),
             )
             .await
-            .map_err(|e| format!("{done}: {e}"))?;
+            .map_err(|e| crate::explain::sentence(&done, &e))?;
         }
         Action::Exec(spec) => {
             super::exec::run(client, spec).await?;

@@ -331,7 +331,7 @@ impl Engine {
         while self.changes.try_recv().is_ok() {}
         let did = match super::actions::run(self.stores.client(), &p.action).await {
             Ok(d) => d,
-            Err(e) => return Verdict::Fail(format!("the probe could not {e}")),
+            Err(e) => return Verdict::Fail(format!("the probe's action: {e}")),
         };
         let deadline = Instant::now() + p.within;
         // Accept a pass only after the watches saw a change since the action: never a stale pass.
@@ -361,8 +361,7 @@ impl Engine {
     }
 
     /// Streams verdicts until cancelled: every task once, then each change. Probe requests (lab and
-    /// task ids) run in between. The future is not `Send` (the apply engine's are not): drive it
-    /// with `Handle::block_on` on a thread of its own, as the TUI does.
+    /// task ids) run in between. An ordinary tokio task: `tokio::spawn(engine.run(..))`.
     pub async fn run(
         mut self,
         tx: mpsc::UnboundedSender<TaskVerdict>,

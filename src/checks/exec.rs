@@ -25,7 +25,12 @@ async fn pod_name(api: &Api<Pod>, spec: &ExecSpec) -> Result<String, String> {
             let pods = api
                 .list(&ListParams::default().labels(&sel.to_string()))
                 .await
-                .map_err(|e| format!("listing pods {sel} in {}: {e}", spec.namespace))?;
+                .map_err(|e| {
+                    crate::explain::sentence(
+                        &format!("listing pods {sel} in {}", spec.namespace),
+                        &e,
+                    )
+                })?;
             pods.items
                 .iter()
                 .find(|p| p.status.as_ref().and_then(|s| s.phase.as_deref()) == Some("Running"))
@@ -81,6 +86,6 @@ async fn refusal(client: &kube::Client, ns: &str, pod: &str) -> Option<String> {
 fn plain(err: &kube::Error, pod: &str, ns: &str) -> String {
     match err {
         kube::Error::Api(s) => format!("exec in pod {pod} ({ns}): {}", s.message),
-        other => format!("exec in pod {pod} ({ns}): {other}"),
+        other => crate::explain::sentence(&format!("exec in pod {pod} ({ns})"), other),
     }
 }

@@ -9,7 +9,6 @@ pub mod actions;
 pub mod engine;
 pub mod eval;
 pub mod exec;
-pub mod live;
 pub mod matcher;
 pub mod report;
 pub mod selftest;
@@ -56,17 +55,6 @@ impl Verdict {
             | Verdict::CannotCheck(r)
             | Verdict::Skipped(r)
             | Verdict::Disconnected(r) => r,
-        }
-    }
-
-    /// The verdict as the TUI shows it.
-    pub fn to_tui(&self) -> crate::tui::message::Verdict {
-        use crate::tui::message::Verdict as T;
-        match self {
-            Verdict::Pass => T::Pass,
-            Verdict::Fail(r) => T::Fail(r.clone()),
-            Verdict::CannotCheck(r) | Verdict::Skipped(r) => T::CannotCheck(r.clone()),
-            Verdict::Disconnected(r) => T::CannotCheck(format!("disconnected: {r}")),
         }
     }
 }

@@ -24,7 +24,10 @@ fn start_builtin_operator(
     let client = client.clone();
     tokio::spawn(async move {
         if let Err(e) = crate::operator::run(client, scope, tx, stop).await {
-            tracing::warn!("labs test: the built-in operator stopped: {e:#}");
+            tracing::warn!(
+                "labs test: the built-in operator stopped: {}",
+                crate::explain::anyhow_text(&e)
+            );
         }
     });
     Ok(())

@@ -467,16 +467,7 @@ fn not_served(key: &WatchKey) -> String {
 }
 
 fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![err.to_string()];
-    let mut src = err.source();
-    while let Some(s) = src {
-        let t = s.to_string();
-        if !parts.iter().any(|p| p.contains(&t)) {
-            parts.push(t);
-        }
-        src = s.source();
-    }
-    parts.join(": ")
+    crate::explain::explain(err).to_string()
 }
 
 fn classify(err: &kube::Error, key: &WatchKey) -> WatchState {

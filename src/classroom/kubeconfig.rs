@@ -23,13 +23,10 @@ pub fn instructor_cluster(
 ) -> anyhow::Result<ClusterEntry> {
     let (config, base) = match kubeconfig {
         Some(path) => (
-            Kubeconfig::read_from(path).with_context(|| format!("reading kubeconfig {}", path.display()))?,
+            Kubeconfig::read_from(path)?,
             path.parent().map(Path::to_path_buf),
         ),
-        None => (
-            Kubeconfig::read().context("no kubeconfig found (KUBECONFIG or ~/.kube/config): point oplab at the workshop cluster")?,
-            None,
-        ),
+        None => (Kubeconfig::read()?, None),
     };
     let name = context
         .map(str::to_string)

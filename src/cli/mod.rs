@@ -68,7 +68,7 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", crate::explain::anyhow_text(&err));
             ExitCode::FAILURE
         }
     }

@@ -1,5 +1,6 @@
 //! `oplab operator gordon`: run the built-in Gordon operator in the foreground with a readable log.
 
+use crate::cluster::connection::Target;
 use crate::operator::{self, CrdCheck, Level, Scope};
 use anyhow::Context;
 use std::path::PathBuf;
@@ -48,29 +49,10 @@ pub fn run(args: OperatorArgs) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// A client for `--kubeconfig`/`--context` (or the usual defaults).
-pub async fn client_for(
-    kubeconfig: Option<&PathBuf>,
-    context: Option<&str>,
-) -> anyhow::Result<kube::Client> {
-    let options = kube::config::KubeConfigOptions {
-        context: context.map(str::to_string),
-        ..Default::default()
-    };
-    let config = match kubeconfig {
-        Some(path) => {
-            let kc = kube::config::Kubeconfig::read_from(path)
-                .with_context(|| format!("reading kubeconfig {}", path.display()))?;
-            kube::Config::from_custom_kubeconfig(kc, &options).await
-        }
-        None => kube::Config::from_kubeconfig(&options).await,
-    }
-    .context("loading the kubeconfig")?;
-    kube::Client::try_from(config).context("building a Kubernetes client")
-}
-
 async fn gordon(args: GordonArgs) -> anyhow::Result<ExitCode> {
-    let client = client_for(args.kubeconfig.as_ref(), args.context.as_deref()).await?;
+    let client = Target::kubeconfig(args.kubeconfig.clone(), args.context.clone())
+        .client()
+        .await?;
     let scope = if args.all_namespaces {
         Scope::All
     } else {

@@ -84,7 +84,7 @@ pub fn reset(args: ResetArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     }
-    crate::sandbox::state::reset(&dir)?;
+    crate::sandbox::store::state::reset(&dir)?;
     println!("emptied {}", dir.display());
     Ok(ExitCode::SUCCESS)
 }

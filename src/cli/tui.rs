@@ -1,4 +1,4 @@
-//! `oplab` with no subcommand: the TUI, and its global options (`--labs`, `--context`, `--sandbox`).
+//! `oplab` with no subcommand: the TUI, and its global options (`--labs`, `--kubeconfig`, `--context`, `--sandbox`).
 
 use crate::tui::{ClusterOptions, TuiOptions};
 use std::path::PathBuf;
@@ -10,6 +10,9 @@ pub struct TuiArgs {
     /// Read labs from this directory instead of the built-in ones, reloading them when they change.
     #[arg(long, value_name = "DIR")]
     pub labs: Option<PathBuf>,
+    /// kubeconfig file (default: $KUBECONFIG or ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
     /// kubeconfig context to use (default: the current context).
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
@@ -31,6 +34,7 @@ impl TuiArgs {
         TuiOptions {
             labs_dir: self.labs.clone(),
             cluster: ClusterOptions {
+                kubeconfig: self.kubeconfig.clone(),
                 context: self.context.clone(),
                 force_sandbox: self.sandbox,
                 ..ClusterOptions::default()

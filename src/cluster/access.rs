@@ -132,7 +132,10 @@ pub async fn review(client: &kube::Client, right: &Right) -> Answer {
         Err(kube::Error::Api(s)) if s.code == 404 => Answer::Unknown(
             "the cluster does not serve SelfSubjectAccessReview (authorization.k8s.io/v1)".into(),
         ),
-        Err(e) => Answer::Unknown(format!("could not ask whether you may {right}: {e}")),
+        Err(e) => Answer::Unknown(crate::explain::sentence(
+            &format!("asking whether you may {right}"),
+            &e,
+        )),
     }
 }
 

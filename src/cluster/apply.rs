@@ -223,11 +223,14 @@ pub async fn execute(
             continue;
         }
         send(events, ApplyEvent::Phase(phase));
-        let results: Vec<Result<(ObjectRef, Outcome), DocError>> = stream::iter(batch)
+        // The futures are built before they enter the stream: a closure over borrowed data inside
+        // the stream's type would make this future not `Send` (rustc's higher-ranked lifetimes).
+        let applies: Vec<_> = batch
+            .into_iter()
             .map(|p| apply_one(client, p, settings.force_conflicts))
-            .buffered(PARALLEL)
-            .collect()
-            .await;
+            .collect();
+        let results: Vec<Result<(ObjectRef, Outcome), DocError>> =
+            stream::iter(applies).buffered(PARALLEL).collect().await;
         let mut errors = Vec::new();
         record(results, events, &mut report, &mut errors);
         if !errors.is_empty() {
@@ -376,7 +379,8 @@ pub async fn delete(
             continue;
         }
         send(events, ApplyEvent::Phase(phase));
-        let results: Vec<Result<(ObjectRef, Outcome), DocError>> = stream::iter(batch)
+        let deletes: Vec<_> = batch
+            .into_iter()
             .map(|(doc, kind)| async move {
                 let object = ObjectRef {
                     kind: doc.kind().to_string(),
@@ -398,9 +402,9 @@ pub async fn delete(
                     Err(e) => Err(from_kube(&e, Some(doc.at()), Some(object.to_string()))),
                 }
             })
-            .buffered(PARALLEL)
-            .collect()
-            .await;
+            .collect();
+        let results: Vec<Result<(ObjectRef, Outcome), DocError>> =
+            stream::iter(deletes).buffered(PARALLEL).collect().await;
         record(results, events, &mut report, &mut errors);
     }
     if errors.is_empty() {

@@ -42,16 +42,54 @@ impl Target {
                 sandbox: Some(sandbox),
             });
         }
+        let Loaded {
+            client,
+            default_namespace,
+            server,
+            context,
+        } = self.load().await?;
+        probe(&client, &server, &context).await?;
+        Ok(Connection {
+            client,
+            default_namespace,
+            server,
+            context,
+            sandbox: None,
+        })
+    }
+}
+
+/// A client built from the kubeconfig, not yet probed.
+pub struct Loaded {
+    pub client: kube::Client,
+    pub default_namespace: String,
+    pub server: String,
+    /// The context used (the kubeconfig's current one unless `--context` named another).
+    pub context: String,
+}
+
+impl Target {
+    /// The target of `--kubeconfig`/`--context` (no sandbox).
+    pub fn kubeconfig(kubeconfig: Option<PathBuf>, context: Option<String>) -> Self {
+        Self {
+            kubeconfig,
+            context,
+            sandbox: false,
+        }
+    }
+
+    /// Builds a client from the kubeconfig as kubectl reads it (`--kubeconfig`, else `KUBECONFIG`,
+    /// else `~/.kube/config`; `--context`, else the current context), without talking to the
+    /// server. The one place where oplab turns a kubeconfig into a client.
+    pub async fn load(&self) -> anyhow::Result<Loaded> {
         let options = KubeConfigOptions {
             context: self.context.clone(),
             ..Default::default()
         };
         let kubeconfig = match &self.kubeconfig {
-            Some(path) => Kubeconfig::read_from(path)
-                .with_context(|| format!("reading kubeconfig {}", path.display()))?,
-            None => Kubeconfig::read().context(
-                "no kubeconfig found (KUBECONFIG or ~/.kube/config). Start a cluster (kind, minikube, k3d) or run with --sandbox",
-            )?,
+            // the error names the path and what to do (crate::explain words it)
+            Some(path) => Kubeconfig::read_from(path)?,
+            None => Kubeconfig::read()?,
         };
         let context = self
             .context
@@ -64,14 +102,17 @@ impl Target {
         let server = config.cluster_url.to_string();
         let default_namespace = config.default_namespace.clone();
         let client = kube::Client::try_from(config).context("building the Kubernetes client")?;
-        probe(&client, &server, &context).await?;
-        Ok(Connection {
+        Ok(Loaded {
             client,
             default_namespace,
             server,
             context,
-            sandbox: None,
         })
+    }
+
+    /// [`Target::load`]'s client alone.
+    pub async fn client(&self) -> anyhow::Result<kube::Client> {
+        Ok(self.load().await?.client)
     }
 }
 
@@ -99,16 +140,6 @@ impl Connection {
     }
 }
 
-/// `err: source: source...`, without repeats (hyper and rustls nest the same text).
 fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts: Vec<String> = vec![err.to_string()];
-    let mut source = err.source();
-    while let Some(s) = source {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = s.source();
-    }
-    parts.join(": ")
+    crate::explain::explain(err).because
 }

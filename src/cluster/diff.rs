@@ -41,7 +41,15 @@ pub fn object_diff(p: &Planned) -> String {
         .unwrap_or_default();
     let after = to_yaml(&clean(&p.after));
     if before == after {
-        return String::new();
+        return match ownership_change(p) {
+            Some(managers) => format!(
+                "# {}: no field changes, only their ownership: applying makes field manager {:?} their manager (now: {}), so it reports `configured`\n",
+                p.object,
+                super::plan::FIELD_MANAGER,
+                managers.join(", ")
+            ),
+            None => String::new(),
+        };
     }
     let label = p.object.to_string();
     let old = if p.live.is_some() {
@@ -66,9 +74,48 @@ pub fn object_diff(p: &Planned) -> String {
 pub fn predicted(p: &Planned) -> Outcome {
     match &p.live {
         None => Outcome::Created,
-        Some(live) if clean(live) == clean(&p.after) => Outcome::Unchanged,
+        Some(live) if clean(live) == clean(&p.after) && ownership_change(p).is_none() => {
+            Outcome::Unchanged
+        }
         Some(_) => Outcome::Configured,
     }
+}
+
+/// The field managers of `v`'s managedFields, each with what it manages (times left out).
+fn managers(v: &Value) -> Vec<Value> {
+    let mut out: Vec<Value> = v["metadata"]["managedFields"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|m| {
+                    let mut m = m.clone();
+                    if let Some(o) = m.as_object_mut() {
+                        o.remove("time");
+                    }
+                    m
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort_by_key(|m| m.to_string());
+    out
+}
+
+/// When only the field ownership changes (no field does): the live object's managers.
+fn ownership_change(p: &Planned) -> Option<Vec<String>> {
+    let live = p.live.as_ref()?;
+    if p.check != Check::ServerDryRun || managers(live) == managers(&p.after) {
+        return None;
+    }
+    let mut names: Vec<String> = managers(live)
+        .iter()
+        .filter_map(|m| m["manager"].as_str().map(str::to_string))
+        .collect();
+    names.dedup();
+    if names.is_empty() {
+        names.push("no field manager".into());
+    }
+    Some(names)
 }
 
 /// The diffs of every object that would change, concatenated.

@@ -169,8 +169,14 @@ pub fn from_kube(err: &kube::Error, at: Option<String>, object: Option<String>) 
             };
         }
         other => {
-            out.message = format!("cluster error: {other}");
-            out.hint = "check that the cluster is running and reachable (kubectl get ns), or use --sandbox".into();
+            let said = crate::explain::explain(other);
+            out.message = format!("cluster error: {}", said.because);
+            out.hint = if said.hint.is_empty() {
+                "check that the cluster is running and reachable (kubectl get ns), or use --sandbox"
+                    .into()
+            } else {
+                said.hint
+            };
         }
     }
     out

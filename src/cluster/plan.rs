@@ -177,11 +177,13 @@ pub async fn plan(
         .map(|(d, _)| d.name().to_string())
         .collect();
     let existing = existing_namespaces(client, &resolved).await?;
-    let results: Vec<Result<Planned, DocError>> = stream::iter(resolved)
+    // Built before the stream so no closure over borrowed data sits in its type (keeps it `Send`).
+    let checks: Vec<_> = resolved
+        .into_iter()
         .map(|(doc, kind)| check_one(client, doc, kind, &set_namespaces, &existing, force))
-        .buffered(PARALLEL)
-        .collect()
-        .await;
+        .collect();
+    let results: Vec<Result<Planned, DocError>> =
+        stream::iter(checks).buffered(PARALLEL).collect().await;
     let mut planned = Vec::new();
     let mut errors = Vec::new();
     for r in results {

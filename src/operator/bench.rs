@@ -244,7 +244,10 @@ pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
     let deadline = Instant::now() + Duration::from_secs(20);
     let client = loop {
         if kubeconfig.exists()
-            && let Ok(c) = crate::cli::operator::client_for(Some(&kubeconfig), None).await
+            && let Ok(c) =
+                crate::cluster::connection::Target::kubeconfig(Some(kubeconfig.clone()), None)
+                    .client()
+                    .await
             && c.apiserver_version().await.is_ok()
         {
             break c;

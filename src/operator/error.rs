@@ -79,7 +79,7 @@ pub fn status_code(err: &kube::Error) -> Option<u16> {
 pub fn server_message(err: &kube::Error) -> String {
     match err {
         kube::Error::Api(s) if !s.message.is_empty() => format!("{} {}", s.code, s.message),
-        other => other.to_string(),
+        other => crate::explain::explain(other).because,
     }
 }
 

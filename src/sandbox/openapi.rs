@@ -11,7 +11,7 @@
 //! staging/src/k8s.io/apiextensions-apiserver/pkg/controller/openapi/builder/builder.go).
 
 use crate::sandbox::patch::{TypeRef, merge_keys};
-use crate::sandbox::registry::{BUILTINS, Registry, ResourceType};
+use crate::sandbox::kinds::registry::{BUILTINS, Registry, ResourceType};
 use schemars::{JsonSchema, Schema, SchemaGenerator, generate::SchemaSettings};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -504,7 +504,7 @@ pub fn document(reg: &Registry, group: &str, version: &str) -> Option<Value> {
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
     Some(json!({
         "openapi": "3.0.0",
-        "info": {"title": "Kubernetes", "version": crate::sandbox::discovery::GIT_VERSION},
+        "info": {"title": "Kubernetes", "version": crate::sandbox::transport::discovery::GIT_VERSION},
         "paths": paths,
         "components": {"schemas": sorted.into_iter().collect::<Map<_, _>>()},
     }))
@@ -601,7 +601,7 @@ pub fn swagger(reg: &Registry) -> Value {
     }
     let mut doc = json!({
         "swagger": "2.0",
-        "info": {"title": "Kubernetes", "version": crate::sandbox::discovery::GIT_VERSION},
+        "info": {"title": "Kubernetes", "version": crate::sandbox::transport::discovery::GIT_VERSION},
         "paths": paths,
         "definitions": definitions,
     });

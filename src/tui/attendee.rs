@@ -80,7 +80,7 @@ async fn ensure_one(api: &Api<Namespace>, attendee: &str, ns: &str) -> Outcome {
         Ok(None) => true,
         // May not look: creating still says whether it exists (409) or may be made.
         Err(e) if code(&e) == Some(403) => false,
-        Err(e) => return Outcome::Failed(e.to_string()),
+        Err(e) => return Outcome::Failed(crate::explain::explain(&e).to_string()),
     };
     let object = Namespace {
         metadata: ObjectMeta {
@@ -100,11 +100,11 @@ async fn ensure_one(api: &Api<Namespace>, attendee: &str, ns: &str) -> Outcome {
         Err(e) if code(&e) == Some(409) && visible => match api.get_opt(ns).await {
             Ok(Some(n)) => label(api, attendee, &n).await,
             Ok(None) => Outcome::Failed("created and deleted by someone else meanwhile".into()),
-            Err(e) => Outcome::Failed(e.to_string()),
+            Err(e) => Outcome::Failed(crate::explain::explain(&e).to_string()),
         },
         // It exists (the instructor made it) but the attendee may not read it: nothing to do.
         Err(e) if code(&e) == Some(409) => Outcome::Ready,
-        Err(e) => Outcome::Failed(e.to_string()),
+        Err(e) => Outcome::Failed(crate::explain::explain(&e).to_string()),
     }
 }
 
@@ -128,7 +128,7 @@ async fn label(api: &Api<Namespace>, attendee: &str, ns: &Namespace) -> Outcome 
     match api.patch(&name, &params, &Patch::Merge(&patch)).await {
         Ok(_) => Outcome::Labelled,
         Err(e) if code(&e) == Some(403) => Outcome::Unlabelled,
-        Err(e) => Outcome::Failed(e.to_string()),
+        Err(e) => Outcome::Failed(crate::explain::explain(&e).to_string()),
     }
 }
 

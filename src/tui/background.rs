@@ -106,4 +106,7 @@ pub trait Service: Send {
 
     /// Called with every cluster client that arrives: the first connection and each reconnect.
     fn connected(&mut self, _background: &Background, _client: &kube::Client) {}
+
+    /// Called with the labs as reloaded from `--labs DIR` after an edit (before the UI shows them).
+    fn labs_reloaded(&mut self, _background: &Background, _labs: &crate::lab::LabSet) {}
 }

@@ -1,4 +1,4 @@
-//! Finding a cluster in the background: kubeconfig (honouring `KUBECONFIG` and `--context`), a
+//! Finding a cluster in the background: kubeconfig (`--kubeconfig`, `KUBECONFIG`, `--context`), a
 //! short `/version` probe, else the in-process sandbox. The first frame never waits for it.
 
 use super::background::Background;
@@ -9,6 +9,8 @@ use std::time::Duration;
 /// How to find a cluster.
 #[derive(Debug, Clone)]
 pub struct ClusterOptions {
+    /// kubeconfig file to read instead of `KUBECONFIG` / `~/.kube/config` (`--kubeconfig`).
+    pub kubeconfig: Option<PathBuf>,
     /// kubeconfig context to use instead of the current one.
     pub context: Option<String>,
     /// Skip the kubeconfig and start the sandbox.
@@ -22,6 +24,7 @@ pub struct ClusterOptions {
 impl Default for ClusterOptions {
     fn default() -> Self {
         Self {
+            kubeconfig: None,
             context: None,
             force_sandbox: false,
             sandbox_kubeconfig: None,
@@ -77,11 +80,17 @@ pub fn spawn_discovery(bg: &Background, opts: ClusterOptions) {
             Ok(s) => s,
             Err(e) => {
                 bg.send(AppMessage::Cluster(ClusterState::Disconnected {
-                    reason: format!("no cluster ({why}) and the sandbox failed: {e:#}"),
+                    reason: format!(
+                        "no cluster ({why}) and the sandbox failed: {}",
+                        crate::explain::anyhow_text(&e)
+                    ),
                 }));
                 bg.log(LogLine::error(
                     "cluster",
-                    format!("No cluster ({why}), and the sandbox could not start: {e:#}"),
+                    format!(
+                        "No cluster ({why}), and the sandbox could not start: {}",
+                        crate::explain::anyhow_text(&e)
+                    ),
                 ));
                 return;
             }
@@ -93,7 +102,7 @@ pub fn spawn_discovery(bg: &Background, opts: ClusterOptions) {
                 Err(e) => {
                     bg.log(LogLine::warn(
                         "cluster",
-                        format!("could not write the sandbox kubeconfig: {e:#}"),
+                        crate::explain::sentence_anyhow("writing the sandbox kubeconfig", &e),
                     ));
                     None
                 }
@@ -125,7 +134,7 @@ pub fn spawn_discovery(bg: &Background, opts: ClusterOptions) {
             Err(e) => {
                 bg.log(LogLine::error(
                     "cluster",
-                    format!("no client for the sandbox: {e:#}"),
+                    crate::explain::sentence_anyhow("making a client for the sandbox", &e),
                 ));
             }
         }
@@ -135,32 +144,25 @@ pub fn spawn_discovery(bg: &Background, opts: ClusterOptions) {
 }
 
 /// A client for the kubeconfig's cluster that answered `/version`: (client, context, version).
+/// The kubeconfig is read by the connector every command uses ([`crate::cluster::connection`]).
 async fn connect(opts: &ClusterOptions) -> Result<(kube::Client, String, String), String> {
-    let config = match &opts.context {
-        Some(ctx) => {
-            let o = kube::config::KubeConfigOptions {
-                context: Some(ctx.clone()),
-                ..Default::default()
-            };
-            kube::Config::from_kubeconfig(&o)
-                .await
-                .map_err(|e| format!("kubeconfig context {ctx}: {e}"))?
-        }
-        None => kube::Config::infer()
-            .await
-            .map_err(|e| format!("no kubeconfig: {e}"))?,
+    let target = crate::cluster::connection::Target::kubeconfig(
+        opts.kubeconfig.clone(),
+        opts.context.clone(),
+    );
+    let loaded = target
+        .load()
+        .await
+        .map_err(|e| crate::explain::anyhow_text(&e))?;
+    let context = if loaded.context.is_empty() {
+        loaded.server.clone()
+    } else {
+        loaded.context
     };
-    let context = match &opts.context {
-        Some(c) => c.clone(),
-        None => kube::config::Kubeconfig::read()
-            .ok()
-            .and_then(|k| k.current_context)
-            .unwrap_or_else(|| config.cluster_url.to_string()),
-    };
-    let client = kube::Client::try_from(config).map_err(|e| format!("client: {e}"))?;
-    let info = client
+    let info = loaded
+        .client
         .apiserver_version()
         .await
-        .map_err(|e| format!("{context} did not answer: {e}"))?;
-    Ok((client, context, info.git_version))
+        .map_err(|e| format!("{context} did not answer: {}", crate::explain::explain(&e)))?;
+    Ok((loaded.client, context, info.git_version))
 }

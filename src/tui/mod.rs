@@ -8,6 +8,7 @@ pub mod action;
 pub mod app;
 pub mod attendee;
 pub mod background;
+pub mod checks;
 pub mod cluster;
 pub mod content;
 pub mod highlight;
@@ -48,12 +49,22 @@ pub struct TuiOptions {
     pub attendee: Option<String>,
 }
 
-/// Loads labs, restores progress and builds the app; no I/O beyond the labs and progress files.
-pub fn build_app(opts: &TuiOptions, theme: Theme) -> App {
-    let set = match &opts.labs_dir {
+/// The labs of a session: `--labs DIR`, else the built-in ones. Parsed once per session: the app
+/// and the live checks share this copy (and later the watcher's reloads).
+pub fn load_labs(opts: &TuiOptions) -> crate::lab::LabSet {
+    match &opts.labs_dir {
         Some(dir) => crate::lab::load_dir(dir),
         None => crate::lab::load_embedded(),
-    };
+    }
+}
+
+/// Loads labs, restores progress and builds the app; no I/O beyond the labs and progress files.
+pub fn build_app(opts: &TuiOptions, theme: Theme) -> App {
+    build_app_with(load_labs(opts), opts, theme)
+}
+
+/// [`build_app`] over labs already loaded.
+pub fn build_app_with(set: crate::lab::LabSet, opts: &TuiOptions, theme: Theme) -> App {
     let store = match opts.progress.clone().or_else(ProgressStore::default_path) {
         Some(p) => ProgressStore::at(p),
         None => ProgressStore::in_memory(),
@@ -62,25 +73,17 @@ pub fn build_app(opts: &TuiOptions, theme: Theme) -> App {
 }
 
 /// Starts the background work of a real session: cluster discovery, syntax highlighting, and
-/// the lab watcher for `--labs DIR` (kept alive by the returned handle).
+/// the lab watcher for `--labs DIR` (kept alive by the returned handle). The live checks are the
+/// [`live_checks`] service of the runner: they start with each client and each lab reload.
 pub fn start_background(opts: &TuiOptions, bg: &Background) -> Option<LabWatcher> {
-    start_background_with_checks(opts, bg, None).0
+    cluster::spawn_discovery(bg, opts.cluster.clone());
+    start_watchers(opts, bg)
 }
 
-/// [`start_background`], plus live task checks on the cluster found (in `attendee`'s namespaces
-/// when one is set); the service runs probes.
-pub fn start_background_with_checks(
-    opts: &TuiOptions,
-    bg: &Background,
-    attendee: Option<String>,
-) -> (Option<LabWatcher>, crate::checks::live::ProbeService) {
-    let set = match &opts.labs_dir {
-        Some(dir) => crate::lab::load_dir(dir),
-        None => crate::lab::load_embedded(),
-    };
-    let probes =
-        crate::checks::live::spawn_discovery_with_checks(bg, opts.cluster.clone(), set, attendee);
-    (start_watchers(opts, bg), probes)
+/// The live checks of `set` (the copy parsed at start; reloads reach the service through the
+/// runner), in the namespaces of `app`'s attendee when it has one.
+pub fn live_checks(set: crate::lab::LabSet, app: &App) -> checks::LiveChecks {
+    checks::LiveChecks::new(set, app.attendee.clone())
 }
 
 fn start_watchers(opts: &TuiOptions, bg: &Background) -> Option<LabWatcher> {
@@ -128,10 +131,12 @@ pub fn operator_service(app: &App) -> services::OperatorService {
 /// every exit path (ratatui's panic hook covers panics).
 pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
-    let app = build_app(&opts, Theme::from_env());
+    let set = load_labs(&opts);
+    let app = build_app_with(set.clone(), &opts, Theme::from_env());
+    let checks = live_checks(set, &app);
     on_terminal(runtime, |terminal| async {
         let (bg, rx) = Background::new();
-        let (_watcher, probes) = start_background_with_checks(&opts, &bg, app.attendee.clone());
+        let _watcher = start_background(&opts, &bg);
         let classroom = app
             .attendee
             .as_deref()
@@ -143,7 +148,7 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
         if let Some(c) = classroom {
             runner.services.push(Box::new(c));
         }
-        runner.services.push(Box::new(probes));
+        runner.services.push(Box::new(checks));
         runner.autostart_operator = true;
         let mut events = crossterm::event::EventStream::new();
         let result = runner.run(&mut events).await;

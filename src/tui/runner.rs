@@ -162,6 +162,11 @@ impl<B: Backend, C: Clipboard> Runner<B, C> {
                 service.connected(&self.background, client);
             }
         }
+        if let AppMessage::LabsReloaded(set) = &msg {
+            for service in &mut self.services {
+                service.labs_reloaded(&self.background, set);
+            }
+        }
         self.app.handle(msg);
         if connected && self.autostart_operator {
             self.app.effects.push(super::app::Effect::Request(

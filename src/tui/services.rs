@@ -67,7 +67,7 @@ impl Service for ApplyService {
             return None;
         }
         let bg = background.clone();
-        on_own_thread(move || async move {
+        background.spawn(async move {
             let docs = match block_documents(&block) {
                 Ok(d) => d,
                 Err(e) => {
@@ -125,7 +125,7 @@ impl Service for ApplyService {
 /// Checks a block against the cluster (no write) and sends its unified diff to the UI.
 fn diff(block: CodeBlock, background: &Background, client: kube::Client) {
     let bg = background.clone();
-    on_own_thread(move || async move {
+    background.spawn(async move {
         let title = match &block.attrs.id {
             Some(id) => format!("diff {id}"),
             None => format!("diff of the code block at line {}", block.line),
@@ -148,17 +148,6 @@ fn diff(block: CodeBlock, background: &Background, client: kube::Client) {
             }
         }
     });
-}
-
-/// Drives a future on a thread of its own with the current runtime: the apply engine's futures
-/// are not all provably `Send`, so they cannot be spawned as tasks.
-pub fn on_own_thread<F, Fut>(make: F)
-where
-    F: FnOnce() -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()>,
-{
-    let runtime = tokio::runtime::Handle::current();
-    std::thread::spawn(move || runtime.block_on(make()));
 }
 
 /// The namespace a manifest block applies into: its `namespace=` (default `default`).
@@ -241,7 +230,10 @@ impl OperatorService {
                 if let Err(e) = operator::run(client, scope, tx, stop).await {
                     bg.log(LogLine::error(
                         "operator",
-                        format!("the built-in operator stopped: {e:#}"),
+                        format!(
+                            "the built-in operator stopped: {}",
+                            crate::explain::anyhow_text(&e)
+                        ),
                     ));
                 }
             });

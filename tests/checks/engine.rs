@@ -282,7 +282,7 @@ async fn dropped_and_compacted_watches_reconnect_without_a_stale_pass() {
     tc.sandbox
         .api
         .faults
-        .fail_requests(1.0, oplab::sandbox::faults::FaultKind::ServerError);
+        .fail_requests(1.0, oplab::sandbox::store::faults::FaultKind::ServerError);
     tc.sandbox.api.store.compact();
     tc.sandbox.api.faults.drop_watches();
     let v = until(&mut engine, i, 20, |v| {

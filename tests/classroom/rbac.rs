@@ -141,11 +141,10 @@ fn work_done_with_own_kubeconfigs_shows_on_the_board() {
         "alice's CronTab",
     );
     let bob_client = bc.runtime.block_on(async {
-        let kcfg = kube::config::Kubeconfig::read_from(&kcs[1]).expect("bob's kubeconfig");
-        let config = kube::Config::from_custom_kubeconfig(kcfg, &Default::default())
+        oplab::cluster::connection::Target::kubeconfig(Some(kcs[1].clone()), None)
+            .client()
             .await
-            .expect("config");
-        kube::Client::try_from(config).expect("client")
+            .expect("a client from bob's kubeconfig")
     });
     let operator = {
         let _guard = bc.runtime.enter();

@@ -76,11 +76,10 @@ fn setup_three_attendees_then_teardown_leaves_nothing() {
         assert_eq!(stdout(&o), format!("{name}-gordon"));
         // kube-rs with the same file.
         let pods = bc.runtime.block_on(async {
-            let kcfg = kube::config::Kubeconfig::read_from(&kc).expect("parses");
-            let config = kube::Config::from_custom_kubeconfig(kcfg, &Default::default())
+            let client = oplab::cluster::connection::Target::kubeconfig(Some(kc.clone()), None)
+                .client()
                 .await
-                .expect("config");
-            let client = kube::Client::try_from(config).expect("client");
+                .expect("a client from the attendee's kubeconfig");
             Api::<Pod>::namespaced(client, &format!("{name}-crontabs"))
                 .list(&ListParams::default())
                 .await

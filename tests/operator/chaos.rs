@@ -11,7 +11,7 @@ use kube::ResourceExt;
 use kube::api::{Api, DeleteParams, ListParams, Patch, PatchParams};
 use op::*;
 use oplab::operator::{Gordon, LABEL, Scope};
-use oplab::sandbox::faults::FaultKind;
+use oplab::sandbox::store::faults::FaultKind;
 use rand::{Rng, SeedableRng};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;

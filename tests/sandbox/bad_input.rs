@@ -210,7 +210,7 @@ async fn bad_bodies_get_status_errors_and_change_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn injected_faults_fail_requests_and_end_watches() {
-    use oplab::sandbox::faults::FaultKind;
+    use oplab::sandbox::store::faults::FaultKind;
     let c = TestCluster::start().await;
     let client = c.client().await;
     let api = c.sandbox.api.clone();

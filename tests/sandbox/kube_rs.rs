@@ -225,7 +225,7 @@ async fn watcher_relists_after_compacted_history() {
     // resourceVersion, gets 410 Expired in the stream, and must relist.
     let api = c.sandbox.api.clone();
     api.faults
-        .fail_requests(1.0, oplab::sandbox::faults::FaultKind::ServerError);
+        .fail_requests(1.0, oplab::sandbox::store::faults::FaultKind::ServerError);
     api.faults.drop_watches();
     tokio::time::sleep(Duration::from_millis(200)).await;
     let rt = api
@@ -236,7 +236,7 @@ async fn watcher_relists_after_compacted_history() {
         &rt,
         "default",
         json!({"metadata": {"name": "during"}}),
-        &oplab::sandbox::api::WriteOpts::internal("test"),
+        &oplab::sandbox::store::api::WriteOpts::internal("test"),
     )
     .expect("create");
     api.store.compact();

@@ -191,13 +191,12 @@ async fn an_attendee_without_cluster_rights_reads_instructor_steps_as_done_by_th
     let dir = tempfile::tempdir().expect("tempdir");
     let app = attendee_app(&dir.path().join("progress.json"), Some("alice"));
     let (mut runner, bg) = attendee_runner(app, 140, 45);
-    oplab::checks::live::start_engine(
-        &bg,
-        alice.clone(),
-        &oplab::lab::load_embedded(),
-        Some("alice"),
-        None,
-    );
+    runner
+        .services
+        .push(Box::new(oplab::tui::checks::LiveChecks::new(
+            oplab::lab::load_embedded(),
+            Some("alice".into()),
+        )));
     connect(&mut runner, &bg, alice.clone()).await;
 
     // The instructor steps are the instructor's; the missing namespace is reported once.

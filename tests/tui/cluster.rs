@@ -113,3 +113,66 @@ async fn an_unreachable_cluster_falls_back_to_the_sandbox_without_blocking() {
     );
     bg.shutdown();
 }
+
+/// `oplab --kubeconfig FILE` reaches the TUI's discovery through the one connector every command
+/// uses: it connects to that file's cluster, whatever `KUBECONFIG` says (another test of this
+/// binary points it at a dead server).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_tui_honours_kubeconfig() {
+    use clap::Parser;
+    let c = crate::common::TestCluster::start().await;
+    let cli = oplab::cli::Cli::try_parse_from([
+        "oplab".as_ref(),
+        "--kubeconfig".as_ref(),
+        c.kubeconfig.as_os_str(),
+    ])
+    .expect("flags parse");
+    let opts = cli.tui.options().cluster;
+    assert_eq!(opts.kubeconfig.as_deref(), Some(c.kubeconfig.as_path()));
+    let (bg, mut rx) = Background::new();
+    spawn_discovery(
+        &bg,
+        ClusterOptions {
+            sandbox_kubeconfig: Some(c.dir.path().join("unused-sandbox-kubeconfig")),
+            probe_timeout: Duration::from_secs(10),
+            ..opts
+        },
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let (state, client) = {
+        let mut state = None;
+        let mut client = None;
+        while state.is_none() || client.is_none() {
+            match tokio::time::timeout_at(deadline, rx.recv())
+                .await
+                .expect("discovery took too long")
+                .expect("channel open")
+            {
+                AppMessage::Cluster(s) => state = Some(s),
+                AppMessage::Client(k) => client = Some(k),
+                _ => {}
+            }
+        }
+        (state.unwrap_or_default(), client)
+    };
+    let ClusterState::Connected { context, .. } = &state else {
+        panic!("not connected to the --kubeconfig cluster: {state:?}");
+    };
+    let expected = kube::config::Kubeconfig::read_from(&c.kubeconfig)
+        .expect("kubeconfig")
+        .current_context
+        .expect("a current context");
+    assert_eq!(context, &expected);
+    // The client talks to the sandbox of that file: an object made there is seen through it.
+    c.kubectl(&["create", "namespace", "through-kubeconfig"]);
+    let ns: kube::Api<k8s_openapi::api::core::v1::Namespace> =
+        kube::Api::all(client.expect("client"));
+    ns.get("through-kubeconfig")
+        .await
+        .expect("the namespace, through the TUI's client");
+    assert!(
+        !c.dir.path().join("unused-sandbox-kubeconfig").exists(),
+        "no sandbox was started"
+    );
+    bg.shutdown();
+}

@@ -55,9 +55,9 @@ fn start_sandbox() -> anyhow::Result<(SandboxProcess, PathBuf)> {
 }
 
 async fn client(kubeconfig: &Path) -> anyhow::Result<kube::Client> {
-    let kc = kube::config::Kubeconfig::read_from(kubeconfig).context("reading the kubeconfig")?;
-    let config = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await?;
-    Ok(kube::Client::try_from(config)?)
+    crate::cluster::connection::Target::kubeconfig(Some(kubeconfig.to_path_buf()), None)
+        .client()
+        .await
 }
 
 pub fn run(attendees: usize, rounds: usize) -> anyhow::Result<ExitCode> {

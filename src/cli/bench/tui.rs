@@ -116,7 +116,8 @@ pub fn bench_tui(seconds: u64, runs: usize) -> anyhow::Result<ExitCode> {
 
 async fn idle(seconds: u64, with_cluster: bool) -> anyhow::Result<(f64, u64)> {
     let opts = options();
-    let app = tui::build_app(&opts, Theme::from_env());
+    let set = tui::load_labs(&opts);
+    let app = tui::build_app_with(set.clone(), &opts, Theme::from_env());
     let (bg, rx) = Background::new();
     let _w = if with_cluster {
         tui::start_background(&opts, &bg)
@@ -124,7 +125,11 @@ async fn idle(seconds: u64, with_cluster: bool) -> anyhow::Result<(f64, u64)> {
         None
     };
     let terminal = Terminal::new(TestBackend::new(120, 40))?;
+    let checks = tui::live_checks(set, &app);
     let mut runner = Runner::new(terminal, app, bg.clone(), rx, RecordingClipboard::default());
+    if with_cluster {
+        runner.services.push(Box::new(checks));
+    }
     let mut events = futures::stream::pending::<std::io::Result<crossterm::event::Event>>();
     let settle = if with_cluster { 3 } else { 1 };
     {

@@ -1,11 +1,11 @@
 //! The default ClusterRoles and ClusterRoleBindings of a fresh cluster that matter to the sandbox:
 //! cluster-admin, the aggregated admin/edit/view, discovery, basic-user and public-info-viewer.
 
-use crate::sandbox::api::{Api, WriteOpts};
 use crate::sandbox::auth::rbac::GROUP;
 use crate::sandbox::auth::{AUTHENTICATED, MASTERS, UNAUTHENTICATED};
 use crate::sandbox::controllers::key;
-use crate::sandbox::discovery::RESOURCE_VERBS;
+use crate::sandbox::store::api::{Api, WriteOpts};
+use crate::sandbox::transport::discovery::RESOURCE_VERBS;
 use serde_json::{Value, json};
 
 const RW: &[&str] = &["create", "delete", "deletecollection", "patch", "update"];

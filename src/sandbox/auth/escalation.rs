@@ -1,13 +1,13 @@
 //! Privilege escalation prevention, as Kubernetes' RBAC storage does it: a Role or ClusterRole may only grant
 //! what its writer holds (or has `escalate`); a binding only to a role whose rules the writer holds (or has `bind`).
 
-use crate::sandbox::api::{Api, FieldValidation, PatchType, WriteOpts};
 use crate::sandbox::auth::User;
 use crate::sandbox::auth::attributes::{Attributes, forbidden_status};
 use crate::sandbox::auth::rbac::{self, GROUP};
 use crate::sandbox::auth::rules::{self, Rule};
-use crate::sandbox::registry::ResourceType;
+use crate::sandbox::kinds::registry::ResourceType;
 use crate::sandbox::status::ApiError;
+use crate::sandbox::store::api::{Api, FieldValidation, PatchType, WriteOpts};
 use axum::http::{HeaderMap, Method};
 use serde_json::Value;
 
@@ -27,7 +27,7 @@ pub fn check_request(
     if !matches!(*method, Method::POST | Method::PUT | Method::PATCH) {
         return Ok(());
     }
-    let (value, ptype) = crate::sandbox::http::parse_body(headers, body, method)?;
+    let (value, ptype) = crate::sandbox::transport::http::parse_body(headers, body, method)?;
     let object = match (method, name) {
         (&Method::PATCH, Some(name)) => {
             // The object the patch would produce: a dry run of it (its own errors come from the real write).

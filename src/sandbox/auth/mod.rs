@@ -9,8 +9,8 @@ pub mod reviews;
 pub mod rules;
 pub mod tokens;
 
-use crate::sandbox::api::Api;
 use crate::sandbox::status::ApiError;
+use crate::sandbox::store::api::Api;
 use axum::http::{HeaderMap, header};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;

@@ -1,11 +1,11 @@
 //! The RBAC authorizer: rules from RoleBindings in the request's namespace and from ClusterRoleBindings,
 //! resolved once per user and namespace and cached until an RBAC object changes.
 
-use crate::sandbox::api::Api;
 use crate::sandbox::auth::User;
 use crate::sandbox::auth::attributes::Attributes;
 use crate::sandbox::auth::rules::Rule;
 use crate::sandbox::controllers::key;
+use crate::sandbox::store::api::Api;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};

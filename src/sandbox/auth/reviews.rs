@@ -2,12 +2,12 @@
 //! (`can-i --list`), SubjectAccessReview, LocalSubjectAccessReview, SelfSubjectReview (`kubectl auth whoami`)
 //! and TokenReview. Create-only, never stored, served in discovery as on a real cluster.
 
-use crate::sandbox::api::Api;
 use crate::sandbox::auth::attributes::Attributes;
 use crate::sandbox::auth::rbac;
 use crate::sandbox::auth::rules::strings;
 use crate::sandbox::auth::{User, constant_time_eq, tokens};
 use crate::sandbox::status::ApiError;
+use crate::sandbox::store::api::Api;
 use serde_json::{Value, json};
 
 pub const AUTHZ: &str = "authorization.k8s.io";

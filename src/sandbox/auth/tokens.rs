@@ -1,10 +1,10 @@
 //! ServiceAccount tokens: signed (HMAC-SHA256 JWTs, key per sandbox), tied to the ServiceAccount's uid, with expiry;
 //! the TokenRequest subresource and the legacy token Secrets a controller fills in.
 
-use crate::sandbox::api::Api;
 use crate::sandbox::auth::User;
 use crate::sandbox::controllers::key;
 use crate::sandbox::status::ApiError;
+use crate::sandbox::store::api::Api;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use ring::hmac;

@@ -2,9 +2,9 @@
 //! ClusterRole its label selectors match (how `admin`, `edit` and `view` pick up CRD roles).
 
 use super::key;
-use crate::sandbox::api::Api;
 use crate::sandbox::auth::rbac::GROUP;
 use crate::sandbox::meta::LabelSelector;
+use crate::sandbox::store::api::Api;
 use serde_json::{Value, json};
 use std::sync::Arc;
 

@@ -1,7 +1,7 @@
 //! What a fresh cluster has: the system namespaces, the node `sandbox`, the `kubernetes` Service, default RBAC.
 
 use super::key;
-use crate::sandbox::api::{Api, WriteOpts};
+use crate::sandbox::store::api::{Api, WriteOpts};
 use serde_json::json;
 
 /// The name of the sandbox's single node.
@@ -79,8 +79,8 @@ fn node() -> serde_json::Value {
             "nodeInfo": {
                 "machineID": "oplab", "systemUUID": "oplab", "bootID": "oplab",
                 "kernelVersion": "simulated", "osImage": "oplab sandbox (simulated pods)",
-                "containerRuntimeVersion": "oplab://simulated", "kubeletVersion": crate::sandbox::discovery::GIT_VERSION,
-                "kubeProxyVersion": crate::sandbox::discovery::GIT_VERSION, "operatingSystem": "linux", "architecture": "amd64",
+                "containerRuntimeVersion": "oplab://simulated", "kubeletVersion": crate::sandbox::transport::discovery::GIT_VERSION,
+                "kubeProxyVersion": crate::sandbox::transport::discovery::GIT_VERSION, "operatingSystem": "linux", "architecture": "amd64",
             },
         },
     })

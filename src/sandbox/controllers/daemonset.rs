@@ -3,7 +3,7 @@
 use super::bootstrap::NODE;
 use super::key;
 use super::workload::{self as w, is_active, is_ready};
-use crate::sandbox::api::Api;
+use crate::sandbox::store::api::Api;
 use serde_json::{Value, json};
 
 /// Reconciles one DaemonSet.

@@ -3,7 +3,7 @@
 
 use super::workload::{self as w};
 use super::{key, replicaset};
-use crate::sandbox::api::{Api, WriteOpts};
+use crate::sandbox::store::api::{Api, WriteOpts};
 use serde_json::{Value, json};
 use std::sync::Arc;
 

@@ -3,8 +3,8 @@
 
 use super::key;
 use super::workload::{self as w, is_ready};
-use crate::sandbox::api::{Api, WriteOpts};
 use crate::sandbox::store::Event;
+use crate::sandbox::store::api::{Api, WriteOpts};
 use serde_json::{Value, json};
 
 fn target_port(port: &Value, pods: &[&std::sync::Arc<Value>]) -> Value {

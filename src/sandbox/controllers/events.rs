@@ -1,7 +1,7 @@
 //! Event expiry: events live for an hour and at most a thousand per namespace, as a real cluster's event TTL keeps them bounded.
 
 use super::key;
-use crate::sandbox::api::Api;
+use crate::sandbox::store::api::Api;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;

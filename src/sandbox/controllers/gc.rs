@@ -1,8 +1,8 @@
 //! The garbage collector: ownerReferences cascade deletes (Background, Foreground) and orphaning.
 
 use super::key;
-use crate::sandbox::api::{Api, DeleteOpts};
-use crate::sandbox::registry::StorageKey;
+use crate::sandbox::kinds::registry::StorageKey;
+use crate::sandbox::store::api::{Api, DeleteOpts};
 use crate::sandbox::store::{Event, ObjRef};
 use serde_json::Value;
 use std::sync::Arc;

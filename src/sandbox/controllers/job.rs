@@ -3,8 +3,8 @@
 
 use super::key;
 use super::workload::{self as w, is_active, is_ready};
-use crate::sandbox::api::Api;
 use crate::sandbox::meta;
+use crate::sandbox::store::api::Api;
 use serde_json::{Value, json};
 
 fn finished(job: &Value) -> bool {

@@ -3,8 +3,8 @@
 
 use super::bootstrap::NODE;
 use super::key;
-use crate::sandbox::api::{Api, WriteOpts};
 use crate::sandbox::meta;
+use crate::sandbox::store::api::{Api, WriteOpts};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};

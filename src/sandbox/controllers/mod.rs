@@ -14,9 +14,9 @@ pub mod replicaset;
 pub mod statefulset;
 pub mod workload;
 
-use crate::sandbox::api::Api;
-use crate::sandbox::registry::StorageKey;
+use crate::sandbox::kinds::registry::StorageKey;
 use crate::sandbox::store::Event;
+use crate::sandbox::store::api::Api;
 use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;

@@ -1,9 +1,9 @@
 //! Namespace lifecycle (default ServiceAccount, root CA ConfigMap, Terminating cascade) and CRD cleanup.
 
 use super::key;
-use crate::sandbox::admission::CRD_CLEANUP_FINALIZER;
-use crate::sandbox::api::{Api, DeleteOpts, WriteOpts};
+use crate::sandbox::kinds::admission::CRD_CLEANUP_FINALIZER;
 use crate::sandbox::store::Event;
+use crate::sandbox::store::api::{Api, DeleteOpts, WriteOpts};
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -89,7 +89,7 @@ pub fn on_crd(api: &Arc<Api>, crd: &Value) {
     let k = key(group, plural);
     let (objects, _) = api.store.list_stored(&k, None);
     if objects.is_empty() {
-        crate::sandbox::crd::unserve(api, crd);
+        crate::sandbox::kinds::crd::unserve(&api.served, crd);
         api.remove_finalizer(
             &key("apiextensions.k8s.io", "customresourcedefinitions"),
             "",
@@ -111,7 +111,7 @@ pub fn on_crd(api: &Arc<Api>, crd: &Value) {
 /// Reacts to an object that is gone: a terminating namespace or a deleting CRD may now be finished.
 pub fn on_deleted(api: &Arc<Api>, ev: &Event, obj: &Value) {
     if ev.key == key("apiextensions.k8s.io", "customresourcedefinitions") {
-        crate::sandbox::crd::unserve(api, obj);
+        crate::sandbox::kinds::crd::unserve(&api.served, obj);
         return;
     }
     if !ev.namespace.is_empty()

@@ -2,7 +2,7 @@
 
 use super::key;
 use super::workload::{self as w, is_active, is_ready};
-use crate::sandbox::api::Api;
+use crate::sandbox::store::api::Api;
 use serde_json::{Value, json};
 
 /// Reconciles one ReplicaSet from its current pods.

@@ -3,7 +3,7 @@
 
 use super::key;
 use super::workload::{self as w, is_active, is_ready};
-use crate::sandbox::api::{Api, WriteOpts};
+use crate::sandbox::store::api::{Api, WriteOpts};
 use serde_json::{Value, json};
 
 fn ordinal(sts_name: &str, pod: &Value) -> Option<i64> {

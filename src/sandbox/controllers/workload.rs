@@ -1,7 +1,7 @@
 //! Helpers the workload controllers share: selectors, owned pods, readiness, template hashes, pod creation.
 
 use super::key;
-use crate::sandbox::api::{Api, DeleteOpts, WriteOpts};
+use crate::sandbox::store::api::{Api, DeleteOpts, WriteOpts};
 use serde_json::{Map, Value, json};
 
 /// Whether a JSON LabelSelector (matchLabels, matchExpressions) matches `labels`.

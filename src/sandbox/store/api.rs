@@ -1,20 +1,21 @@
 //! The API server's object semantics, shared by the HTTP layer and the sandbox's own controllers:
 //! create, update, patch, delete, subresources, admission (validation, defaults, field ownership).
 
-use crate::sandbox::convert::{from_storage, to_storage};
-use crate::sandbox::faults::Faults;
+use crate::sandbox::kinds::admission;
+use crate::sandbox::kinds::registry::{Registry, ResourceType, Served, StorageKey};
+use crate::sandbox::kinds::{self, Ctx};
 use crate::sandbox::meta::{self, FieldSelector, LabelSelector};
 use crate::sandbox::patch::apply::{ManagerOptions, server_side_apply, track_update};
 use crate::sandbox::patch::strategic::strategic_merge_patch;
 use crate::sandbox::patch::{PatchError, TypeRef};
-use crate::sandbox::registry::{Registry, ResourceType, StorageKey};
 use crate::sandbox::schema::{self, FieldError};
+use crate::sandbox::services::Services;
 use crate::sandbox::status::ApiError;
+use crate::sandbox::store::convert::{from_storage, to_storage};
+use crate::sandbox::store::faults::Faults;
 use crate::sandbox::store::{Change, Store, Stored};
-use crate::sandbox::{admission, defaults};
 use serde_json::{Value, json};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard};
+use std::sync::{Arc, RwLockReadGuard};
 use std::time::Duration;
 
 /// Tunables of one sandbox.
@@ -109,11 +110,12 @@ pub struct Deleted {
 /// The sandbox API server's state.
 pub struct Api {
     pub store: Store,
-    registry: RwLock<Registry>,
+    /// The kinds served now (built-in and from CRDs).
+    pub served: Served,
     pub config: Config,
     pub faults: Faults,
-    next_ip: AtomicU32,
-    ca_pem: std::sync::OnceLock<String>,
+    /// What kinds' strategies may use: addresses, the CA.
+    pub services: Services,
     /// Token signing key and the RBAC rule cache.
     pub auth: crate::sandbox::auth::Auth,
 }
@@ -122,22 +124,29 @@ impl Api {
     pub fn new(config: Config) -> Self {
         Self {
             store: Store::new(config.watch_history),
-            registry: RwLock::new(Registry::builtin()),
+            served: Served::default(),
             config,
             faults: Faults::default(),
-            next_ip: AtomicU32::new(10),
-            ca_pem: std::sync::OnceLock::new(),
+            services: Services::default(),
             auth: crate::sandbox::auth::Auth::new(),
         }
     }
 
     /// The CA certificate clients trust (what `kube-root-ca.crt` ConfigMaps carry).
     pub fn ca_pem(&self) -> String {
-        self.ca_pem.get().cloned().unwrap_or_default()
+        self.services.ca_pem()
     }
 
     pub fn set_ca_pem(&self, pem: String) {
-        let _ = self.ca_pem.set(pem);
+        self.services.set_ca_pem(pem);
+    }
+
+    /// What a kind's strategy may use.
+    pub fn ctx(&self) -> Ctx<'_> {
+        Ctx {
+            served: &self.served,
+            services: &self.services,
+        }
     }
 
     /// Removes one finalizer; an object being deleted goes once its last finalizer is removed.
@@ -167,39 +176,28 @@ impl Api {
     }
 
     pub fn registry(&self) -> RwLockReadGuard<'_, Registry> {
-        self.registry.read().unwrap_or_else(|e| e.into_inner())
+        self.served.read()
     }
 
     pub fn update_registry(&self, f: impl FnOnce(&mut Registry)) {
-        let mut reg = self.registry.write().unwrap_or_else(|e| e.into_inner());
-        f(&mut reg);
+        self.served.update(f);
     }
 
     /// A fresh address from the sandbox's pod and service ranges.
     pub fn allocate_ip(&self, service: bool) -> String {
-        let n = self.next_ip.fetch_add(1, Ordering::Relaxed);
-        let (a, b) = ((n >> 8) & 0xff, n & 0xff);
-        if service {
-            format!("10.96.{a}.{b}")
-        } else {
-            format!("10.244.{a}.{b}")
-        }
+        self.services.ips.allocate(service)
     }
 
     /// Makes later allocations skip an address already in use (restored from a state directory).
     pub fn reserve_ip(&self, ip: &str) {
-        let octets: Vec<u32> = ip.split('.').filter_map(|o| o.parse().ok()).collect();
-        if let [10, 96 | 244, a, b] = octets[..] {
-            self.next_ip
-                .fetch_max(((a << 8) | b) + 1, Ordering::Relaxed);
-        }
+        self.services.ips.reserve(ip);
     }
 
     pub fn get(&self, rt: &ResourceType, ns: &str, name: &str) -> Result<Value, ApiError> {
         let ns = scope_ns(rt, ns);
         self.store
             .get_stored(&rt.storage_key(), ns, name)
-            .map(|o| crate::sandbox::convert::into_client(rt, o.value()))
+            .map(|o| crate::sandbox::store::convert::into_client(rt, o.value()))
             .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))
     }
 
@@ -216,7 +214,7 @@ impl Api {
         let items = objects
             .into_iter()
             .filter(|o| labels.matches(o.labels()))
-            .map(|o| crate::sandbox::convert::from_storage_shared(rt, o))
+            .map(|o| crate::sandbox::store::convert::from_storage_shared(rt, o))
             .filter(|o| fields.is_empty() || fields.matches(&o.value()))
             .collect();
         (items, rv)
@@ -331,9 +329,10 @@ impl Api {
         if rt.namespaced {
             self.check_namespace_open(ns)?;
         }
-        admission::before_create_validation(rt, &mut obj);
+        let strategy = kinds::strategy(rt);
+        strategy.before_validation(rt, &mut obj);
         let warnings = self.admit(rt, None, &mut obj, opts, None)?;
-        admission::on_create(self, rt, &mut obj)?;
+        strategy.prepare_create(self.ctx(), rt, &mut obj)?;
         let stored = to_storage(rt, obj);
         let key = rt.storage_key();
         for attempt in 0..8 {
@@ -373,7 +372,7 @@ impl Api {
                 });
             match result {
                 Ok(c) => {
-                    admission::after_write(self, rt, &c.object);
+                    strategy.after_write(self.ctx(), rt, &c.object);
                     return Ok(Written {
                         object: from_storage(rt, &c.object),
                         created: true,
@@ -560,7 +559,7 @@ impl Api {
             Some(obj) => obj,
             None => {
                 if committed.kind.is_some() {
-                    admission::after_write(self, rt, &committed.object);
+                    kinds::strategy(rt).after_write(self.ctx(), rt, &committed.object);
                 }
                 committed.object
             }
@@ -684,7 +683,7 @@ impl Api {
         }
         let mut client_view = from_storage(rt, &obj);
         let warnings = self.admit(rt, Some(current), &mut client_view, opts, sub)?;
-        admission::on_update(self, rt, current, &mut client_view)?;
+        kinds::strategy(rt).prepare_update(self.ctx(), rt, current, &mut client_view)?;
         let mut obj = to_storage(rt, client_view);
         // generation follows spec (everything but metadata and status).
         if rt.tracks_generation() && sub.is_none() && spec_of(current) != spec_of(&obj) {
@@ -708,7 +707,7 @@ impl Api {
         let no_finalizers = obj["metadata"]["finalizers"]
             .as_array()
             .is_none_or(|a| a.is_empty());
-        if deleting && no_finalizers && !is_graceful_pod(rt, current) {
+        if deleting && no_finalizers && !kinds::strategy(rt).stays_after_finalizers(current) {
             return Ok((Change::Delete, warnings));
         }
         if obj == *current {
@@ -763,10 +762,10 @@ impl Api {
                 FieldValidation::Ignore => {}
             }
         }
-        if let Some(b) = rt.builtin {
-            defaults::apply(b.group, b.kind, obj);
-            let errors =
-                admission::validate_builtin(rt, old.map(|o| from_storage(rt, o)).as_ref(), obj);
+        if rt.builtin.is_some() {
+            let strategy = kinds::strategy(rt);
+            strategy.defaults(rt, obj);
+            let errors = strategy.validate(rt, old.map(|o| from_storage(rt, o)).as_ref(), obj);
             if !errors.is_empty() {
                 return Err(invalid(rt, &name, &errors));
             }
@@ -861,36 +860,8 @@ impl Api {
             .filter_map(|f| f.as_str().map(String::from))
             .collect();
         let already = !meta["deletionTimestamp"].is_null();
-        let is_pod = rt.group.is_empty() && rt.kind == "Pod";
-        if is_pod {
-            let requested = dopts
-                .grace_period
-                .or_else(|| current["spec"]["terminationGracePeriodSeconds"].as_i64())
-                .unwrap_or(30);
-            let grace = requested.clamp(0, max_grace);
-            let scheduled = current["spec"]["nodeName"]
-                .as_str()
-                .is_some_and(|n| !n.is_empty());
-            let finished = matches!(
-                current["status"]["phase"].as_str(),
-                Some("Succeeded") | Some("Failed")
-            );
-            if (grace == 0 || !scheduled || finished) && finalizers.is_empty() {
-                return Ok(Change::Delete);
-            }
-            if already {
-                let shorter = meta["deletionGracePeriodSeconds"]
-                    .as_i64()
-                    .is_some_and(|g| grace < g);
-                if !shorter {
-                    return Ok(Change::Unchanged);
-                }
-            }
-            let ts = jiff::Timestamp::now() + jiff::SignedDuration::from_secs(grace);
-            obj["metadata"]["deletionTimestamp"] =
-                json!(ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string());
-            obj["metadata"]["deletionGracePeriodSeconds"] = json!(grace);
-            return Ok(Change::Put(obj));
+        if let Some(change) = kinds::strategy(rt).delete(current, dopts, max_grace) {
+            return Ok(change);
         }
         if already {
             return Ok(if finalizers.is_empty() {
@@ -1115,15 +1086,6 @@ fn name_is_generated(name: &str, generate: &Option<String>) -> bool {
     generate.as_deref().is_some_and(|g| name.starts_with(g))
 }
 
-fn is_graceful_pod(rt: &ResourceType, current: &Value) -> bool {
-    rt.group.is_empty()
-        && rt.kind == "Pod"
-        && current["metadata"]["deletionGracePeriodSeconds"]
-            .as_i64()
-            .unwrap_or(0)
-            > 0
-}
-
 /// Checks apiVersion and kind of a request body against the resource.
 fn check_body(rt: &ResourceType, body: Value) -> Result<Value, ApiError> {
     let Value::Object(mut map) = body else {
@@ -1232,29 +1194,7 @@ fn patch_error(rt: &ResourceType, name: &str, e: PatchError) -> ApiError {
 
 /// A 422 Invalid for field errors.
 pub fn invalid(rt: &ResourceType, name: &str, errors: &[FieldError]) -> ApiError {
-    let message = schema::invalid_message(&rt.kind, &rt.group, name, errors);
-    let causes: Vec<Value> = errors
-        .iter()
-        .map(|e| {
-            let reason = match e.kind {
-                schema::ErrorKind::Required | schema::ErrorKind::RequiredDetail(_) => {
-                    "FieldValueRequired"
-                }
-                schema::ErrorKind::TooLong { .. } => "FieldValueTooLong",
-                schema::ErrorKind::Invalid { .. } => "FieldValueInvalid",
-                schema::ErrorKind::NotSupported { .. } => "FieldValueNotSupported",
-                schema::ErrorKind::Forbidden(_) => "FieldValueForbidden",
-                schema::ErrorKind::TooMany { .. } => "FieldValueTooMany",
-            };
-            let text = e.to_string();
-            let msg = text
-                .strip_prefix(&format!("{}: ", e.path))
-                .unwrap_or(&text)
-                .to_string();
-            json!({"reason": reason, "message": msg, "field": e.path})
-        })
-        .collect();
-    ApiError::invalid(&rt.group, &rt.kind, name, message, json!(causes))
+    rt.invalid(name, errors)
 }
 
 fn invalid_one(

@@ -2,13 +2,16 @@
 
 use serde_json::{Map, Value, json};
 
-fn set_default(obj: &mut Map<String, Value>, key: &str, value: Value) {
+pub(crate) fn set_default(obj: &mut Map<String, Value>, key: &str, value: Value) {
     if obj.get(key).is_none_or(Value::is_null) {
         obj.insert(key.to_string(), value);
     }
 }
 
-fn child<'a>(obj: &'a mut Map<String, Value>, key: &str) -> Option<&'a mut Map<String, Value>> {
+pub(crate) fn child<'a>(
+    obj: &'a mut Map<String, Value>,
+    key: &str,
+) -> Option<&'a mut Map<String, Value>> {
     obj.get_mut(key).and_then(Value::as_object_mut)
 }
 
@@ -18,11 +21,6 @@ pub fn apply(group: &str, kind: &str, obj: &mut Value) {
         return;
     };
     match (group, kind) {
-        ("", "Pod") => {
-            if let Some(spec) = child(root, "spec") {
-                pod_spec(spec);
-            }
-        }
         ("apps", "Deployment") => {
             if let Some(spec) = child(root, "spec") {
                 set_default(spec, "replicas", json!(1));
@@ -116,66 +114,13 @@ pub fn apply(group: &str, kind: &str, obj: &mut Value) {
 
 fn template(spec: &mut Map<String, Value>) {
     if let Some(pod) = child(spec, "template").and_then(|t| child(t, "spec")) {
-        pod_spec(pod);
-    }
-}
-
-/// Pod spec defaults (also inside workload templates).
-fn pod_spec(spec: &mut Map<String, Value>) {
-    set_default(spec, "restartPolicy", json!("Always"));
-    set_default(spec, "terminationGracePeriodSeconds", json!(30));
-    set_default(spec, "dnsPolicy", json!("ClusterFirst"));
-    set_default(spec, "securityContext", json!({}));
-    set_default(spec, "schedulerName", json!("default-scheduler"));
-    for list in ["containers", "initContainers"] {
-        if let Some(cs) = spec.get_mut(list).and_then(Value::as_array_mut) {
-            for c in cs.iter_mut().filter_map(Value::as_object_mut) {
-                container(c);
-            }
-        }
-    }
-}
-
-fn container(c: &mut Map<String, Value>) {
-    let image = c.get("image").and_then(Value::as_str).unwrap_or_default();
-    let tag_is_latest = {
-        let last = image.rsplit('/').next().unwrap_or(image);
-        !image.contains('@') && last.split_once(':').is_none_or(|(_, t)| t == "latest")
-    };
-    set_default(
-        c,
-        "imagePullPolicy",
-        json!(if tag_is_latest {
-            "Always"
-        } else {
-            "IfNotPresent"
-        }),
-    );
-    set_default(c, "terminationMessagePath", json!("/dev/termination-log"));
-    set_default(c, "terminationMessagePolicy", json!("File"));
-    set_default(c, "resources", json!({}));
-    if let Some(ports) = c.get_mut("ports").and_then(Value::as_array_mut) {
-        for p in ports.iter_mut().filter_map(Value::as_object_mut) {
-            set_default(p, "protocol", json!("TCP"));
-        }
+        crate::sandbox::kinds::pod::default_spec(pod);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn pod_defaults_follow_image_tags() {
-        let mut pod = json!({"spec": {"containers": [{"name": "a", "image": "nginx"}, {"name": "b", "image": "nginx:1.27"}]}});
-        apply("", "Pod", &mut pod);
-        assert_eq!(pod["spec"]["containers"][0]["imagePullPolicy"], "Always");
-        assert_eq!(
-            pod["spec"]["containers"][1]["imagePullPolicy"],
-            "IfNotPresent"
-        );
-        assert_eq!(pod["spec"]["restartPolicy"], "Always");
-    }
 
     #[test]
     fn explicit_values_are_kept() {

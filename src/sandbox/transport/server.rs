@@ -1,6 +1,6 @@
 //! The HTTPS listener: TLS on loopback, HTTP/1.1 and HTTP/2, every request through the API router.
 
-use crate::sandbox::http::{HttpState, handle};
+use crate::sandbox::transport::http::{HttpState, handle};
 use anyhow::Context;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;

@@ -1,9 +1,8 @@
 //! Per-kind admission of built-in objects: the validation and the server-set fields a real API server adds.
 
-use crate::sandbox::api::Api;
-use crate::sandbox::crd;
+use crate::sandbox::kinds::registry::ResourceType;
+use crate::sandbox::kinds::{Ctx, crd};
 use crate::sandbox::meta::LabelSelector;
-use crate::sandbox::registry::ResourceType;
 use crate::sandbox::schema::{ErrorKind, FieldError};
 use crate::sandbox::status::ApiError;
 use serde_json::{Value, json};
@@ -16,26 +15,12 @@ fn is(rt: &ResourceType, group: &str, kind: &str) -> bool {
 }
 
 /// Server-set fields of a new object.
-pub fn on_create(api: &Api, rt: &ResourceType, obj: &mut Value) -> Result<(), ApiError> {
-    if is(rt, "", "Pod") {
-        obj["status"] = json!({"phase": "Pending", "qosClass": qos_class(&obj["spec"])});
-        if obj["spec"]["serviceAccountName"]
-            .as_str()
-            .is_none_or(str::is_empty)
-        {
-            obj["spec"]["serviceAccountName"] = json!("default");
-        }
-        obj["spec"]["serviceAccount"] = obj["spec"]["serviceAccountName"].clone();
-        obj["spec"]["enableServiceLinks"] = obj["spec"]
-            .get("enableServiceLinks")
-            .cloned()
-            .unwrap_or(json!(true));
-        obj["spec"]["priority"] = json!(0);
-    } else if is(rt, "", "Service") {
+pub fn on_create(ctx: Ctx<'_>, rt: &ResourceType, obj: &mut Value) -> Result<(), ApiError> {
+    if is(rt, "", "Service") {
         let spec = &mut obj["spec"];
         let ty = spec["type"].as_str().unwrap_or("ClusterIP").to_string();
         if ty != "ExternalName" && spec["clusterIP"].as_str().is_none_or(str::is_empty) {
-            let ip = api.allocate_ip(true);
+            let ip = ctx.services.ips.allocate(true);
             spec["clusterIP"] = json!(ip);
             spec["clusterIPs"] = json!([ip]);
         } else if let Some(ip) = spec["clusterIP"].as_str().map(String::from) {
@@ -49,8 +34,10 @@ pub fn on_create(api: &Api, rt: &ResourceType, obj: &mut Value) -> Result<(), Ap
                 .enumerate()
             {
                 if p["nodePort"].is_null() {
-                    p["nodePort"] =
-                        json!(30000 + (api.allocate_ip(false).len() as i64 * 7 + i as i64) % 2767);
+                    p["nodePort"] = json!(
+                        30000
+                            + (ctx.services.ips.allocate(false).len() as i64 * 7 + i as i64) % 2767
+                    );
                 }
             }
             if ty == "LoadBalancer" {
@@ -64,7 +51,7 @@ pub fn on_create(api: &Api, rt: &ResourceType, obj: &mut Value) -> Result<(), Ap
         }
     } else if is(rt, "apiextensions.k8s.io", "CustomResourceDefinition") {
         check_crd(rt, obj)?;
-        let conflict = crd::names_conflict(api, obj);
+        let conflict = crd::names_conflict(ctx.served, obj);
         crd::set_status(obj, conflict);
     }
     Ok(())
@@ -72,7 +59,7 @@ pub fn on_create(api: &Api, rt: &ResourceType, obj: &mut Value) -> Result<(), Ap
 
 /// Server-kept fields on an update.
 pub fn on_update(
-    api: &Api,
+    ctx: Ctx<'_>,
     rt: &ResourceType,
     current: &Value,
     obj: &mut Value,
@@ -90,22 +77,20 @@ pub fn on_update(
         if obj["spec"].is_null() {
             obj["spec"] = current["spec"].clone();
         }
-    } else if is(rt, "", "Pod") {
-        pod_update_allowed(rt, current, obj)?;
     } else if is(rt, "apiextensions.k8s.io", "CustomResourceDefinition") {
         check_crd(rt, obj)?;
-        let conflict = crd::names_conflict(api, obj);
+        let conflict = crd::names_conflict(ctx.served, obj);
         crd::set_status(obj, conflict);
     }
     Ok(())
 }
 
 /// Work after a committed write: a created or updated CRD is served at once.
-pub fn after_write(api: &Api, rt: &ResourceType, stored: &Value) {
+pub fn after_write(ctx: Ctx<'_>, rt: &ResourceType, stored: &Value) {
     if is(rt, "apiextensions.k8s.io", "CustomResourceDefinition")
         && stored["metadata"]["deletionTimestamp"].is_null()
     {
-        crd::serve(api, stored);
+        crd::serve(ctx.served, stored);
     }
 }
 
@@ -115,34 +100,7 @@ fn check_crd(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
         return Ok(());
     }
     let name = obj["metadata"]["name"].as_str().unwrap_or_default();
-    Err(crate::sandbox::api::invalid(rt, name, &errors))
-}
-
-fn qos_class(spec: &Value) -> &'static str {
-    let containers = spec["containers"].as_array().cloned().unwrap_or_default();
-    let any = containers.iter().any(|c| {
-        c["resources"]["requests"]
-            .as_object()
-            .is_some_and(|m| !m.is_empty())
-            || c["resources"]["limits"]
-                .as_object()
-                .is_some_and(|m| !m.is_empty())
-    });
-    if !any {
-        return "BestEffort";
-    }
-    let guaranteed = containers.iter().all(|c| {
-        let l = &c["resources"]["limits"];
-        let r = &c["resources"]["requests"];
-        ["cpu", "memory"]
-            .iter()
-            .all(|k| !l[k].is_null() && (r[k].is_null() || r[k] == l[k]))
-    });
-    if guaranteed {
-        "Guaranteed"
-    } else {
-        "Burstable"
-    }
+    Err(rt.invalid(name, &errors))
 }
 
 /// Server-set fields a create needs before validation: a Job's generated selector and labels.
@@ -171,50 +129,10 @@ fn job_selector(obj: &mut Value) {
     labels["job-name"] = json!(name);
 }
 
-fn pod_update_allowed(rt: &ResourceType, current: &Value, obj: &Value) -> Result<(), ApiError> {
-    let strip = |spec: &Value| {
-        let mut s = spec.clone();
-        for list in ["containers", "initContainers"] {
-            for c in s[list].as_array_mut().into_iter().flatten() {
-                if let Some(m) = c.as_object_mut() {
-                    m.remove("image");
-                }
-            }
-        }
-        if let Some(m) = s.as_object_mut() {
-            for k in [
-                "activeDeadlineSeconds",
-                "tolerations",
-                "terminationGracePeriodSeconds",
-                "nodeName",
-                "schedulingGates",
-            ] {
-                m.remove(k);
-            }
-        }
-        s
-    };
-    if strip(&current["spec"]) == strip(&obj["spec"]) {
-        return Ok(());
-    }
-    let name = current["metadata"]["name"].as_str().unwrap_or_default();
-    Err(crate::sandbox::api::invalid(
-        rt,
-        name,
-        &[FieldError {
-            path: "spec".into(),
-            kind: ErrorKind::Forbidden(
-                "pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)".into(),
-            ),
-        }],
-    ))
-}
-
 /// Validation of built-in kinds beyond their schema: the rules attendees actually hit.
 pub fn validate_builtin(rt: &ResourceType, old: Option<&Value>, obj: &Value) -> Vec<FieldError> {
     let mut errs = Vec::new();
     match (rt.group.as_str(), rt.kind.as_str()) {
-        ("", "Pod") => pod_spec(&obj["spec"], "spec", &mut errs),
         ("apps", "Deployment" | "ReplicaSet" | "StatefulSet" | "DaemonSet") | ("batch", "Job") => {
             workload(rt, old, obj, &mut errs);
         }
@@ -290,52 +208,9 @@ fn workload(rt: &ResourceType, old: Option<&Value>, obj: &Value, errs: &mut Vec<
             });
         }
     }
-    pod_spec(&spec["template"]["spec"], "spec.template.spec", errs);
-}
-
-fn pod_spec(spec: &Value, path: &str, errs: &mut Vec<FieldError>) {
-    let containers = spec["containers"].as_array();
-    if containers.is_none_or(|c| c.is_empty()) {
-        errs.push(FieldError {
-            path: format!("{path}.containers"),
-            kind: ErrorKind::Required,
-        });
-        return;
-    }
-    let mut seen = std::collections::HashSet::new();
-    for (i, c) in containers.into_iter().flatten().enumerate() {
-        let base = format!("{path}.containers[{i}]");
-        match c["name"].as_str() {
-            None | Some("") => errs.push(FieldError {
-                path: format!("{base}.name"),
-                kind: ErrorKind::Required,
-            }),
-            Some(name) => {
-                for detail in crate::sandbox::meta::dns1123_label_errors(name) {
-                    errs.push(FieldError {
-                        path: format!("{base}.name"),
-                        kind: ErrorKind::Invalid {
-                            value: json!(name),
-                            detail,
-                        },
-                    });
-                }
-                if !seen.insert(name.to_string()) {
-                    errs.push(FieldError {
-                        path: format!("{base}.name"),
-                        kind: ErrorKind::Invalid {
-                            value: json!(name),
-                            detail: "Duplicate value".into(),
-                        },
-                    });
-                }
-            }
-        }
-        if c["image"].as_str().is_none_or(|s| s.trim().is_empty()) {
-            errs.push(FieldError {
-                path: format!("{base}.image"),
-                kind: ErrorKind::Required,
-            });
-        }
-    }
+    crate::sandbox::kinds::pod::validate_spec(
+        &spec["template"]["spec"],
+        "spec.template.spec",
+        errs,
+    );
 }

@@ -13,7 +13,7 @@
 //! one and renamed into place, then a new log holding only the recent history. A torn last line (a crash in
 //! the middle of a write that was never acknowledged) is dropped; any other unreadable line is corruption.
 
-use crate::sandbox::registry::StorageKey;
+use crate::sandbox::kinds::registry::StorageKey;
 use crate::sandbox::store::{Event, EventType, Journal, Stored};
 use anyhow::{Context, bail};
 use serde_json::{Value, json};

@@ -4,7 +4,7 @@
 //! parses it on demand with [`Stored::value`]. This keeps an object version at about the size of its JSON
 //! (a parsed `Value` with ordered maps takes some ten times more).
 
-use crate::sandbox::table::Row;
+use crate::sandbox::kinds::table::Row;
 use serde_json::Value;
 use std::ops::Range;
 use std::sync::{Arc, Mutex};

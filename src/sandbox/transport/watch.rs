@@ -1,13 +1,15 @@
 //! Watch streams: initial events, history replay, bookmarks, 410 Expired, selector transitions, timeouts.
 
-use crate::sandbox::api::Api;
-use crate::sandbox::convert::from_storage_shared;
-use crate::sandbox::http::{Format, Query, include_object, push_partial_metadata, table_layout};
+use crate::sandbox::kinds::registry::ResourceType;
+use crate::sandbox::kinds::table;
 use crate::sandbox::meta::{FieldSelector, LabelSelector};
-use crate::sandbox::registry::ResourceType;
 use crate::sandbox::status::ApiError;
+use crate::sandbox::store::api::Api;
+use crate::sandbox::store::convert::from_storage_shared;
 use crate::sandbox::store::{Event, EventType, Stored};
-use crate::sandbox::table;
+use crate::sandbox::transport::http::{
+    Format, Query, include_object, push_partial_metadata, table_layout,
+};
 use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -1,7 +1,6 @@
 //! CustomResourceDefinitions: validating a CRD, its status conditions, and serving its resource.
 
-use crate::sandbox::api::Api;
-use crate::sandbox::registry::{CrdVersion, ResourceType, ScalePaths};
+use crate::sandbox::kinds::registry::{CrdVersion, ResourceType, ScalePaths, Served};
 use crate::sandbox::schema::{ErrorKind, FieldError};
 use serde_json::{Value, json};
 
@@ -188,11 +187,11 @@ pub fn set_status(crd: &mut Value, names_conflict: Option<String>) {
 }
 
 /// Whether another CRD already serves this plural or kind in the group.
-pub fn names_conflict(api: &Api, crd: &Value) -> Option<String> {
+pub fn names_conflict(served: &Served, crd: &Value) -> Option<String> {
     let group = crd["spec"]["group"].as_str()?;
     let plural = crd["spec"]["names"]["plural"].as_str()?;
     let name = crd["metadata"]["name"].as_str()?;
-    let reg = api.registry();
+    let reg = served.read();
     for (g, versions) in reg.groups() {
         if g != group {
             continue;
@@ -210,7 +209,7 @@ pub fn names_conflict(api: &Api, crd: &Value) -> Option<String> {
 }
 
 /// Serves (or re-serves) the resource a CRD defines.
-pub fn serve(api: &Api, crd: &Value) {
+pub fn serve(served: &Served, crd: &Value) {
     let spec = &crd["spec"];
     let group = spec["group"].as_str().unwrap_or_default().to_string();
     let names = &crd["status"]["acceptedNames"];
@@ -295,17 +294,17 @@ pub fn serve(api: &Api, crd: &Value) {
         });
     }
     let preferred = all.iter().max_by_key(|v| version_rank(v)).cloned();
-    api.update_registry(|reg| reg.set_crd(&group, &plural, types, preferred.as_deref()));
+    served.update(|reg| reg.set_crd(&group, &plural, types, preferred.as_deref()));
 }
 
 /// Stops serving a deleted CRD's resource.
-pub fn unserve(api: &Api, crd: &Value) {
+pub fn unserve(served: &Served, crd: &Value) {
     let group = crd["spec"]["group"].as_str().unwrap_or_default();
     let plural = crd["status"]["acceptedNames"]["plural"]
         .as_str()
         .or_else(|| crd["spec"]["names"]["plural"].as_str())
         .unwrap_or_default();
-    api.update_registry(|reg| reg.remove_crd(group, plural));
+    served.update(|reg| reg.remove_crd(group, plural));
 }
 
 #[cfg(test)]

@@ -1,9 +1,18 @@
 //! The in-memory object store: objects by resource, one resourceVersion counter, watch history and fan-out.
 //!
 //! Each object version is kept as a [`Stored`] (its compact JSON); readers that need a [`Value`] parse it.
+//!
+//! The store layer: this versioned map, the generic verbs over it that call each kind's strategy ([`api`]),
+//! version conversion, the journal of a state directory, and fault injection for tests.
 
-use crate::sandbox::registry::StorageKey;
-pub use crate::sandbox::stored::Stored;
+pub mod api;
+pub mod convert;
+pub mod faults;
+pub mod state;
+pub mod stored;
+
+use crate::sandbox::kinds::registry::StorageKey;
+pub use crate::sandbox::store::stored::Stored;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};

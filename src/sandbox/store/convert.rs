@@ -1,7 +1,7 @@
 //! Conversion between the stored form of an object and the form a client asked for
 //! (apiVersion of the requested version; events.k8s.io/v1 Events stored as core v1 Events).
 
-use crate::sandbox::registry::ResourceType;
+use crate::sandbox::kinds::registry::ResourceType;
 use crate::sandbox::store::Stored;
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
@@ -149,7 +149,7 @@ pub fn into_client(rt: &ResourceType, mut obj: Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sandbox::registry::Registry;
+    use crate::sandbox::kinds::registry::Registry;
 
     #[test]
     fn new_events_round_trip_through_core_storage() {

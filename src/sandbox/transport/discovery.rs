@@ -1,7 +1,7 @@
 //! Discovery documents: /version, /api, /apis, /api/v1 and /apis/<group>/<version> (plain JSON, every client falls back to it).
 
 use crate::sandbox::auth::reviews;
-use crate::sandbox::registry::{Registry, ResourceType};
+use crate::sandbox::kinds::registry::{Registry, ResourceType};
 use serde_json::{Value, json};
 
 // The Kubernetes minor the sandbox serves and reports is the one k8s-openapi is built for: the `v1_NN`

@@ -1,16 +1,16 @@
 //! The HTTP API: authentication and authorization (via `auth`), routing of Kubernetes REST paths, content negotiation and request bodies.
 
-use crate::sandbox::api::{Api, DeleteOpts, FieldValidation, PatchType, WriteOpts, Written};
 use crate::sandbox::auth;
-use crate::sandbox::discovery;
-use crate::sandbox::faults::FaultKind;
+use crate::sandbox::kinds::registry::ResourceType;
+use crate::sandbox::kinds::table::{self, IncludeObject};
 use crate::sandbox::meta::{FieldSelector, LabelSelector};
 use crate::sandbox::openapi;
-use crate::sandbox::registry::ResourceType;
 use crate::sandbox::status::{self, ApiError};
 use crate::sandbox::store::Stored;
-use crate::sandbox::table::{self, IncludeObject};
-use crate::sandbox::watch;
+use crate::sandbox::store::api::{Api, DeleteOpts, FieldValidation, PatchType, WriteOpts, Written};
+use crate::sandbox::store::faults::FaultKind;
+use crate::sandbox::transport::discovery;
+use crate::sandbox::transport::watch;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
@@ -509,6 +509,7 @@ pub fn render_table(
         &rt.group,
         &rt.kind,
         columns,
+        crate::sandbox::kinds::strategy(rt).printer(),
         objects,
         include,
         list_meta,
@@ -1025,7 +1026,12 @@ fn bytes_response(body: Vec<u8>) -> Response {
 /// The Table layout of a resource (its CRD version's printer columns, or the built-in kind's columns).
 pub fn table_layout(rt: &ResourceType) -> table::Layout {
     let columns = rt.crd.as_ref().and_then(|c| c.printer_columns.as_ref());
-    table::Layout::new(&rt.group, &rt.kind, columns)
+    table::Layout::with_printer(
+        &rt.group,
+        &rt.kind,
+        columns,
+        crate::sandbox::kinds::strategy(rt).printer(),
+    )
 }
 
 /// Writes the PartialObjectMetadata of a stored object.

@@ -1,8 +1,12 @@
 //! The kinds the sandbox serves: a table of built-in kinds (adding one is one entry) plus CRD-defined kinds.
 
+use crate::sandbox::kinds::generic::GENERIC;
+use crate::sandbox::kinds::{Strategy, pod};
 use crate::sandbox::schema::builtin::unknown_fields;
+use crate::sandbox::schema::{self, FieldError};
+use crate::sandbox::status::ApiError;
 use k8s_openapi::api as k;
-use serde_json::Value;
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -28,6 +32,8 @@ pub struct Builtin {
     pub unknown_fields: UnknownFieldsFn,
     /// Where the objects are stored when another group-version owns the storage (events.k8s.io -> core events).
     pub stored_as: Option<(&'static str, &'static str)>,
+    /// What the kind does differently (`kinds/<kind>.rs`); most kinds use the generic strategy.
+    pub strategy: &'static dyn Strategy,
     /// The kind's OpenAPI schema (`/openapi/v3`, `kubectl explain`).
     pub schema: crate::sandbox::openapi::SchemaFn,
 }
@@ -52,16 +58,21 @@ macro_rules! builtin {
             field_labels: $fields,
             unknown_fields: unknown_fields::<$ty>,
             stored_as: None,
+            strategy: &GENERIC,
             schema: crate::sandbox::openapi::schema_of::<$ty>,
         }
     };
 }
 
-/// Every built-in kind the sandbox serves. Adding a kind is one entry here.
+/// Every built-in kind the sandbox serves. Adding a kind is one entry here, plus its strategy module in
+/// `kinds/` when it has rules of its own.
 pub static BUILTINS: &[Builtin] = &[
     builtin!(k::core::v1::Namespace, "", "v1", "Namespace", "namespaces", false, &["ns"], NONE, &["status", "finalize"], false, &["status.phase"]),
-    builtin!(k::core::v1::Pod, "", "v1", "Pod", "pods", true, &["po"], ALL, &["status", "log", "exec", "portforward", "attach", "binding", "eviction", "ephemeralcontainers"], false,
-        &["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName"]),
+    Builtin {
+        strategy: &pod::POD,
+        ..builtin!(k::core::v1::Pod, "", "v1", "Pod", "pods", true, &["po"], ALL, pod::SUBRESOURCES, false,
+            &["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName"])
+    },
     builtin!(k::core::v1::Service, "", "v1", "Service", "services", true, &["svc"], ALL, STATUS, false, &["spec.clusterIP", "spec.type"]),
     builtin!(k::core::v1::Endpoints, "", "v1", "Endpoints", "endpoints", true, &["ep"], NONE, NONE, false, &[]),
     builtin!(k::core::v1::ConfigMap, "", "v1", "ConfigMap", "configmaps", true, &["cm"], NONE, NONE, false, &[]),
@@ -115,6 +126,11 @@ pub static BUILTINS: &[Builtin] = &[
     builtin!(k::resource::v1::ResourceSlice, "resource.k8s.io", "v1", "ResourceSlice", "resourceslices", false, NONE, NONE, NONE, true, &["spec.nodeName", "spec.driver"]),
     builtin!(k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService, "apiregistration.k8s.io", "v1", "APIService", "apiservices", false, NONE, &["api-extensions"], STATUS, false, &[]),
 ];
+
+/// The built-in kind `kind` of `group` (its preferred version's entry).
+pub fn builtin_kind(group: &str, kind: &str) -> Option<&'static Builtin> {
+    BUILTINS.iter().find(|b| b.group == group && b.kind == kind)
+}
 
 /// Where `kubectl scale` finds replicas on a kind with the scale subresource.
 #[derive(Debug, Clone, PartialEq)]
@@ -216,6 +232,33 @@ impl ResourceType {
 
     pub fn is_builtin(&self) -> bool {
         self.builtin.is_some()
+    }
+
+    /// A 422 Invalid for field errors of an object of this kind.
+    pub fn invalid(&self, name: &str, errors: &[FieldError]) -> ApiError {
+        let message = schema::invalid_message(&self.kind, &self.group, name, errors);
+        let causes: Vec<Value> = errors
+            .iter()
+            .map(|e| {
+                let reason = match e.kind {
+                    schema::ErrorKind::Required | schema::ErrorKind::RequiredDetail(_) => {
+                        "FieldValueRequired"
+                    }
+                    schema::ErrorKind::TooLong { .. } => "FieldValueTooLong",
+                    schema::ErrorKind::Invalid { .. } => "FieldValueInvalid",
+                    schema::ErrorKind::NotSupported { .. } => "FieldValueNotSupported",
+                    schema::ErrorKind::Forbidden(_) => "FieldValueForbidden",
+                    schema::ErrorKind::TooMany { .. } => "FieldValueTooMany",
+                };
+                let text = e.to_string();
+                let msg = text
+                    .strip_prefix(&format!("{}: ", e.path))
+                    .unwrap_or(&text)
+                    .to_string();
+                json!({"reason": reason, "message": msg, "field": e.path})
+            })
+            .collect();
+        ApiError::invalid(&self.group, &self.kind, name, message, json!(causes))
     }
 
     /// `CronTab.stable.example.com` or `Pod`: how Kubernetes names a kind in Invalid messages.
@@ -373,6 +416,27 @@ impl Registry {
                 self.preferred.insert(group.to_string(), first);
             }
         }
+    }
+}
+
+/// The registry as the server holds it: read by every request, changed when a CRD is served or removed.
+#[derive(Debug)]
+pub struct Served(std::sync::RwLock<Registry>);
+
+impl Default for Served {
+    fn default() -> Self {
+        Self(std::sync::RwLock::new(Registry::builtin()))
+    }
+}
+
+impl Served {
+    pub fn read(&self) -> std::sync::RwLockReadGuard<'_, Registry> {
+        self.0.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn update(&self, f: impl FnOnce(&mut Registry)) {
+        let mut reg = self.0.write().unwrap_or_else(|e| e.into_inner());
+        f(&mut reg);
     }
 }
 

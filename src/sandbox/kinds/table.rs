@@ -17,7 +17,7 @@ const NAME_DESC: &str = "Name must be unique within a namespace. Is required whe
 const CREATION_DESC: &str = "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata";
 
 /// One `columnDefinitions` entry.
-struct Col {
+pub struct Col {
     name: String,
     ty: String,
     format: String,
@@ -32,7 +32,7 @@ impl Col {
     }
 }
 
-fn c(name: &str, ty: &str, desc: &str) -> Col {
+pub(crate) fn c(name: &str, ty: &str, desc: &str) -> Col {
     Col {
         name: name.into(),
         ty: ty.into(),
@@ -42,21 +42,21 @@ fn c(name: &str, ty: &str, desc: &str) -> Col {
     }
 }
 
-fn wide(name: &str, ty: &str, desc: &str) -> Col {
+pub(crate) fn wide(name: &str, ty: &str, desc: &str) -> Col {
     Col {
         priority: 1,
         ..c(name, ty, desc)
     }
 }
 
-fn name_col() -> Col {
+pub(crate) fn name_col() -> Col {
     Col {
         format: "name".into(),
         ..c("Name", "string", NAME_DESC)
     }
 }
 
-fn age_col() -> Col {
+pub(crate) fn age_col() -> Col {
     c("Age", "string", CREATION_DESC)
 }
 
@@ -117,19 +117,19 @@ pub fn human_duration(seconds: i64) -> String {
     format!("{}y", hours / 24 / 365)
 }
 
-fn parse_ts(s: &str) -> Option<jiff::Timestamp> {
+pub(crate) fn parse_ts(s: &str) -> Option<jiff::Timestamp> {
     s.parse::<jiff::Timestamp>().ok()
 }
 
 /// `translateTimestampSince`: the age of a timestamp, `<unknown>` when absent.
-fn since(ts: Option<&str>, now: Now) -> String {
+pub(crate) fn since(ts: Option<&str>, now: Now) -> String {
     match ts.and_then(parse_ts) {
         Some(t) => now.since(t),
         None => "<unknown>".into(),
     }
 }
 
-fn get<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
+pub(crate) fn get<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
     let mut cur = v;
     for p in path {
         cur = cur.get(*p)?;
@@ -137,24 +137,24 @@ fn get<'a>(v: &'a Value, path: &[&str]) -> Option<&'a Value> {
     Some(cur)
 }
 
-fn st<'a>(v: &'a Value, path: &[&str]) -> &'a str {
+pub(crate) fn st<'a>(v: &'a Value, path: &[&str]) -> &'a str {
     get(v, path).and_then(Value::as_str).unwrap_or("")
 }
 
-fn int(v: &Value, path: &[&str]) -> i64 {
+pub(crate) fn int(v: &Value, path: &[&str]) -> i64 {
     get(v, path)
         .and_then(|x| x.as_i64().or_else(|| x.as_f64().map(|f| f as i64)))
         .unwrap_or(0)
 }
 
-fn arr<'a>(v: &'a Value, path: &[&str]) -> &'a [Value] {
+pub(crate) fn arr<'a>(v: &'a Value, path: &[&str]) -> &'a [Value] {
     get(v, path)
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or(&[])
 }
 
-fn or_none(s: &str) -> String {
+pub(crate) fn or_none(s: &str) -> String {
     if s.is_empty() {
         "<none>".into()
     } else {
@@ -162,14 +162,14 @@ fn or_none(s: &str) -> String {
     }
 }
 
-fn age(obj: &Value, now: Now) -> Value {
+pub(crate) fn age(obj: &Value, now: Now) -> Value {
     Value::String(since(
         get(obj, &["metadata", "creationTimestamp"]).and_then(Value::as_str),
         now,
     ))
 }
 
-fn created_at(obj: &Value) -> Value {
+pub(crate) fn created_at(obj: &Value) -> Value {
     match parse_ts(st(obj, &["metadata", "creationTimestamp"])) {
         Some(t) => Value::String(t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
         None => Value::String("0001-01-01T00:00:00Z".into()),
@@ -177,7 +177,7 @@ fn created_at(obj: &Value) -> Value {
 }
 
 /// `labels.FormatLabels`: sorted `k=v` pairs, `<none>` when empty.
-fn format_labels(m: Option<&Value>) -> String {
+pub(crate) fn format_labels(m: Option<&Value>) -> String {
     let Some(m) = m.and_then(Value::as_object).filter(|m| !m.is_empty()) else {
         return "<none>".into();
     };
@@ -190,7 +190,7 @@ fn format_labels(m: Option<&Value>) -> String {
 }
 
 /// `metav1.LabelSelectorAsSelector(sel).String()`.
-fn selector_string(sel: Option<&Value>) -> String {
+pub(crate) fn selector_string(sel: Option<&Value>) -> String {
     let Some(sel) = sel else { return String::new() };
     let mut reqs: Vec<(String, String)> = Vec::new();
     if let Some(m) = sel.get("matchLabels").and_then(Value::as_object) {
@@ -224,14 +224,14 @@ fn selector_string(sel: Option<&Value>) -> String {
 }
 
 /// Containers and images of a pod template, comma separated.
-fn containers_images(pod_spec: Option<&Value>) -> (String, String) {
+pub(crate) fn containers_images(pod_spec: Option<&Value>) -> (String, String) {
     let cs = pod_spec.map(|p| arr(p, &["containers"])).unwrap_or(&[]);
     let names: Vec<&str> = cs.iter().map(|c| st(c, &["name"])).collect();
     let images: Vec<&str> = cs.iter().map(|c| st(c, &["image"])).collect();
     (names.join(","), images.join(","))
 }
 
-fn has_condition(obj: &Value, ty: &str) -> bool {
+pub(crate) fn has_condition(obj: &Value, ty: &str) -> bool {
     arr(obj, &["status", "conditions"])
         .iter()
         .any(|c| st(c, &["type"]) == ty && st(c, &["status"]) == "True")
@@ -239,220 +239,6 @@ fn has_condition(obj: &Value, ty: &str) -> bool {
 
 // ---------------------------------------------------------------------------
 // built-in kinds
-
-fn pod_columns() -> Vec<Col> {
-    vec![
-        name_col(),
-        c(
-            "Ready",
-            "string",
-            "The aggregate readiness state of this pod for accepting traffic.",
-        ),
-        c(
-            "Status",
-            "string",
-            "The aggregate status of the containers in this pod.",
-        ),
-        c(
-            "Restarts",
-            "string",
-            "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.",
-        ),
-        age_col(),
-        wide(
-            "IP",
-            "string",
-            "podIP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.",
-        ),
-        wide(
-            "Node",
-            "string",
-            "NodeName indicates in which node this pod is scheduled.",
-        ),
-        wide(
-            "Nominated Node",
-            "string",
-            "nominatedNodeName is set only when this pod preempts other pods on the node.",
-        ),
-        wide(
-            "Readiness Gates",
-            "string",
-            "If specified, all readiness gates will be evaluated for pod readiness.",
-        ),
-    ]
-}
-
-fn later(a: Option<jiff::Timestamp>, b: Option<&str>) -> Option<jiff::Timestamp> {
-    match (a, b.and_then(parse_ts)) {
-        (Some(x), Some(y)) => Some(if y > x { y } else { x }),
-        (x, y) => x.or(y),
-    }
-}
-
-fn pod_cells(pod: &Value, now: Now) -> Vec<Value> {
-    let init_specs = arr(pod, &["spec", "initContainers"]);
-    let restartable = |name: &str| {
-        init_specs
-            .iter()
-            .any(|c| st(c, &["name"]) == name && st(c, &["restartPolicy"]) == "Always")
-    };
-    let mut total = arr(pod, &["spec", "containers"]).len() as i64;
-    total += init_specs
-        .iter()
-        .filter(|c| st(c, &["restartPolicy"]) == "Always")
-        .count() as i64;
-    let mut ready = 0i64;
-    let mut restarts = 0i64;
-    let mut sidecar_restarts = 0i64;
-    let mut last_restart: Option<jiff::Timestamp> = None;
-    let mut last_sidecar_restart: Option<jiff::Timestamp> = None;
-
-    let phase = st(pod, &["status", "phase"]);
-    let mut reason = phase.to_string();
-    if !st(pod, &["status", "reason"]).is_empty() {
-        reason = st(pod, &["status", "reason"]).to_string();
-    }
-    for cond in arr(pod, &["status", "conditions"]) {
-        if st(cond, &["type"]) == "PodScheduled" && st(cond, &["reason"]) == "SchedulingGated" {
-            reason = "SchedulingGated".into();
-        }
-    }
-
-    let mut initializing = false;
-    let init_statuses = arr(pod, &["status", "initContainerStatuses"]);
-    for (i, cs) in init_statuses.iter().enumerate() {
-        restarts += int(cs, &["restartCount"]);
-        let finished = get(cs, &["lastState", "terminated", "finishedAt"]).and_then(Value::as_str);
-        last_restart = later(last_restart, finished);
-        let name = st(cs, &["name"]);
-        if restartable(name) {
-            sidecar_restarts += int(cs, &["restartCount"]);
-            last_sidecar_restart = later(last_sidecar_restart, finished);
-        }
-        let term = get(cs, &["state", "terminated"]);
-        let waiting_reason = st(cs, &["state", "waiting", "reason"]);
-        if let Some(t) = term
-            && int(t, &["exitCode"]) == 0
-        {
-            continue;
-        }
-        if restartable(name) && get(cs, &["started"]).and_then(Value::as_bool) == Some(true) {
-            if get(cs, &["ready"]).and_then(Value::as_bool) == Some(true) {
-                ready += 1;
-            }
-            continue;
-        }
-        if let Some(t) = term {
-            let r = st(t, &["reason"]);
-            reason = if !r.is_empty() {
-                format!("Init:{r}")
-            } else if int(t, &["signal"]) != 0 {
-                format!("Init:Signal:{}", int(t, &["signal"]))
-            } else {
-                format!("Init:ExitCode:{}", int(t, &["exitCode"]))
-            };
-        } else if !waiting_reason.is_empty() && waiting_reason != "PodInitializing" {
-            reason = format!("Init:{waiting_reason}");
-        } else {
-            reason = format!("Init:{i}/{}", init_specs.len());
-        }
-        initializing = true;
-        break;
-    }
-
-    let initialized = arr(pod, &["status", "conditions"])
-        .iter()
-        .any(|c| st(c, &["type"]) == "Initialized" && st(c, &["status"]) == "True");
-    if !initializing || initialized {
-        restarts = sidecar_restarts;
-        last_restart = last_sidecar_restart;
-        let mut has_running = false;
-        for cs in arr(pod, &["status", "containerStatuses"]).iter().rev() {
-            restarts += int(cs, &["restartCount"]);
-            last_restart = later(
-                last_restart,
-                get(cs, &["lastState", "terminated", "finishedAt"]).and_then(Value::as_str),
-            );
-            let waiting = st(cs, &["state", "waiting", "reason"]);
-            let term = get(cs, &["state", "terminated"]);
-            if !waiting.is_empty() {
-                reason = waiting.to_string();
-            } else if let Some(t) = term {
-                let r = st(t, &["reason"]);
-                reason = if !r.is_empty() {
-                    r.to_string()
-                } else if int(t, &["signal"]) != 0 {
-                    format!("Signal:{}", int(t, &["signal"]))
-                } else {
-                    format!("ExitCode:{}", int(t, &["exitCode"]))
-                };
-            } else if get(cs, &["ready"]).and_then(Value::as_bool) == Some(true)
-                && get(cs, &["state", "running"]).is_some()
-            {
-                has_running = true;
-                ready += 1;
-            }
-        }
-        if reason == "Completed" && has_running {
-            reason = if has_condition(pod, "Ready") {
-                "Running".into()
-            } else {
-                "NotReady".into()
-            };
-        }
-    }
-
-    let deleting = get(pod, &["metadata", "deletionTimestamp"]).is_some_and(|d| !d.is_null());
-    if deleting && st(pod, &["status", "reason"]) == "NodeLost" {
-        reason = "Unknown".into();
-    } else if deleting && phase != "Succeeded" && phase != "Failed" {
-        reason = "Terminating".into();
-    }
-
-    let mut restarts_str = restarts.to_string();
-    if restarts != 0
-        && let Some(t) = last_restart
-    {
-        restarts_str = format!("{restarts} ({} ago)", now.since(t));
-    }
-
-    let mut ip = arr(pod, &["status", "podIPs"])
-        .first()
-        .map(|p| st(p, &["ip"]))
-        .unwrap_or("")
-        .to_string();
-    if ip.is_empty() {
-        ip = st(pod, &["status", "podIP"]).to_string();
-    }
-    let gates = arr(pod, &["spec", "readinessGates"]);
-    let gates_str = if gates.is_empty() {
-        "<none>".to_string()
-    } else {
-        let conds = arr(pod, &["status", "conditions"]);
-        let ok = gates
-            .iter()
-            .filter(|g| {
-                let t = st(g, &["conditionType"]);
-                conds
-                    .iter()
-                    .find(|c| st(c, &["type"]) == t)
-                    .is_some_and(|c| st(c, &["status"]) == "True")
-            })
-            .count();
-        format!("{ok}/{}", gates.len())
-    };
-    vec![
-        json!(st(pod, &["metadata", "name"])),
-        json!(format!("{ready}/{total}")),
-        json!(reason),
-        json!(restarts_str),
-        age(pod, now),
-        json!(or_none(&ip)),
-        json!(or_none(st(pod, &["spec", "nodeName"]))),
-        json!(or_none(st(pod, &["status", "nominatedNodeName"]))),
-        json!(gates_str),
-    ]
-}
 
 fn node_cells(n: &Value, now: Now) -> Vec<Value> {
     let mut status: Vec<String> = Vec::new();
@@ -789,7 +575,16 @@ fn binding_cells(b: &Value, now: Now) -> Vec<Value> {
     ]
 }
 
-type CellFn = fn(&Value, Now) -> Vec<Value>;
+/// The cells of one object's row.
+pub type CellFn = fn(&Value, Now) -> Vec<Value>;
+
+/// A built-in kind's `kubectl get` columns (what a kind's strategy returns from `printer`).
+pub struct Printer {
+    pub columns: Vec<Col>,
+    pub cells: CellFn,
+    /// Finished objects get a `Completed` row condition (pods: kubectl hides them unless `-a`).
+    pub completed_conditions: bool,
+}
 
 /// Columns and cell function of a built-in kind (None: not a kind with a printer here).
 fn builtin(group: &str, kind: &str) -> Option<(Vec<Col>, CellFn)> {
@@ -815,7 +610,6 @@ fn builtin(group: &str, kind: &str) -> Option<(Vec<Col>, CellFn)> {
         )
     };
     let r: (Vec<Col>, CellFn) = match (group, kind) {
-        ("", "Pod") => (pod_columns(), pod_cells),
         ("", "Namespace") => (
             vec![
                 name_col(),
@@ -1414,7 +1208,7 @@ fn crd_columns(printer_columns: Option<&Value>) -> Vec<Value> {
 /// The time a Table is rendered at. Rows made once per stored version use `Placeholder`: their ages are
 /// markers that [`Writer`] fills in with the time of each reply.
 #[derive(Debug, Clone, Copy)]
-enum Now {
+pub enum Now {
     At(jiff::Timestamp),
     Placeholder,
 }
@@ -1425,7 +1219,7 @@ const AGE_END: char = '\u{E001}';
 
 impl Now {
     /// The age of `t`: `duration.HumanDuration` of now minus `t`.
-    fn since(self, t: jiff::Timestamp) -> String {
+    pub(crate) fn since(self, t: jiff::Timestamp) -> String {
         match self {
             Now::At(now) => human_duration(now.as_second() - t.as_second()),
             Now::Placeholder => format!("{AGE_START}{}{AGE_END}", t.as_second()),
@@ -1460,20 +1254,38 @@ enum Cells {
 impl Layout {
     /// The layout of `kind` in `group`; `printer_columns` is a CRD version's `additionalPrinterColumns`.
     pub fn new(group: &str, kind: &str, printer_columns: Option<&Value>) -> Self {
+        Self::with_printer(group, kind, printer_columns, None)
+    }
+
+    /// The layout with a kind's own printer (from its strategy); kinds without one fall back to the
+    /// columns kept here.
+    pub fn with_printer(
+        group: &str,
+        kind: &str,
+        printer_columns: Option<&Value>,
+        own: Option<Printer>,
+    ) -> Self {
         use std::hash::{Hash, Hasher};
         let printer = printer_columns.filter(|p| p.as_array().is_some_and(|a| !a.is_empty()));
         let mut h = std::collections::hash_map::DefaultHasher::new();
         (group, kind, printer.map(Value::to_string)).hash(&mut h);
         let key = h.finish();
-        let pod = group.is_empty() && kind == "Pod";
-        if let (None, Some((cols, cells))) = (printer, builtin(group, kind)) {
+        let own = own.or_else(|| {
+            builtin(group, kind).map(|(columns, cells)| Printer {
+                columns,
+                cells,
+                completed_conditions: false,
+            })
+        });
+        if let (None, Some(own)) = (printer, own) {
             return Self {
-                columns: cols.iter().map(Col::json).collect(),
-                cells: Cells::Builtin(cells),
-                pod,
+                columns: own.columns.iter().map(Col::json).collect(),
+                cells: Cells::Builtin(own.cells),
+                pod: own.completed_conditions,
                 key,
             };
         }
+        let pod = false;
         let cols = crd_columns(printer);
         let mut columns = vec![name_col().json()];
         for col in &cols {
@@ -1650,16 +1462,18 @@ fn fill_ages(out: &mut Vec<u8>, cells: &str, now: jiff::Timestamp) {
 /// Builds a Table of `objects` of the given kind.
 /// `printer_columns` is a CRD version's `additionalPrinterColumns` (None for built-in kinds or no columns).
 /// `now` is the current time (for AGE). `list_meta` becomes the Table's `metadata` (resourceVersion, continue).
+#[allow(clippy::too_many_arguments)]
 pub fn render(
     group: &str,
     kind: &str,
     printer_columns: Option<&Value>,
+    own: Option<Printer>,
     objects: &[&Value],
     include: IncludeObject,
     list_meta: Value,
     now: jiff::Timestamp,
 ) -> Value {
-    let layout = Layout::new(group, kind, printer_columns);
+    let layout = Layout::with_printer(group, kind, printer_columns, own);
     let mut writer = Writer::new(&layout, include, &list_meta, true, now, 4096);
     for obj in objects {
         let row = layout.row(obj, Now::At(now));
@@ -1676,6 +1490,37 @@ pub fn render(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The printer a built-in kind's strategy gives.
+    fn own(group: &str, kind: &str) -> Option<Printer> {
+        crate::sandbox::kinds::registry::builtin_kind(group, kind)
+            .and_then(|b| b.strategy.printer())
+    }
+
+    fn layout(group: &str, kind: &str) -> Layout {
+        Layout::with_printer(group, kind, None, own(group, kind))
+    }
+
+    fn render(
+        group: &str,
+        kind: &str,
+        printer_columns: Option<&Value>,
+        objects: &[&Value],
+        include: IncludeObject,
+        list_meta: Value,
+        now: jiff::Timestamp,
+    ) -> Value {
+        super::render(
+            group,
+            kind,
+            printer_columns,
+            own(group, kind),
+            objects,
+            include,
+            list_meta,
+            now,
+        )
+    }
 
     fn now() -> jiff::Timestamp {
         "2024-05-01T12:00:00Z".parse().unwrap()
@@ -1707,7 +1552,7 @@ mod tests {
                 "managedFields": [{"manager": "m"}]},
             "status": {"phase": "Succeeded"}});
         let stored = Stored::new(&pod);
-        let layout = Layout::new("", "Pod", None);
+        let layout = layout("", "Pod");
         let first = stored_table(&layout, &stored, now());
         let later = stored_table(
             &layout,
@@ -1742,7 +1587,7 @@ mod tests {
         let text = format!("{AGE_START}5{AGE_END}");
         let pod = json!({"metadata": {"name": text, "creationTimestamp": "2024-05-01T11:59:00Z"}});
         let stored = Stored::new(&pod);
-        let table = stored_table(&Layout::new("", "Pod", None), &stored, now());
+        let table = stored_table(&layout("", "Pod"), &stored, now());
         assert_eq!(cells(&table, 0)[0], json!(text));
     }
 
