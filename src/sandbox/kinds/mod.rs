@@ -10,12 +10,15 @@
 //! their own use [`generic::GENERIC`].
 
 pub mod admission;
+pub mod config;
 pub mod crd;
 pub mod defaults;
 pub mod generic;
 pub mod pod;
 pub mod registry;
+pub mod service;
 pub mod table;
+pub mod validation;
 
 use crate::sandbox::kinds::registry::{ResourceType, Served};
 use crate::sandbox::schema::FieldError;

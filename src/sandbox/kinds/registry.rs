@@ -73,10 +73,19 @@ pub static BUILTINS: &[Builtin] = &[
         ..builtin!(k::core::v1::Pod, "", "v1", "Pod", "pods", true, &["po"], ALL, pod::SUBRESOURCES, false,
             &["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName"])
     },
-    builtin!(k::core::v1::Service, "", "v1", "Service", "services", true, &["svc"], ALL, STATUS, false, &["spec.clusterIP", "spec.type"]),
+    Builtin {
+        strategy: &super::service::SERVICE,
+        ..builtin!(k::core::v1::Service, "", "v1", "Service", "services", true, &["svc"], ALL, STATUS, false, &["spec.clusterIP", "spec.type"])
+    },
     builtin!(k::core::v1::Endpoints, "", "v1", "Endpoints", "endpoints", true, &["ep"], NONE, NONE, false, &[]),
-    builtin!(k::core::v1::ConfigMap, "", "v1", "ConfigMap", "configmaps", true, &["cm"], NONE, NONE, false, &[]),
-    builtin!(k::core::v1::Secret, "", "v1", "Secret", "secrets", true, NONE, NONE, NONE, false, &["type"]),
+    Builtin {
+        strategy: &super::config::CONFIG,
+        ..builtin!(k::core::v1::ConfigMap, "", "v1", "ConfigMap", "configmaps", true, &["cm"], NONE, NONE, false, &[])
+    },
+    Builtin {
+        strategy: &super::config::CONFIG,
+        ..builtin!(k::core::v1::Secret, "", "v1", "Secret", "secrets", true, NONE, NONE, NONE, false, &["type"])
+    },
     builtin!(k::core::v1::ServiceAccount, "", "v1", "ServiceAccount", "serviceaccounts", true, &["sa"], NONE, &["token"], false, &[]),
     builtin!(k::core::v1::Event, "", "v1", "Event", "events", true, &["ev"], NONE, NONE, false,
         &["involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"]),

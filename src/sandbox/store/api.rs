@@ -762,6 +762,10 @@ impl Api {
                 FieldValidation::Ignore => {}
             }
         }
+        let meta_errors = kinds::validation::object_meta(obj);
+        if !meta_errors.is_empty() {
+            return Err(invalid(rt, &name, &meta_errors));
+        }
         if rt.builtin.is_some() {
             let strategy = kinds::strategy(rt);
             strategy.defaults(rt, obj);
