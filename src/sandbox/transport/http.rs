@@ -9,7 +9,7 @@ use crate::sandbox::status::{self, ApiError};
 use crate::sandbox::store::Stored;
 use crate::sandbox::store::api::{Api, DeleteOpts, FieldValidation, PatchType, WriteOpts, Written};
 use crate::sandbox::store::faults::FaultKind;
-use crate::sandbox::transport::discovery;
+use crate::sandbox::transport::{aggregated, discovery};
 use crate::sandbox::transport::watch;
 use axum::body::Body;
 use axum::extract::State;
@@ -73,6 +73,34 @@ pub fn negotiate(headers: &HeaderMap) -> Format {
         }
     }
     Format::Json
+}
+
+/// Whether the Accept header names anything the server can answer with (else 406, as kube-apiserver's
+/// negotiation does: staging/src/k8s.io/apiserver/pkg/endpoints/handlers/negotiation/negotiate.go).
+pub fn acceptable(headers: &HeaderMap) -> bool {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    if accept.trim().is_empty() {
+        return true;
+    }
+    accept.split(',').any(|range| {
+        let media = range.split(';').next().unwrap_or_default().trim();
+        matches!(
+            media,
+            "*/*"
+                | "application/*"
+                | "application/json"
+                | "application/yaml"
+                | "application/vnd.kubernetes.protobuf"
+                | "application/json-patch+json"
+                | "application/merge-patch+json"
+                | "application/apply-patch+yaml"
+                | "application/vnd.kubernetes.protobuf;stream=watch"
+                | "text/plain"
+                | "text/*"
+        )
+    })
 }
 
 pub fn json_response(code: StatusCode, body: &Value) -> Response {
@@ -143,6 +171,13 @@ async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -
             ));
         }
     }
+    if matches!(segs.first(), Some(&("api" | "apis"))) && !acceptable(&parts.headers) {
+        return error_response(&ApiError::new(
+            406,
+            "NotAcceptable",
+            "the server was unable to respond with a content type that the client supports",
+        ));
+    }
     if let Some(review) = auth::reviews::route(&segs) {
         return serve_review(&state, &user, &parts, &review, body).await;
     }
@@ -159,6 +194,17 @@ async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -
         }
         (Method::GET, ["openapi", "v3", rest @ ..]) => {
             return openapi_v3(&state, rest, &query);
+        }
+        (Method::GET, ["api" | "apis"]) if aggregated::negotiate(&parts.headers).is_some() => {
+            let version = aggregated::negotiate(&parts.headers).unwrap_or("v2");
+            let doc = aggregated::document(&state.api.registry(), segs[0] == "api", version);
+            let mut resp = json_response(StatusCode::OK, &doc);
+            if let Ok(ct) = HeaderValue::from_str(&aggregated::content_type(version)) {
+                resp.headers_mut().insert(header::CONTENT_TYPE, ct);
+            }
+            resp.headers_mut()
+                .insert(header::VARY, HeaderValue::from_static("Accept"));
+            return resp;
         }
         (Method::GET, ["api"]) => {
             return json_response(StatusCode::OK, &discovery::api_versions(&state.address));
@@ -552,6 +598,16 @@ pub(crate) fn parse_body(
     if media == "application/vnd.kubernetes.protobuf" || media == "application/cbor" {
         return Err(ApiError::unsupported_media_type(format!(
             "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {media})"
+        )));
+    }
+    if *method != Method::PATCH
+        && !matches!(
+            media,
+            "application/json" | "application/yaml" | "application/x-yaml" | "" | "*/*"
+        )
+    {
+        return Err(ApiError::unsupported_media_type(format!(
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf, application/cbor (got {media})"
         )));
     }
     if *method == Method::PATCH && patch_type.is_none() {
