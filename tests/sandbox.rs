@@ -5,6 +5,8 @@ mod bad_input;
 mod common;
 #[path = "sandbox/durability.rs"]
 mod durability;
+#[path = "sandbox/fidelity.rs"]
+mod fidelity;
 #[path = "sandbox/kube_rs.rs"]
 mod kube_rs;
 #[path = "sandbox/kubectl.rs"]

@@ -79,6 +79,21 @@ pub fn on_update(
         }
     } else if is(rt, "apiextensions.k8s.io", "CustomResourceDefinition") {
         check_crd(rt, obj)?;
+        // staging/src/k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/validation/validation.go:
+        // the scope of a CRD never changes (its objects would become unreachable).
+        if obj["spec"]["scope"] != current["spec"]["scope"] {
+            let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+            return Err(rt.invalid(
+                name,
+                &[FieldError {
+                    path: "spec.scope".into(),
+                    kind: ErrorKind::Invalid {
+                        value: obj["spec"]["scope"].clone(),
+                        detail: "field is immutable".into(),
+                    },
+                }],
+            ));
+        }
         let conflict = crd::names_conflict(ctx.served, obj);
         crd::set_status(obj, conflict);
     }
@@ -169,9 +184,9 @@ fn workload(rt: &ResourceType, old: Option<&Value>, obj: &Value, errs: &mut Vec<
                 },
             });
         }
+        // apps/v1 made every workload's selector immutable (pkg/apis/apps/validation/validation.go);
+        // a Job's selector is generated and immutable too.
         if let Some(old) = old
-            && rt.kind != "Deployment"
-            && rt.kind != "DaemonSet"
             && old["spec"]["selector"] != *selector
         {
             errs.push(FieldError {
@@ -191,6 +206,21 @@ fn workload(rt: &ResourceType, old: Option<&Value>, obj: &Value, errs: &mut Vec<
             kind: ErrorKind::Invalid {
                 value: json!(r),
                 detail: "must be greater than or equal to 0".into(),
+            },
+        });
+    }
+    if rt.kind == "Job"
+        && let Some(old) = old
+        && old["spec"]["suspend"].as_bool() != Some(true)
+        && old["spec"]["template"] != spec["template"]
+    {
+        // pkg/apis/batch/validation/validation.go ValidateJobSpecUpdate: the template of a Job that is
+        // not suspended never changes.
+        errs.push(FieldError {
+            path: "spec.template".into(),
+            kind: ErrorKind::Invalid {
+                value: spec["template"].clone(),
+                detail: "field is immutable".into(),
             },
         });
     }

@@ -743,22 +743,84 @@ async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Respons
             Ok(ctx.written(w))
         }
         (Method::PUT | Method::PATCH, Some(name), Some("ephemeralcontainers")) => {
-            // Only spec.ephemeralContainers changes through this subresource
-            // (pkg/registry/core/pod/strategy.go, podEphemeralContainersStrategy).
+            // Only spec.ephemeralContainers changes through this subresource, and containers are only
+            // added (pkg/registry/core/pod/strategy.go podEphemeralContainersStrategy,
+            // pkg/apis/core/validation/validation.go ValidatePodEphemeralContainersUpdate).
             let (body, ptype) = parse_body(ctx.headers, body, method)?;
-            let opts = ctx.write_opts(true)?;
-            let dry = WriteOpts {
-                dry_run: true,
-                ..opts.clone()
+            let current = ctx.api().get(rt, ns, name)?;
+            let ty = crate::sandbox::patch::TypeRef {
+                group: "",
+                kind: "Pod",
+                builtin: true,
             };
             let candidate = match ptype {
                 None => body,
-                Some(p) => ctx.api().patch(rt, ns, name, p, body, &dry, None)?.object,
+                Some(PatchType::Strategic) => {
+                    crate::sandbox::patch::strategic::strategic_merge_patch(ty, &current, &body)
+                        .map_err(|e| ApiError::bad_request(e.to_string()))?
+                }
+                Some(PatchType::Merge) => {
+                    let mut doc = current.clone();
+                    json_patch::merge(&mut doc, &body);
+                    doc
+                }
+                Some(PatchType::Json) => {
+                    let ops: json_patch::Patch = serde_json::from_value(body).map_err(|e| {
+                        ApiError::bad_request(format!("error decoding patch: {e}"))
+                    })?;
+                    let mut doc = current.clone();
+                    json_patch::patch(&mut doc, &ops)
+                        .map_err(|e| ApiError::new(422, "Invalid", e.to_string()))?;
+                    doc
+                }
+                Some(PatchType::Apply) => {
+                    return Err(ApiError::unsupported_media_type(
+                        "apply patches are not supported on pods/ephemeralcontainers",
+                    ));
+                }
             };
-            let mut current = ctx.api().get(rt, ns, name)?;
-            current["spec"]["ephemeralContainers"] = candidate["spec"]["ephemeralContainers"].clone();
-            let w = ctx.api().replace(rt, ns, name, current, &opts, None)?;
-            Ok(ctx.written(w))
+            let before = current["spec"]["ephemeralContainers"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let after = candidate["spec"]["ephemeralContainers"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if after.len() < before.len() || before.iter().zip(&after).any(|(b, a)| b != a) {
+                return Err(ApiError::invalid(
+                    "",
+                    "Pod",
+                    name,
+                    format!("Pod \"{name}\" is invalid: spec.ephemeralContainers: Forbidden: existing ephemeral containers may not be removed or changed"),
+                    json!([{"reason": "FieldValueForbidden", "message": "Forbidden: existing ephemeral containers may not be removed or changed", "field": "spec.ephemeralContainers"}]),
+                ));
+            }
+            for (i, c) in after.iter().enumerate().skip(before.len()) {
+                if c["name"].as_str().is_none_or(str::is_empty) || c["image"].as_str().is_none_or(str::is_empty) {
+                    return Err(ApiError::invalid(
+                        "",
+                        "Pod",
+                        name,
+                        format!("Pod \"{name}\" is invalid: spec.ephemeralContainers[{i}]: Required value: name and image are required"),
+                        json!([{"reason": "FieldValueRequired", "message": "Required value", "field": format!("spec.ephemeralContainers[{i}]")}]),
+                    ));
+                }
+            }
+            let opts = ctx.write_opts(true)?;
+            if opts.dry_run {
+                let mut shown = current;
+                shown["spec"]["ephemeralContainers"] = json!(after);
+                return Ok(json_response(StatusCode::OK, &ctx.render_one(&shown)));
+            }
+            let obj = ctx
+                .api()
+                .mutate(&rt.storage_key(), ns, name, |p| {
+                    p["spec"]["ephemeralContainers"] = json!(after);
+                    true
+                })
+                .unwrap_or(current);
+            Ok(json_response(StatusCode::OK, &ctx.render_one(&obj)))
         }
         (Method::GET, Some(name), Some("ephemeralcontainers" | "approval")) => Ok(json_response(
             StatusCode::OK,
