@@ -10,8 +10,8 @@
 //! the document handler: k8s.io/kube-openapi/pkg/handler3/handler.go; CRD documents:
 //! staging/src/k8s.io/apiextensions-apiserver/pkg/controller/openapi/builder/builder.go).
 
-use crate::sandbox::patch::{TypeRef, merge_keys};
 use crate::sandbox::kinds::registry::{BUILTINS, Registry, ResourceType};
+use crate::sandbox::patch::{TypeRef, merge_keys};
 use schemars::{JsonSchema, Schema, SchemaGenerator, generate::SchemaSettings};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -48,7 +48,11 @@ fn build_builtins() -> Builtins {
         let schema = (b.schema)(&mut generator);
         if let Some(name) = ref_name(schema.as_value()) {
             kinds.insert(
-                (b.group.to_string(), b.version.to_string(), b.kind.to_string()),
+                (
+                    b.group.to_string(),
+                    b.version.to_string(),
+                    b.kind.to_string(),
+                ),
                 name.to_string(),
             );
         }
@@ -93,7 +97,13 @@ fn build_builtins() -> Builtins {
             kind: b.kind,
             builtin: true,
         };
-        annotate_lists(&mut schemas, name, ty, &mut Vec::new(), &mut BTreeSet::new());
+        annotate_lists(
+            &mut schemas,
+            name,
+            ty,
+            &mut Vec::new(),
+            &mut BTreeSet::new(),
+        );
     }
     Builtins { schemas, kinds }
 }
@@ -169,10 +179,11 @@ fn annotate_lists(
     if path.len() > 8 || !seen.insert((name.to_string(), path.len())) {
         return;
     }
-    let props: Vec<(String, Value)> = match schemas.get(name).and_then(|s| s["properties"].as_object()) {
-        Some(p) => p.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        None => return,
-    };
+    let props: Vec<(String, Value)> =
+        match schemas.get(name).and_then(|s| s["properties"].as_object()) {
+            Some(p) => p.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            None => return,
+        };
     for (field, prop) in props {
         path.push(field.clone());
         let segs: Vec<&str> = path.iter().map(String::as_str).collect();
@@ -260,9 +271,21 @@ fn query_param(name: &str, description: &str, kind: &str) -> Value {
 
 fn write_params(patch: bool) -> Vec<Value> {
     let mut p = vec![
-        query_param("dryRun", "When present, indicates that modifications should not be persisted. Valid values are: - All: all dry run stages will be processed", "string"),
-        query_param("fieldManager", "fieldManager is a name associated with the actor or entity that is making these changes.", "string"),
-        query_param("fieldValidation", "fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields. Valid values are: - Ignore - Warn - Strict", "string"),
+        query_param(
+            "dryRun",
+            "When present, indicates that modifications should not be persisted. Valid values are: - All: all dry run stages will be processed",
+            "string",
+        ),
+        query_param(
+            "fieldManager",
+            "fieldManager is a name associated with the actor or entity that is making these changes.",
+            "string",
+        ),
+        query_param(
+            "fieldValidation",
+            "fieldValidation instructs the server on how to handle objects in the request containing unknown or duplicate fields. Valid values are: - Ignore - Warn - Strict",
+            "string",
+        ),
     ];
     if patch {
         p.push(query_param(
@@ -335,7 +358,11 @@ fn op_id(verb: &str, rt: &ResourceType, namespaced: bool, suffix: &str) -> Strin
                 .unwrap_or_default()
         })
         .unwrap_or_default();
-    let group = if rt.group.is_empty() { "Core".to_string() } else { group };
+    let group = if rt.group.is_empty() {
+        "Core".to_string()
+    } else {
+        group
+    };
     let version = {
         let mut c = rt.version.chars();
         c.next()
@@ -346,6 +373,7 @@ fn op_id(verb: &str, rt: &ResourceType, namespaced: bool, suffix: &str) -> Strin
     format!("{verb}{group}{version}{ns}{}{suffix}", rt.kind)
 }
 
+#[allow(clippy::too_many_arguments)]
 fn operation(
     verb: &str,
     action: &str,
@@ -376,7 +404,11 @@ fn resource_paths(rt: &ResourceType, schema: &str, paths: &mut Map<String, Value
     let prefix = format!("/{}", gv_path(&rt.group, &rt.version));
     let gvk = (rt.group.as_str(), rt.version.as_str(), rt.kind.as_str());
     let list = format!("{schema}List");
-    let scope = if rt.namespaced { "/namespaces/{namespace}" } else { "" };
+    let scope = if rt.namespaced {
+        "/namespaces/{namespace}"
+    } else {
+        ""
+    };
     let ns_params = || -> Vec<Value> {
         if rt.namespaced {
             vec![path_param("namespace")]
@@ -449,7 +481,11 @@ fn collect(name: &str, available: &BTreeMap<String, Value>, out: &mut Map<String
 fn refs_in(v: &Value, out: &mut Vec<String>) {
     match v {
         Value::Object(m) => {
-            if let Some(r) = m.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix(REF_PREFIX)) {
+            if let Some(r) = m
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix(REF_PREFIX))
+            {
                 out.push(r.to_string());
             }
             m.values().for_each(|x| refs_in(x, out));
@@ -469,7 +505,12 @@ pub fn document(reg: &Registry, group: &str, version: &str) -> Option<Value> {
     let mut schemas = Map::new();
     let mut crd_schemas: BTreeMap<String, Value> = BTreeMap::new();
     for rt in reg.resources(group, version) {
-        let name = match (&rt.crd, builtins.kinds.get(&(rt.group.clone(), rt.version.clone(), rt.kind.clone()))) {
+        let name = match (
+            &rt.crd,
+            builtins
+                .kinds
+                .get(&(rt.group.clone(), rt.version.clone(), rt.kind.clone())),
+        ) {
             (None, Some(name)) => name.clone(),
             _ => {
                 let name = crd_schema_name(&rt);
@@ -519,8 +560,8 @@ pub struct Served {
 /// The serialized document of a group-version and its hash.
 pub fn served(reg: &Registry, group: &str, version: &str) -> Option<Served> {
     // Documents of built-in group-versions never change: each is built once.
-    static CACHE: LazyLock<std::sync::Mutex<BTreeMap<(String, String), (Arc<Vec<u8>>, String)>>> =
-        LazyLock::new(Default::default);
+    type Cache = std::sync::Mutex<BTreeMap<(String, String), (Arc<Vec<u8>>, String)>>;
+    static CACHE: LazyLock<Cache> = LazyLock::new(Default::default);
     let builtin_only = reg
         .resources(group, version)
         .iter()

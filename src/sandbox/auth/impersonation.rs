@@ -8,10 +8,10 @@
 //! `uids`, each extra value on `userextras/<key>`; an impersonated non-anonymous user also gets
 //! `system:authenticated`, and a service account with no groups asked for gets its fixed groups.
 
-use crate::sandbox::store::api::Api;
 use crate::sandbox::auth::attributes::{Attributes, forbidden_status};
 use crate::sandbox::auth::{AUTHENTICATED, UNAUTHENTICATED, User};
 use crate::sandbox::status::ApiError;
+use crate::sandbox::store::api::Api;
 use axum::http::HeaderMap;
 use std::collections::BTreeMap;
 

@@ -248,7 +248,10 @@ fn token_review(api: &Api, admin_token: &str, spec: &Value) -> Value {
         Some((u, audiences)) => {
             json!({"authenticated": true, "user": u.to_user_info(), "audiences": audiences})
         }
-        None if !asked.is_empty() && tokens::authenticate_for(api, token, &[tokens::API_AUDIENCE.to_string()]).is_some() => {
+        None if !asked.is_empty()
+            && tokens::authenticate_for(api, token, &[tokens::API_AUDIENCE.to_string()])
+                .is_some() =>
+        {
             json!({"authenticated": false, "error": "[invalid bearer token, token audiences don't match]"})
         }
         None => {

@@ -118,7 +118,10 @@ pub fn authenticate_for(api: &Api, token: &str, wanted: &[String]) -> Option<(Us
     }
     let audiences: Vec<String> = match &claims["aud"] {
         Value::String(a) => vec![a.clone()],
-        Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect(),
         _ => Vec::new(),
     };
     let audiences: Vec<String> = wanted

@@ -19,7 +19,11 @@ pub fn run(api: &Api) {
     // The (deprecated) component statuses a cluster reports; the sandbox's components are all in-process.
     if let Some(rt) = cs_rt {
         for name in ["controller-manager", "scheduler", "etcd-0"] {
-            if api.store.get(&key("", "componentstatuses"), "", name).is_none() {
+            if api
+                .store
+                .get(&key("", "componentstatuses"), "", name)
+                .is_none()
+            {
                 let cs = json!({"metadata": {"name": name}, "conditions": [{"type": "Healthy", "status": "True", "message": "ok"}]});
                 let _ = api.create(&rt, "", cs, &opts);
             }

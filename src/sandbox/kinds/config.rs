@@ -28,7 +28,7 @@ impl Strategy for Config {
         for field in ["data", "binaryData", "stringData"] {
             for key in obj[field].as_object().into_iter().flat_map(|m| m.keys()) {
                 for detail in validation::config_key_errors(key) {
-                    errs.push(FieldError::invalid(format!("{field}"), json!(key), detail));
+                    errs.push(FieldError::invalid(field, json!(key), detail));
                 }
             }
         }
@@ -59,7 +59,12 @@ impl Strategy for Config {
         errs
     }
 
-    fn prepare_create(&self, ctx: Ctx<'_>, rt: &ResourceType, obj: &mut Value) -> Result<(), ApiError> {
+    fn prepare_create(
+        &self,
+        ctx: Ctx<'_>,
+        rt: &ResourceType,
+        obj: &mut Value,
+    ) -> Result<(), ApiError> {
         GENERIC.prepare_create(ctx, rt, obj)
     }
 

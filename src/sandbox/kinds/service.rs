@@ -67,7 +67,12 @@ impl Strategy for Service {
         errs
     }
 
-    fn prepare_create(&self, ctx: Ctx<'_>, rt: &ResourceType, obj: &mut Value) -> Result<(), ApiError> {
+    fn prepare_create(
+        &self,
+        ctx: Ctx<'_>,
+        rt: &ResourceType,
+        obj: &mut Value,
+    ) -> Result<(), ApiError> {
         GENERIC.prepare_create(ctx, rt, obj)?;
         if !obj["status"]["loadBalancer"].is_object() {
             obj["status"]["loadBalancer"] = json!({});

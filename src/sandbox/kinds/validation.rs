@@ -72,11 +72,13 @@ pub fn qualified_name_errors(value: &str) -> Vec<String> {
             name
         }
         _ => {
-            return vec![regex_error(
-                &format!("a qualified name {QUALIFIED_MSG}"),
-                QUALIFIED_NAME,
-                &["MyName", "my.name", "123-abc"],
-            ) + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')"];
+            return vec![
+                regex_error(
+                    &format!("a qualified name {QUALIFIED_MSG}"),
+                    QUALIFIED_NAME,
+                    &["MyName", "my.name", "123-abc"],
+                ) + " with an optional DNS subdomain prefix and '/' (e.g. 'example.com/MyName')",
+            ];
         }
     };
     if name.is_empty() {
@@ -192,13 +194,21 @@ pub fn object_meta(obj: &Value) -> Vec<FieldError> {
             continue;
         }
         let Some(map) = v.as_object() else {
-            errs.push(type_error(&format!("metadata.{field}"), v, "an object of strings"));
+            errs.push(type_error(
+                &format!("metadata.{field}"),
+                v,
+                "an object of strings",
+            ));
             continue;
         };
         let mut size = 0;
         for (k, val) in map {
             let Some(s) = val.as_str() else {
-                errs.push(type_error(&format!("metadata.{field}[{k}]"), val, "a string"));
+                errs.push(type_error(
+                    &format!("metadata.{field}[{k}]"),
+                    val,
+                    "a string",
+                ));
                 continue;
             };
             size += k.len() + s.len();
@@ -208,18 +218,24 @@ pub fn object_meta(obj: &Value) -> Vec<FieldError> {
                 qualified_name_errors(k)
             };
             for e in key_errors {
-                errs.push(FieldError::invalid(format!("metadata.{field}"), json!(k), e));
+                errs.push(FieldError::invalid(
+                    format!("metadata.{field}"),
+                    json!(k),
+                    e,
+                ));
             }
             if field == "labels" {
                 for e in label_value_errors(s) {
-                    errs.push(FieldError::invalid(format!("metadata.labels"), json!(s), e));
+                    errs.push(FieldError::invalid("metadata.labels", json!(s), e));
                 }
             }
         }
         if field == "annotations" && size > ANNOTATIONS_MAX {
             errs.push(FieldError {
                 path: "metadata.annotations".into(),
-                kind: ErrorKind::TooLong { max: ANNOTATIONS_MAX },
+                kind: ErrorKind::TooLong {
+                    max: ANNOTATIONS_MAX,
+                },
             });
         }
     }
@@ -233,22 +249,38 @@ pub fn object_meta(obj: &Value) -> Vec<FieldError> {
                             errs.push(FieldError::invalid("metadata.finalizers", json!(name), e));
                         }
                     }
-                    None => errs.push(type_error(&format!("metadata.finalizers[{i}]"), f, "a string")),
+                    None => errs.push(type_error(
+                        &format!("metadata.finalizers[{i}]"),
+                        f,
+                        "a string",
+                    )),
                 }
             }
         }
-        other => errs.push(type_error("metadata.finalizers", other, "an array of strings")),
+        other => errs.push(type_error(
+            "metadata.finalizers",
+            other,
+            "an array of strings",
+        )),
     }
     match &meta["ownerReferences"] {
         Value::Null => {}
         Value::Array(items) => {
             for (i, r) in items.iter().enumerate() {
                 if !r.is_object() {
-                    errs.push(type_error(&format!("metadata.ownerReferences[{i}]"), r, "an object"));
+                    errs.push(type_error(
+                        &format!("metadata.ownerReferences[{i}]"),
+                        r,
+                        "an object",
+                    ));
                 }
             }
         }
-        other => errs.push(type_error("metadata.ownerReferences", other, "an array of objects")),
+        other => errs.push(type_error(
+            "metadata.ownerReferences",
+            other,
+            "an array of objects",
+        )),
     }
     for field in ["generateName", "name", "namespace"] {
         let v = &meta[field];

@@ -527,6 +527,7 @@ impl Api {
     }
 
     /// The common path of PUT and PATCH: `f` turns the current stored object into the candidate.
+    #[allow(clippy::too_many_arguments)]
     fn write_existing(
         &self,
         rt: &ResourceType,

@@ -168,12 +168,17 @@ mod tests {
     #[test]
     fn autoscaling_v1_round_trips_through_v2_storage() {
         let reg = Registry::builtin();
-        let v1 = reg.get("autoscaling", "v1", "horizontalpodautoscalers").unwrap();
+        let v1 = reg
+            .get("autoscaling", "v1", "horizontalpodautoscalers")
+            .unwrap();
         let hpa = json!({"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "web"},
             "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "web", "apiVersion": "apps/v1"}, "minReplicas": 1, "maxReplicas": 3, "targetCPUUtilizationPercentage": 50}});
         let stored = to_storage(&v1, hpa.clone());
         assert_eq!(stored["apiVersion"], "autoscaling/v2");
-        assert_eq!(stored["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"], 50);
+        assert_eq!(
+            stored["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"],
+            50
+        );
         assert_eq!(from_storage(&v1, &stored), hpa);
     }
 }

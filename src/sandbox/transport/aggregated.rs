@@ -27,7 +27,10 @@ pub fn negotiate(headers: &HeaderMap) -> Option<&'static str> {
                 _ => continue,
             }
         }
-        if matches!(media, "application/json" | "*/*" | "application/*" | "application/yaml") {
+        if matches!(
+            media,
+            "application/json" | "*/*" | "application/*" | "application/yaml"
+        ) {
             return None;
         }
     }
@@ -41,7 +44,10 @@ pub fn content_type(version: &str) -> String {
 
 fn version_doc(resource_list: &Value, group: &str, version: &str) -> Value {
     let mut resources: Vec<Value> = Vec::new();
-    let entries = resource_list["resources"].as_array().cloned().unwrap_or_default();
+    let entries = resource_list["resources"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     for e in &entries {
         let name = e["name"].as_str().unwrap_or_default();
         if name.contains('/') {

@@ -9,8 +9,8 @@ use crate::sandbox::status::{self, ApiError};
 use crate::sandbox::store::Stored;
 use crate::sandbox::store::api::{Api, DeleteOpts, FieldValidation, PatchType, WriteOpts, Written};
 use crate::sandbox::store::faults::FaultKind;
-use crate::sandbox::transport::{aggregated, discovery};
 use crate::sandbox::transport::watch;
+use crate::sandbox::transport::{aggregated, discovery};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
@@ -332,7 +332,10 @@ fn openapi_v3(state: &HttpState, rest: &[&str], query: &Query) -> Response {
     let immutable = query.get("hash").is_some_and(|h| *h == doc.hash);
     let mut resp = (StatusCode::OK, doc.bytes.as_ref().clone()).into_response();
     let h = resp.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", doc.hash)) {
         h.insert(header::ETAG, etag);
     }
@@ -765,9 +768,8 @@ async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Respons
                     doc
                 }
                 Some(PatchType::Json) => {
-                    let ops: json_patch::Patch = serde_json::from_value(body).map_err(|e| {
-                        ApiError::bad_request(format!("error decoding patch: {e}"))
-                    })?;
+                    let ops: json_patch::Patch = serde_json::from_value(body)
+                        .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
                     let mut doc = current.clone();
                     json_patch::patch(&mut doc, &ops)
                         .map_err(|e| ApiError::new(422, "Invalid", e.to_string()))?;
@@ -792,17 +794,23 @@ async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Respons
                     "",
                     "Pod",
                     name,
-                    format!("Pod \"{name}\" is invalid: spec.ephemeralContainers: Forbidden: existing ephemeral containers may not be removed or changed"),
+                    format!(
+                        "Pod \"{name}\" is invalid: spec.ephemeralContainers: Forbidden: existing ephemeral containers may not be removed or changed"
+                    ),
                     json!([{"reason": "FieldValueForbidden", "message": "Forbidden: existing ephemeral containers may not be removed or changed", "field": "spec.ephemeralContainers"}]),
                 ));
             }
             for (i, c) in after.iter().enumerate().skip(before.len()) {
-                if c["name"].as_str().is_none_or(str::is_empty) || c["image"].as_str().is_none_or(str::is_empty) {
+                if c["name"].as_str().is_none_or(str::is_empty)
+                    || c["image"].as_str().is_none_or(str::is_empty)
+                {
                     return Err(ApiError::invalid(
                         "",
                         "Pod",
                         name,
-                        format!("Pod \"{name}\" is invalid: spec.ephemeralContainers[{i}]: Required value: name and image are required"),
+                        format!(
+                            "Pod \"{name}\" is invalid: spec.ephemeralContainers[{i}]: Required value: name and image are required"
+                        ),
                         json!([{"reason": "FieldValueRequired", "message": "Required value", "field": format!("spec.ephemeralContainers[{i}]")}]),
                     ));
                 }
