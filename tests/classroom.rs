@@ -3,6 +3,8 @@
 #[path = "classroom/board.rs"]
 mod board;
 mod common;
+#[path = "classroom/integrity.rs"]
+mod integrity;
 #[path = "classroom/rbac.rs"]
 mod rbac;
 #[path = "classroom/setup.rs"]

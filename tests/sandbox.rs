@@ -5,12 +5,18 @@ mod bad_input;
 mod common;
 #[path = "sandbox/durability.rs"]
 mod durability;
+#[path = "sandbox/etcd.rs"]
+mod etcd;
+#[path = "sandbox/exec.rs"]
+mod exec;
 #[path = "sandbox/fidelity.rs"]
 mod fidelity;
 #[path = "sandbox/kube_rs.rs"]
 mod kube_rs;
 #[path = "sandbox/kubectl.rs"]
 mod kubectl;
+#[path = "sandbox/olm.rs"]
+mod olm;
 #[path = "sandbox/protobuf.rs"]
 mod protobuf;
 #[path = "sandbox/python.rs"]

@@ -9,6 +9,8 @@ mod cluster;
 mod common;
 #[path = "tui/live_checks.rs"]
 mod live_checks;
+#[path = "tui/messages.rs"]
+mod messages;
 #[path = "tui/progress.rs"]
 mod progress;
 #[path = "tui/services.rs"]

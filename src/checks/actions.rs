@@ -1,6 +1,6 @@
 //! Carrying out actions on the cluster: a probe's change, or the scripted part of a solution.
 
-use crate::cluster::apply::{self, Settings};
+use crate::cluster::apply::{self, Settings, Validation};
 use crate::cluster::documents;
 use crate::lab::{Action, Target};
 use kube::api::{
@@ -28,9 +28,7 @@ pub async fn api_for(client: &kube::Client, t: &Target) -> Result<Api<DynamicObj
 }
 
 fn named(t: &Target) -> Result<&str, String> {
-    t.name
-        .as_deref()
-        .ok_or_else(|| format!("{} needs a name", super::eval::describe(t)))
+    t.name.as_deref().ok_or_else(|| format!("{t} needs a name"))
 }
 
 /// `spec.gordon.replicas` = 5 as a merge patch.
@@ -49,11 +47,24 @@ pub async fn apply_yaml(
     namespace: &str,
     force: bool,
 ) -> Result<String, String> {
+    apply_yaml_validated(client, name, text, namespace, force, Validation::Strict).await
+}
+
+/// [`apply_yaml`] with a field validation (a block's `validate=`).
+pub async fn apply_yaml_validated(
+    client: &kube::Client,
+    name: &str,
+    text: &str,
+    namespace: &str,
+    force: bool,
+    validation: Validation,
+) -> Result<String, String> {
     let docs = documents::parse(name, text)
         .map_err(|e| format!("{}:{}: {}", e.file, e.line, e.message))?;
     let settings = Settings {
         namespace: namespace.to_string(),
         force_conflicts: force,
+        validation,
         ..Default::default()
     };
     let report = apply::apply(client, docs, &settings, None)
@@ -62,34 +73,33 @@ pub async fn apply_yaml(
     Ok(format!("applied {} objects", report.results.len()))
 }
 
-/// Applies inline YAML with field validation `Warn`, as kubectl does by default: unknown fields are
-/// dropped (pruned) by the server instead of refusing the object. Server-side apply, object by object.
-pub async fn apply_yaml_lenient(
-    client: &kube::Client,
-    name: &str,
-    text: &str,
-    namespace: &str,
-) -> Result<(), String> {
-    let docs = documents::parse(name, text)
-        .map_err(|e| format!("{}:{}: {}", e.file, e.line, e.message))?;
-    for d in docs {
-        let mut t = Target {
-            api_version: d.api_version().to_string(),
-            kind: d.kind().to_string(),
-            namespace: Some(d.namespace().unwrap_or(namespace).to_string()),
-            name: Some(d.name().to_string()),
-            selector: None,
-        };
-        if t.kind == "Namespace" {
-            t.namespace = None;
-        }
-        let api = api_for(client, &t).await?;
-        let params = PatchParams::apply(crate::cluster::plan::FIELD_MANAGER).validation_warn();
-        api.patch(d.name(), &params, &Patch::Apply(&d.object))
-            .await
-            .map_err(|e| crate::explain::sentence(&format!("applying {}", d.at()), &e))?;
+/// The names of the objects a target without a name matches, waiting up to 10 s for one to exist
+/// (objects a controller is about to create, such as OLM's InstallPlans).
+async fn matching_names(
+    api: &kube::Api<kube::api::DynamicObject>,
+    t: &crate::lab::Target,
+    done: &str,
+) -> Result<Vec<String>, String> {
+    let mut lp = ListParams::default();
+    if let Some(s) = &t.selector {
+        lp = lp.labels(&s.to_string());
     }
-    Ok(())
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let list = api.list(&lp).await.map_err(|e| format!("{done}: {e}"))?;
+        let names: Vec<String> = list
+            .items
+            .iter()
+            .filter_map(|o| o.metadata.name.clone())
+            .collect();
+        if !names.is_empty() {
+            return Ok(names);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return Err(format!("{done}: there is none"));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
 
 /// Does the action; the answer says what was done, or why it failed.
@@ -144,13 +154,15 @@ pub async fn run(client: &kube::Client, action: &Action) -> Result<String, Strin
         }
         Action::Patch { target, patch } => {
             let api = api_for(client, target).await?;
-            api.patch(
-                named(target)?,
-                &PatchParams::default(),
-                &Patch::Merge(patch),
-            )
-            .await
-            .map_err(|e| crate::explain::sentence(&done, &e))?;
+            let names = match &target.name {
+                Some(n) => vec![n.clone()],
+                None => matching_names(&api, target, &done).await?,
+            };
+            for name in names {
+                api.patch(&name, &PatchParams::default(), &Patch::Merge(patch))
+                    .await
+                    .map_err(|e| crate::explain::sentence(&done, &e))?;
+            }
         }
         Action::Exec(spec) => {
             super::exec::run(client, spec).await?;

@@ -286,6 +286,22 @@ impl Engine {
         }
     }
 
+    /// Runs a task's exec checks again and again (with the watches' changes in between) until it passes
+    /// or the time is up; its last verdict.
+    pub async fn wait_pass_exec(&mut self, i: usize, timeout: Duration) -> TaskVerdict {
+        let deadline = Instant::now() + timeout;
+        loop {
+            self.run_execs(&[i]).await;
+            let v = self.evaluate(i);
+            let left = deadline.saturating_duration_since(Instant::now());
+            if v.verdict.is_pass() || left.is_zero() {
+                return v;
+            }
+            // The commands' output changes without a watch event: look again within a second.
+            let _ = self.wait_change(left.min(Duration::from_secs(1))).await;
+        }
+    }
+
     /// Runs the exec checks of the given tasks (once; each within its timeout) so they can be evaluated.
     pub async fn run_execs(&mut self, tasks: &[usize]) {
         let mut specs = Vec::new();
@@ -311,6 +327,11 @@ impl Engine {
             Check::Probe(p) => Some(p.clone()),
             _ => None,
         });
+        if probe.is_none() && t.check.uses_exec() {
+            // `v` on a task with exec checks: run its commands now (each within its time limit).
+            self.run_execs(&[i]).await;
+            return self.evaluate(i);
+        }
         let verdict = match probe {
             None => Verdict::Skipped("no probe in this task".into()),
             Some(p) => self.probe(&p).await,

@@ -152,20 +152,6 @@ fn terminating(o: &Value) -> bool {
         .is_some_and(|v| !v.is_null())
 }
 
-/// `Kind name in ns` or `Kinds with labels x in ns`.
-pub fn describe(t: &Target) -> String {
-    let ns = t
-        .namespace
-        .as_deref()
-        .map(|n| format!(" in {n}"))
-        .unwrap_or_default();
-    match (&t.name, &t.selector) {
-        (Some(n), _) => format!("{} {n}{ns}", t.kind),
-        (None, Some(s)) => format!("{} with label {s}{ns}", t.kind),
-        (None, None) => format!("{}{ns}", t.kind),
-    }
-}
-
 fn with_note(reason: String, note: Option<String>) -> Verdict {
     Verdict::Fail(match note {
         Some(n) => format!("{reason}; {n}"),
@@ -248,7 +234,7 @@ fn assert(a: &ObjectAssert, view: &dyn View) -> Verdict {
         Objects::Known(l, n) => (l, n),
         Objects::Unknown(v) => return v,
     };
-    let what = describe(&a.target);
+    let what = &a.target;
     if list.is_empty() {
         return with_note(format!("{what} not found"), note);
     }
@@ -282,7 +268,7 @@ fn absent(t: &Target, view: &dyn View) -> Verdict {
             let names: Vec<&str> = l.iter().take(5).map(name).collect();
             Verdict::Fail(format!(
                 "want no {}, found {} ({})",
-                describe(t),
+                t,
                 l.len(),
                 names.join(", ")
             ))
@@ -321,11 +307,7 @@ fn count(c: &CountCheck, view: &dyn View) -> Verdict {
         return Verdict::Pass;
     }
     let filter = c.filter.as_ref().map(filter_text).unwrap_or_default();
-    let mut reason = format!(
-        "want {} {}{filter}, found {n}",
-        c.expect,
-        describe(&c.target)
-    );
+    let mut reason = format!("want {} {}{filter}, found {n}", c.expect, c.target);
     if !bad.is_empty() {
         let f = c.filter.clone().unwrap_or(Value::Null);
         let why: Vec<String> = bad.iter().take(5).map(|o| why_not(&f, o)).collect();
@@ -345,7 +327,7 @@ fn filter_text(f: &Value) -> String {
 fn owned(o: &OwnedCheck, view: &dyn View) -> Verdict {
     let owners = match objects(view, &o.owner) {
         Objects::Known(l, n) if l.is_empty() => {
-            return with_note(format!("owner {} not found", describe(&o.owner)), n);
+            return with_note(format!("owner {} not found", o.owner), n);
         }
         Objects::Known(l, _) => l,
         Objects::Unknown(v) => return v,
@@ -363,7 +345,7 @@ fn owned(o: &OwnedCheck, view: &dyn View) -> Verdict {
         Objects::Known(l, _) => l,
         Objects::Unknown(v) => return v,
     };
-    let n = list
+    let mine: Vec<&Value> = list
         .iter()
         .filter(|x| !terminating(x))
         .filter(|x| {
@@ -377,7 +359,18 @@ fn owned(o: &OwnedCheck, view: &dyn View) -> Verdict {
                     })
                 })
         })
-        .count() as u64;
+        .collect();
+    let n = mine.len() as u64;
+    if let Some(manager) = &o.not_made_by {
+        let made: Vec<String> = mine
+            .iter()
+            .filter(|x| made_by(x, manager))
+            .map(|x| name(x).to_string())
+            .collect();
+        if !made.is_empty() {
+            return Verdict::Fail(made_by_reason(manager, &made));
+        }
+    }
     if o.expect.holds(n) {
         Verdict::Pass
     } else {
@@ -385,12 +378,36 @@ fn owned(o: &OwnedCheck, view: &dyn View) -> Verdict {
         Verdict::Fail(format!(
             "want {} {} {by} by {}, found {n}",
             o.expect,
-            describe(&Target {
+            Target {
                 name: None,
                 ..owned_t
-            }),
-            describe(&o.owner)
+            },
+            o.owner
         ))
+    }
+}
+
+/// Whether a field manager wrote the object (an entry of its `metadata.managedFields`).
+pub fn made_by(object: &Value, manager: &str) -> bool {
+    object
+        .pointer("/metadata/managedFields")
+        .and_then(Value::as_array)
+        .is_some_and(|entries| {
+            entries
+                .iter()
+                .any(|e| e.get("manager").and_then(Value::as_str) == Some(manager))
+        })
+}
+
+fn made_by_reason(manager: &str, objects: &[String]) -> String {
+    let list = objects.join(", ");
+    if manager == crate::operator::MANAGER {
+        format!(
+            "these pods were made by oplab's built-in operator, not by yours: {list} (field manager \
+             {manager}); switch the built-in operator off (o in the TUI), delete them and run your own"
+        )
+    } else {
+        format!("these objects were made by field manager {manager}: {list}")
     }
 }
 
@@ -405,7 +422,7 @@ fn num(v: &Value) -> Option<f64> {
 fn jsonpath(j: &JsonPathCheck, view: &dyn View) -> Verdict {
     let list = match objects(view, &j.target) {
         Objects::Known(l, n) if l.is_empty() => {
-            return with_note(format!("{} not found", describe(&j.target)), n);
+            return with_note(format!("{} not found", j.target), n);
         }
         Objects::Known(l, _) => l,
         Objects::Unknown(v) => return v,
@@ -460,8 +477,7 @@ fn jsonpath(j: &JsonPathCheck, view: &dyn View) -> Verdict {
     } else {
         Verdict::Fail(format!(
             "{} of {} is {shown}, want {want}",
-            j.path_text,
-            describe(&j.target)
+            j.path_text, j.target
         ))
     }
 }

@@ -6,6 +6,7 @@
 //! [`selftest`] is `oplab labs test`; [`report`] prints text, JSON and JUnit.
 
 pub mod actions;
+pub mod bundled;
 pub mod engine;
 pub mod eval;
 pub mod exec;
@@ -13,6 +14,7 @@ pub mod matcher;
 pub mod report;
 pub mod selftest;
 pub mod stores;
+pub mod walk;
 
 pub use engine::{Engine, Round, TaskVerdict};
 pub use stores::{Scope, Stores, WatchKey};

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 /// How long a fresh sandbox's watches may take to list.
-const SETTLE: Duration = Duration::from_secs(10);
+pub(super) const SETTLE: Duration = Duration::from_secs(10);
 
 /// Starts oplab's built-in Gordon operator for a namespace until `stop`; its log is discarded.
 fn start_builtin_operator(
@@ -41,9 +41,7 @@ pub fn builtin_operator_available() -> bool {
 /// A Python that can run the reference operator: `OPLAB_PYTHON`, else `python3` if it has the
 /// `kubernetes` package.
 pub fn reference_python() -> Option<std::path::PathBuf> {
-    let candidate = std::env::var_os("OPLAB_PYTHON")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| "python3".into());
+    let candidate = python_candidate();
     let ok = std::process::Command::new(&candidate)
         .args(["-c", "import kubernetes"])
         .stdout(std::process::Stdio::null())
@@ -51,6 +49,37 @@ pub fn reference_python() -> Option<std::path::PathBuf> {
         .status()
         .is_ok_and(|s| s.success());
     ok.then_some(candidate)
+}
+
+/// The Python `reference_python` tries: `OPLAB_PYTHON`, else `python3`.
+fn python_candidate() -> std::path::PathBuf {
+    std::env::var_os("OPLAB_PYTHON")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "python3".into())
+}
+
+/// Whether that Python starts at all (it may still lack the `kubernetes` package).
+fn python_candidate_runs() -> bool {
+    std::process::Command::new(python_candidate())
+        .args(["-c", "pass"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// The skip reason when python3 is there but cannot `import kubernetes`, with how to get it.
+fn python_lacks_kubernetes() -> String {
+    let python = python_candidate();
+    let shown = python.display();
+    let via = if std::env::var_os("OPLAB_PYTHON").is_some() {
+        format!("{shown} (OPLAB_PYTHON)")
+    } else {
+        shown.to_string()
+    };
+    format!(
+        "{via} lacks the kubernetes package: install it (`python3 -m venv .venv && .venv/bin/pip install kubernetes`) and set OPLAB_PYTHON=.venv/bin/python3, or `pip install kubernetes` for that python3"
+    )
 }
 
 /// Starts the chapter's reference Python operator for a namespace; it stops when `children` is dropped.
@@ -88,21 +117,37 @@ pub fn skip_reason(task: &Task) -> Option<String> {
         match &need.kind {
             NeedKind::RealCluster => return Some(format!("needs a real cluster: {}", need.reason)),
             NeedKind::Program(p) if p == "python3" && reference_python().is_some() => {}
+            // etcd runs for real in the sandbox's etcd pods when it is installed.
+            NeedKind::Program(p)
+                if p == "etcd" && crate::sandbox::controllers::procs::etcd_available() => {}
+            NeedKind::Program(p) if p == "etcd" => {
+                return Some(format!(
+                    "needs the program etcd: {} ({})",
+                    need.reason,
+                    crate::sandbox::controllers::procs::ETCD_INSTALL_HINT
+                ));
+            }
+            NeedKind::Program(p) if p == "python3" && python_candidate_runs() => {
+                return Some(python_lacks_kubernetes());
+            }
             NeedKind::Program(p) => return Some(format!("needs the program {p}: {}", need.reason)),
             NeedKind::Network => return Some(format!("needs network access: {}", need.reason)),
             NeedKind::ClusterAdmin => {}
         }
     }
-    if task.check.uses_exec() {
-        return Some("runs commands in pods (exec), which the sandbox does not have".into());
-    }
+    // Exec checks run against the sandbox's process-backed pods (etcd); their `needs` say what they need.
     if let Some(op) = &task.solution.operator {
         match op.kind {
             OperatorKind::ReferencePython if reference_python().is_none() => {
-                return Some(
+                return Some(if python_candidate_runs() {
+                    format!(
+                        "needs the Python reference operator: {}",
+                        python_lacks_kubernetes()
+                    )
+                } else {
                     "needs the Python reference operator: a python3 with the kubernetes package (set OPLAB_PYTHON to one)"
-                        .into(),
-                );
+                        .into()
+                });
             }
             OperatorKind::ReferencePython => {}
             OperatorKind::Builtin if !builtin_operator_available() => {
@@ -128,36 +173,30 @@ fn set_vars(lab: &Lab) -> SetVars {
     SetVars(lab.default_vars().0)
 }
 
-/// Applies a code block with the apply engine (as the TUI's `a` does). When the engine's strict
-/// field validation refuses it, applies it as kubectl would (validation `Warn`) and notes the refusal.
-async fn apply_block(
-    client: &kube::Client,
-    lab: &Lab,
-    block: &CodeBlock,
-    notes: &mut Vec<String>,
-) -> Result<(), String> {
+/// Applies a code block with the apply engine exactly as the TUI's `a` does (its `validate=` too).
+async fn apply_block(client: &kube::Client, lab: &Lab, block: &CodeBlock) -> Result<(), String> {
     let namespace = block
         .attrs
         .namespace
         .clone()
         .unwrap_or_else(|| "default".into());
-    if let Some(m) = &block.attrs.manifest {
+    if let Some(m) = &block.attrs.manifest
+        && (m.file.is_none() || block.text.trim().is_empty())
+    {
         return apply_sets(client, lab, &[m.to_string()], &namespace).await;
     }
     let name = format!("{}:{}", lab.path.display(), block.line);
-    match actions::apply_yaml(client, &name, &block.text, &namespace, true).await {
-        Ok(_) => Ok(()),
-        Err(e) if e.contains("unknown field") => {
-            actions::apply_yaml_lenient(client, &name, &block.text, &namespace).await?;
-            notes.push(format!(
-                "oplab's apply (strict field validation) refuses block {}: {}; applied with kubectl's default validation (warn) instead",
-                block.attrs.id.as_deref().unwrap_or("?"),
-                e.lines().next().unwrap_or_default()
-            ));
-            Ok(())
-        }
-        Err(e) => Err(e),
-    }
+    // the block's own field validation, as the TUI's `a` applies it
+    actions::apply_yaml_validated(
+        client,
+        &name,
+        &block.text,
+        &namespace,
+        true,
+        block.attrs.validate,
+    )
+    .await
+    .map(|_| ())
 }
 
 async fn apply_sets(
@@ -183,19 +222,20 @@ async fn apply_sets(
 /// Carries out a task's solution: sets, code blocks, the operator, then the actions.
 /// What carrying out solutions needs besides the client: the sandbox's kubeconfig (for the Python
 /// operator) and the operator processes started so far.
-struct Operators<'a> {
-    kubeconfig: &'a std::path::Path,
-    children: &'a mut Vec<tokio::process::Child>,
+pub(super) struct Operators<'a> {
+    pub(super) kubeconfig: &'a std::path::Path,
+    pub(super) children: &'a mut Vec<tokio::process::Child>,
     /// Stops the built-in operators started so far.
-    builtin: &'a mut Vec<CancellationToken>,
+    pub(super) builtin: &'a mut Vec<CancellationToken>,
+    /// The operators running: (kind, namespace); one of each is enough (two would fight).
+    pub(super) running: &'a mut Vec<(OperatorKind, String)>,
 }
 
-async fn carry_out(
+pub(super) async fn carry_out(
     client: &kube::Client,
     lab: &Lab,
     task: &Task,
     stop: &CancellationToken,
-    notes: &mut Vec<String>,
     ops: &mut Operators<'_>,
 ) -> Result<(), String> {
     let s = &task.solution;
@@ -207,11 +247,17 @@ async fn carry_out(
         let block = lab.code_block(id).ok_or_else(|| {
             format!("the solution names code block {id}, which the lab does not have")
         })?;
-        apply_block(client, lab, block, notes)
+        apply_block(client, lab, block)
             .await
             .map_err(|e| format!("applying block {id}: {e}"))?;
     }
-    if let Some(op) = &s.operator {
+    if let Some(op) = &s.operator
+        && !ops
+            .running
+            .iter()
+            .any(|(k, ns)| *k == op.kind && *ns == op.namespace)
+    {
+        ops.running.push((op.kind, op.namespace.clone()));
         match op.kind {
             OperatorKind::Builtin => {
                 let token = stop.child_token();
@@ -223,6 +269,7 @@ async fn carry_out(
                 for token in ops.builtin.drain(..) {
                     token.cancel();
                 }
+                ops.running.retain(|(k, _)| *k != OperatorKind::Builtin);
                 start_python_operator(ops.kubeconfig, &op.namespace, ops.children)?;
             }
         }
@@ -255,6 +302,7 @@ pub async fn test_lab(lab: &Lab, print: &mut dyn FnMut(&TaskVerdict)) -> anyhow:
     sandbox.write_kubeconfig(&kubeconfig)?;
     let mut children = Vec::new();
     let mut builtin = Vec::new();
+    let mut running = Vec::new();
     let mut engine = Engine::new(client.clone());
     let stop = CancellationToken::new();
     let mut out = Vec::new();
@@ -268,6 +316,7 @@ pub async fn test_lab(lab: &Lab, print: &mut dyn FnMut(&TaskVerdict)) -> anyhow:
                     kubeconfig: &kubeconfig,
                     children: &mut children,
                     builtin: &mut builtin,
+                    running: &mut running,
                 };
                 prove(
                     &mut engine,
@@ -308,13 +357,18 @@ async fn prove(
     lab: &Lab,
     task: &Task,
     stop: &CancellationToken,
-    notes: &mut Vec<String>,
+    // for what a proof finds on the way without failing (none since blocks carry `validate=`)
+    _notes: &mut Vec<String>,
     ops: &mut Operators<'_>,
 ) -> Verdict {
     let i = engine.add(&lab.id, task);
     engine.settle(SETTLE).await;
     let probe = task.check.changes_cluster();
+    let exec = task.check.uses_exec();
     if !probe {
+        if exec {
+            engine.run_execs(&[i]).await;
+        }
         let before = engine.evaluate(i);
         match before.verdict {
             Verdict::Pass => {
@@ -326,12 +380,14 @@ async fn prove(
             _ => {}
         }
     }
-    if let Err(e) = carry_out(client, lab, task, stop, notes, ops).await {
+    if let Err(e) = carry_out(client, lab, task, stop, ops).await {
         return Verdict::Fail(format!("carrying out the solution: {e}"));
     }
     engine.stores().rediscover();
     let after = if probe {
         engine.wait_pass_probe(i).await
+    } else if exec {
+        engine.wait_pass_exec(i, task.timeout).await
     } else {
         engine.wait_pass(i, task.timeout).await
     };

@@ -342,17 +342,7 @@ impl Stores {
                     self.set_ready(key);
                     let _ = self.changed.send(key.clone());
                 }
-                Err(err) => {
-                    let text = error_text(&err);
-                    let state = if text.contains("404") || text.contains("NotFound") {
-                        WatchState::NotServed(not_served(key))
-                    } else if text.contains("403") || text.contains("Forbidden") {
-                        WatchState::Forbidden(format!("watching {key} is forbidden: {text}"))
-                    } else {
-                        WatchState::Disconnected(format!("watch of {key}: {text}; reconnecting"))
-                    };
-                    return (state, was_ready);
-                }
+                Err(err) => return (watch_failed(&err, key), was_ready),
             }
         }
         (
@@ -470,6 +460,31 @@ fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
     crate::explain::explain(err).to_string()
 }
 
+/// The status code the API server answered a failed list or watch with, if it answered.
+fn status_code(err: &watcher::Error) -> Option<u16> {
+    match err {
+        watcher::Error::InitialListFailed(e)
+        | watcher::Error::WatchStartFailed(e)
+        | watcher::Error::WatchFailed(e) => match e {
+            kube::Error::Api(s) => Some(s.code),
+            _ => None,
+        },
+        watcher::Error::WatchError(s) => Some(s.code),
+        watcher::Error::NoResourceVersion => None,
+    }
+}
+
+/// What a failed watch means for its store, from the typed error (not its text): 404 the kind is
+/// not served (any more), 403 forbidden, anything else a disconnection that relists.
+fn watch_failed(err: &watcher::Error, key: &WatchKey) -> WatchState {
+    let text = error_text(err);
+    match status_code(err) {
+        Some(404) => WatchState::NotServed(not_served(key)),
+        Some(403) => WatchState::Forbidden(format!("watching {key} is forbidden: {text}")),
+        _ => WatchState::Disconnected(format!("watch of {key}: {text}; reconnecting")),
+    }
+}
+
 fn classify(err: &kube::Error, key: &WatchKey) -> WatchState {
     match err {
         kube::Error::Discovery(_) => WatchState::NotServed(not_served(key)),
@@ -478,5 +493,48 @@ fn classify(err: &kube::Error, key: &WatchKey) -> WatchState {
             WatchState::Forbidden(format!("discovering {key} is forbidden: {}", s.message))
         }
         other => WatchState::Disconnected(format!("cluster unreachable: {}", error_text(other))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::core::Status;
+
+    fn key() -> WatchKey {
+        WatchKey {
+            api_version: "v1".into(),
+            kind: "Pod".into(),
+            namespace: Some("default".into()),
+        }
+    }
+
+    fn api(code: u16, message: &str) -> kube::Error {
+        kube::Error::Api(Status::failure(message, "").with_code(code).boxed())
+    }
+
+    #[test]
+    fn watch_failures_are_classified_by_their_status_code() {
+        let k = key();
+        let state = watch_failed(&watcher::Error::InitialListFailed(api(404, "gone")), &k);
+        assert_eq!(state, WatchState::NotServed(not_served(&k)));
+        let state = watch_failed(
+            &watcher::Error::WatchError(Status::failure("no", "Forbidden").with_code(403).boxed()),
+            &k,
+        );
+        assert!(
+            matches!(&state, WatchState::Forbidden(w)
+                if w.starts_with(&format!("watching {k} is forbidden: "))),
+            "{state:?}"
+        );
+        // The words of an error are not its status: a 500 that mentions 404 and Forbidden, and
+        // an error that never reached the server, are disconnections.
+        for err in [
+            watcher::Error::WatchFailed(api(500, "upstream said 404 NotFound, 403 Forbidden")),
+            watcher::Error::NoResourceVersion,
+        ] {
+            let state = watch_failed(&err, &k);
+            assert!(matches!(state, WatchState::Disconnected(_)), "{state:?}");
+        }
     }
 }

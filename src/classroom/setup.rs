@@ -196,11 +196,15 @@ async fn read_rules(
 }
 
 /// Refuses before any write: no TokenRequest API, namespaces that belong to someone else or are
-/// being deleted.
+/// being deleted. Setup's own namespaces are those its roster (in the classroom namespace, which
+/// attendees cannot write) lists for the attendee: their labels may have been changed by the
+/// attendee, and are restored (a note says so).
 async fn preflight(
     client: &kube::Client,
     plan: &[(String, Vec<String>)],
     tokens: bool,
+    roster: &[Entry],
+    notes: &mut Vec<String>,
 ) -> anyhow::Result<()> {
     let core = client
         .list_core_api_resources("v1")
@@ -238,12 +242,30 @@ async fn preflight(
                 continue;
             }
             let l = found.metadata.labels.unwrap_or_default();
-            let owner = if name.is_empty() {
+            let labelled = if name.is_empty() {
                 l.get(MANAGED_BY_LABEL).map(String::as_str) == Some(MANAGED_BY)
             } else {
                 l.get(ATTENDEE_LABEL) == Some(&name)
+                    && l.get(MANAGED_BY_LABEL).map(String::as_str) == Some(MANAGED_BY)
             };
-            if !owner {
+            let in_roster = if name.is_empty() {
+                !roster.is_empty()
+            } else {
+                roster
+                    .iter()
+                    .any(|e| e.name == name && e.namespaces.contains(&ns))
+            };
+            if !labelled && in_roster {
+                notes.push(format!(
+                    "namespace {ns}: its classroom labels were changed since setup (by an apply of \
+                     the attendee's?); restored"
+                ));
+                continue;
+            }
+            if !labelled && l.get(ATTENDEE_LABEL) == Some(&name) && !name.is_empty() {
+                continue;
+            }
+            if !labelled {
                 let whose = match l.get(ATTENDEE_LABEL) {
                     Some(other) => format!("belongs to attendee {other}"),
                     None => "was not made by oplab classroom".into(),
@@ -412,7 +434,9 @@ pub async fn create(
     if plan.iter().any(|(_, ns)| ns.is_empty()) {
         anyhow::bail!("the labs have no namespace variables: there is nothing to give attendees");
     }
-    preflight(client, &plan, tokens).await?;
+    let mut report = Report::default();
+    let old_roster = roster::read(client).await?;
+    preflight(client, &plan, tokens, &old_roster, &mut report.notes).await?;
     let entries: Vec<Entry> = plan
         .iter()
         .map(|(name, namespaces)| Entry {
@@ -421,11 +445,14 @@ pub async fn create(
             namespaces: namespaces.clone(),
         })
         .collect();
-    let roster = roster::merge(roster::read(client).await?, &entries);
-    let mut report = Report::default();
+    let roster = roster::merge(old_roster, &entries);
     let docs = documents(client, opts, &plan, &roster, &mut report.notes).await?;
+    // Its own field manager, so an attendee's apply (manager `oplab`) never removes what setup
+    // owns; forced, so labels an attendee changed are set back.
     let settings = apply::Settings {
         namespace: CLASSROOM_NAMESPACE.into(),
+        field_manager: super::MANAGED_BY,
+        force_conflicts: true,
         ..Default::default()
     };
     let applied = apply::apply(client, docs, &settings, None)

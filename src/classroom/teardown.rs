@@ -96,6 +96,19 @@ pub async fn plan(client: &kube::Client) -> anyhow::Result<Plan> {
             .context("listing the classroom namespaces")?;
         namespaces.extend(list.items.into_iter().filter_map(|n| n.metadata.name));
     }
+    // The roster names every attendee namespace setup made, labels or not (an attendee may have
+    // changed their namespace's labels).
+    for ns in roster.iter().flat_map(|e| e.namespaces.iter()) {
+        if !namespaces.contains(ns)
+            && nss
+                .get_opt(ns)
+                .await
+                .with_context(|| format!("reading namespace {ns}"))?
+                .is_some()
+        {
+            namespaces.push(ns.clone());
+        }
+    }
     namespaces.sort();
     namespaces.dedup();
     let cluster_roles = managed_names::<ClusterRole>(client, "cluster roles").await?;
@@ -131,6 +144,32 @@ pub struct Report {
     pub removed: Plan,
     /// Namespaces still there when the wait ended, with their phase.
     pub remaining: Vec<String>,
+}
+
+/// Why a namespace is still there: its phase, and the conditions and finalizers that hold it.
+pub fn why_left(n: &Namespace) -> String {
+    let status = n.status.clone().unwrap_or_default();
+    let mut why = vec![status.phase.unwrap_or_else(|| "Active".into())];
+    for c in status.conditions.unwrap_or_default() {
+        if c.status == "True" {
+            why.push(match c.message {
+                Some(m) => format!("{}: {m}", c.type_),
+                None => c.type_,
+            });
+        }
+    }
+    let finalizers = n
+        .spec
+        .as_ref()
+        .and_then(|s| s.finalizers.clone())
+        .unwrap_or_default();
+    if !finalizers.is_empty() && why.len() == 1 {
+        why.push(format!("waiting for finalizers {}", finalizers.join(", ")));
+    }
+    if let Some(f) = n.metadata.finalizers.as_ref().filter(|f| !f.is_empty()) {
+        why.push(format!("metadata finalizers {}", f.join(", ")));
+    }
+    why.join("; ")
 }
 
 fn gone(e: &kube::Error) -> bool {
@@ -189,14 +228,14 @@ pub async fn run(client: &kube::Client, plan: Plan, timeout: Duration) -> anyhow
                 .await
                 .with_context(|| format!("reading namespace {ns}"))?
             {
-                let phase = n.status.and_then(|s| s.phase).unwrap_or_default();
-                still.push(format!("{ns} ({phase})"));
+                still.push(format!("{ns} ({})", why_left(&n)));
             }
         }
         remaining = still
             .iter()
             .filter_map(|s| s.split(' ').next().map(str::to_string))
             .collect();
+        // the roster (in the classroom namespace) goes with it: the plan was read before
         if still.is_empty() || Instant::now() >= deadline {
             return Ok(Report {
                 removed: plan,

@@ -25,6 +25,10 @@ pub enum LabsCommand {
         /// Only this lab (id).
         #[arg(long)]
         lab: Option<String>,
+        /// A finished walk: every lab's solutions in order on ONE sandbox; each task must pass on
+        /// the way and every task must still pass at the end.
+        #[arg(long)]
+        in_order: bool,
         /// Read the labs from this directory instead of the built-in ones.
         #[arg(long)]
         labs: Option<PathBuf>,
@@ -40,7 +44,12 @@ pub fn run(args: LabsArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         LabsCommand::List { labs } => list(&load(labs.as_ref())),
         LabsCommand::Validate { dir } => validate(&load(dir.as_ref())),
-        LabsCommand::Test { lab, labs } => test(&load(labs.as_ref()), lab.as_deref()),
+        LabsCommand::Test {
+            lab,
+            labs,
+            in_order: true,
+        } => test_in_order(&load(labs.as_ref()), lab.as_deref()),
+        LabsCommand::Test { lab, labs, .. } => test(&load(labs.as_ref()), lab.as_deref()),
     }
 }
 
@@ -87,8 +96,13 @@ fn validate(set: &LabSet) -> anyhow::Result<ExitCode> {
         eprint!("{}", d.render(color));
         eprintln!();
     }
-    let errors = diags.iter().filter(|d| d.is_error()).count();
-    let warnings = diags.len() - errors;
+    let mismatches = crate::checks::bundled::mismatches(set);
+    for m in &mismatches {
+        eprintln!("error: {m}");
+        eprintln!();
+    }
+    let errors = diags.iter().filter(|d| d.is_error()).count() + mismatches.len();
+    let warnings = diags.len() + mismatches.len() - errors;
     let tasks: usize = set.labs.iter().map(|l| l.tasks().count()).sum();
     println!(
         "{} lab(s), {tasks} task(s): {errors} error(s), {warnings} warning(s)",
@@ -136,6 +150,49 @@ fn test(set: &LabSet, only: Option<&str>) -> anyhow::Result<ExitCode> {
     }
     println!("{}", report::summary(&all));
     Ok(if report::success(&all) {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn test_in_order(set: &LabSet, only: Option<&str>) -> anyhow::Result<ExitCode> {
+    use crate::checks::{Verdict, report, walk};
+    let labs: Vec<&lab::Lab> = set
+        .labs
+        .iter()
+        .filter(|l| only.is_none_or(|id| id == l.id))
+        .collect();
+    if labs.is_empty() {
+        anyhow::bail!("no lab {}", only.unwrap_or_default());
+    }
+    println!(
+        "a walk through {} lab(s) in order on one sandbox",
+        labs.len()
+    );
+    let rt = tokio::runtime::Runtime::new()?;
+    let started = std::time::Instant::now();
+    let mut print = |phase: &str, v: &crate::checks::TaskVerdict| {
+        let mark = match v.verdict {
+            Verdict::Pass => "PASS",
+            Verdict::Fail(_) | Verdict::Disconnected(_) => "FAIL",
+            _ => "SKIP",
+        };
+        println!("  {phase:<4} {mark} {}/{}", v.lab, v.task);
+        for line in v.verdict.reason().lines() {
+            println!("            {line}");
+        }
+    };
+    let results = rt.block_on(walk::walk(&labs, &mut print))?;
+    for n in &results.notes {
+        println!("  note: {n}");
+    }
+    println!("  ({:.1}s)", started.elapsed().as_secs_f64());
+    println!(
+        "at the end of the walk: {}",
+        report::summary(&results.verdicts)
+    );
+    Ok(if report::success(&results.verdicts) {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

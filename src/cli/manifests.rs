@@ -44,6 +44,9 @@ pub fn run(args: ManifestsArgs) -> anyhow::Result<ExitCode> {
                     .collect::<Vec<_>>()
                     .join(", ")
             );
+            for (set, k, v) in manifests::SET_VAR_DEFAULTS {
+                println!("  in {set}: {{{{{k}}}}}={v}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         ManifestsCommand::Show {

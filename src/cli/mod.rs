@@ -8,6 +8,7 @@ pub mod labs;
 pub mod manifests;
 pub mod operator;
 pub mod sandbox;
+pub mod solutions;
 pub mod tui;
 
 use clap::{Parser, Subcommand};
@@ -44,6 +45,8 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Run the built-in Gordon operator in the foreground.
     Operator(operator::OperatorArgs),
+    /// The labs' solution files (chapter 3's Python operator): list, show, write DIR [LAB].
+    Solutions(solutions::SolutionsArgs),
 }
 
 /// Entry point used by `src/main.rs`.
@@ -63,6 +66,7 @@ pub fn main() -> ExitCode {
         Some(Command::Manifests(args)) => manifests::run(args),
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Operator(args)) => operator::run(args),
+        Some(Command::Solutions(args)) => solutions::run(args),
         None => tui::run(&cli.tui),
     };
     match result {

@@ -67,6 +67,44 @@ pub struct Settings {
     /// Check everything, write nothing.
     pub dry_run: bool,
     pub establish_timeout: Duration,
+    /// How the server treats fields the schema does not know (kubectl's `--validate`).
+    pub validation: Validation,
+    /// The server-side apply field manager (`oplab`; classroom setup applies as `oplab-classroom`,
+    /// so nothing an attendee applies with oplab removes what setup owns).
+    pub field_manager: &'static str,
+}
+
+/// Field validation of an apply, as kubectl's `--validate`: `Strict` (the default) refuses unknown
+/// or duplicate fields, `Warn` lets the server drop them with a warning, `Ignore` drops them silently.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Validation {
+    #[default]
+    Strict,
+    Warn,
+    Ignore,
+}
+
+impl Validation {
+    /// The accepted words, as lab files and the command line write them.
+    pub const WORDS: &'static [&'static str] = &["strict", "warn", "ignore"];
+
+    pub fn parse(word: &str) -> Option<Self> {
+        match word {
+            "strict" => Some(Self::Strict),
+            "warn" => Some(Self::Warn),
+            "ignore" => Some(Self::Ignore),
+            _ => None,
+        }
+    }
+
+    /// `params` with this field validation.
+    pub fn on(self, params: PatchParams) -> PatchParams {
+        match self {
+            Self::Strict => params.validation_strict(),
+            Self::Warn => params.validation_warn(),
+            Self::Ignore => params.validation_ignore(),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -76,6 +114,8 @@ impl Default for Settings {
             force_conflicts: false,
             dry_run: false,
             establish_timeout: Duration::from_secs(30),
+            validation: Validation::Strict,
+            field_manager: FIELD_MANAGER,
         }
     }
 }
@@ -156,7 +196,7 @@ pub async fn check(
     events: Option<&UnboundedSender<ApplyEvent>>,
 ) -> Result<Checked, Failure> {
     send(events, ApplyEvent::Checking { total: docs.len() });
-    match plan(client, docs, &settings.namespace, settings.force_conflicts).await {
+    match plan(client, docs, settings).await {
         Ok((resolver, planned)) => {
             send(
                 events,
@@ -227,7 +267,15 @@ pub async fn execute(
         // the stream's type would make this future not `Send` (rustc's higher-ranked lifetimes).
         let applies: Vec<_> = batch
             .into_iter()
-            .map(|p| apply_one(client, p, settings.force_conflicts))
+            .map(|p| {
+                apply_one(
+                    client,
+                    p,
+                    settings.force_conflicts,
+                    settings.validation,
+                    settings.field_manager,
+                )
+            })
             .collect();
         let results: Vec<Result<(ObjectRef, Outcome), DocError>> =
             stream::iter(applies).buffered(PARALLEL).collect().await;
@@ -251,8 +299,10 @@ async fn apply_one(
     client: &kube::Client,
     p: &Planned,
     force: bool,
+    validation: Validation,
+    manager: &str,
 ) -> Result<(ObjectRef, Outcome), DocError> {
-    let mut params = PatchParams::apply(FIELD_MANAGER).validation_strict();
+    let mut params = validation.on(PatchParams::apply(manager));
     if force {
         params = params.force();
     }

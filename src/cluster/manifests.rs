@@ -11,6 +11,25 @@ pub static BUNDLED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/manifests")
 /// Variables and their defaults (as `manifests/README.md` documents them).
 pub const VAR_DEFAULTS: &[(&str, &str)] = &[("ns", "gordon"), ("etc", "etc"), ("etc2", "etc2")];
 
+/// Defaults of one set that differ from [`VAR_DEFAULTS`]: the namespace its chapter uses
+/// (chapter 1's CronTabs live in `crontabs`).
+pub const SET_VAR_DEFAULTS: &[(&str, &str, &str)] = &[("crontab/", "ns", "crontabs")];
+
+/// The default of a variable for a source (by its name, `crontab/crd.yaml`): the set's own, else
+/// the global one.
+pub fn default_for(source: &str, name: &str) -> Option<&'static str> {
+    SET_VAR_DEFAULTS
+        .iter()
+        .find(|(prefix, var, _)| *var == name && source.starts_with(prefix))
+        .map(|(_, _, v)| *v)
+        .or_else(|| {
+            VAR_DEFAULTS
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| *v)
+        })
+}
+
 /// One manifest file, before variables are filled in.
 #[derive(Debug, Clone)]
 pub struct Source {
@@ -19,20 +38,10 @@ pub struct Source {
     pub text: String,
 }
 
-/// Variable values: the defaults, overridden by `-n` (`ns`) and `--set k=v`.
-#[derive(Debug, Clone)]
+/// Variable values given (`-n` for `ns`, `--set k=v`); a variable not given takes its default
+/// ([`default_for`]: the set's own, else [`VAR_DEFAULTS`]).
+#[derive(Debug, Clone, Default)]
 pub struct Vars(pub BTreeMap<String, String>);
-
-impl Default for Vars {
-    fn default() -> Self {
-        Vars(
-            VAR_DEFAULTS
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-        )
-    }
-}
 
 impl Vars {
     /// Defaults, then `ns` from `-n`, then `--set k=v` pairs.
@@ -179,33 +188,23 @@ fn read_file(path: &Path) -> anyhow::Result<Source> {
     })
 }
 
-/// Fills `{{name}}` (spaces allowed inside the braces). An unknown variable is an error naming
-/// `file:line`. Lines are kept, so later YAML errors still point at the right line.
+/// Fills `{{name}}` with the lab files' variable syntax ([`crate::lab::vars::find_refs`]). An
+/// unknown variable is an error naming `file:line` (in a comment it is documentation, kept as
+/// written). Lines are kept, so later YAML errors still point at the right line.
 pub fn substitute(source: &Source, vars: &Vars) -> anyhow::Result<String> {
-    let mut out = String::with_capacity(source.text.len());
-    for (i, line) in source.text.split_inclusive('\n').enumerate() {
-        let mut rest = line;
-        while let Some(start) = rest.find("{{") {
-            let Some(len) = rest[start + 2..].find("}}") else {
-                break;
-            };
-            let name = rest[start + 2..start + 2 + len].trim();
-            out.push_str(&rest[..start]);
-            // a variable in a comment is documentation: keep it unless we know it
-            match vars.0.get(name) {
-                Some(v) => out.push_str(v),
-                None if is_comment(line) => out.push_str(&rest[start..start + 4 + len]),
-                None => bail!(
-                    "{}:{}: unknown variable {{{{{name}}}}}; set it with --set {name}=VALUE",
-                    source.name,
-                    i + 1
-                ),
-            }
-            rest = &rest[start + 4 + len..];
-        }
-        out.push_str(rest);
-    }
-    Ok(out)
+    let mut all: BTreeMap<String, String> = VAR_DEFAULTS
+        .iter()
+        .filter_map(|(k, _)| Some((k.to_string(), default_for(&source.name, k)?.to_string())))
+        .collect();
+    all.extend(vars.0.iter().map(|(k, v)| (k.clone(), v.clone())));
+    crate::lab::vars::fill_strict(&source.text, &all, is_comment).map_err(|u| {
+        anyhow::anyhow!(
+            "{}:{}: unknown variable {{{{{name}}}}}; set it with --set {name}=VALUE",
+            source.name,
+            u.line,
+            name = u.name
+        )
+    })
 }
 
 fn is_comment(line: &str) -> bool {
@@ -264,6 +263,15 @@ mod tests {
             text: "# {{other}} in a comment\na: \"{{ ns }}\"\nb: \"{{etc}}\"\n".into(),
         };
         let vars = Vars::from_args(Some("team1"), &["etc=e1".into()]).expect("vars");
+        let defaults = Source {
+            name: "crontab/namespace.yaml".into(),
+            text: "a: \"{{ns}}\"\nb: \"{{etc2}}\"\n".into(),
+        };
+        let out = substitute(&defaults, &Vars::default()).expect("defaults");
+        assert_eq!(
+            out, "a: \"crontabs\"\nb: \"etc2\"\n",
+            "the set's own default"
+        );
         let out = substitute(&src, &vars).expect("filled");
         assert_eq!(out, "# {{other}} in a comment\na: \"team1\"\nb: \"e1\"\n");
         let bad = Source {

@@ -10,7 +10,7 @@ pub mod manifests;
 pub mod plan;
 pub mod resolve;
 
-pub use apply::{ApplyEvent, Checked, Outcome, Report, Settings};
+pub use apply::{ApplyEvent, Checked, Outcome, Report, Settings, Validation};
 pub use documents::Document;
 pub use errors::{Detail, DocError, Failure};
 pub use manifests::Vars;

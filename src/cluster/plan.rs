@@ -167,9 +167,9 @@ pub async fn resolve_all(
 pub async fn plan(
     client: &kube::Client,
     docs: Vec<Document>,
-    default_namespace: &str,
-    force: bool,
+    settings: &super::apply::Settings,
 ) -> Result<(Resolver, Vec<Planned>), Failure> {
+    let default_namespace = settings.namespace.as_str();
     let (resolver, resolved) = resolve_all(client, docs, default_namespace).await?;
     let set_namespaces: HashSet<String> = resolved
         .iter()
@@ -180,7 +180,7 @@ pub async fn plan(
     // Built before the stream so no closure over borrowed data sits in its type (keeps it `Send`).
     let checks: Vec<_> = resolved
         .into_iter()
-        .map(|(doc, kind)| check_one(client, doc, kind, &set_namespaces, &existing, force))
+        .map(|(doc, kind)| check_one(client, doc, kind, &set_namespaces, &existing, settings))
         .collect();
     let results: Vec<Result<Planned, DocError>> =
         stream::iter(checks).buffered(PARALLEL).collect().await;
@@ -228,8 +228,13 @@ async fn check_one(
     kind: Kind,
     set_namespaces: &HashSet<String>,
     existing: &HashSet<String>,
-    force: bool,
+    settings: &super::apply::Settings,
 ) -> Result<Planned, DocError> {
+    let (force, validation, manager) = (
+        settings.force_conflicts,
+        settings.validation,
+        settings.field_manager,
+    );
     let object = ObjectRef {
         kind: doc.kind().to_string(),
         name: doc.name().to_string(),
@@ -267,7 +272,7 @@ async fn check_one(
     };
     if let Some(schema) = planned.kind.pending_schema.clone() {
         planned.check = Check::LocalSchema;
-        validate_locally(&planned, &schema)?;
+        validate_locally(&planned, &schema, validation)?;
         return Ok(planned);
     }
     let api = planned.api(client);
@@ -278,7 +283,7 @@ async fn check_one(
             .map_err(|e| fail(&e))?
             .and_then(|o| serde_json::to_value(o).ok());
     }
-    let mut params = PatchParams::apply(FIELD_MANAGER).validation_strict();
+    let mut params = validation.on(PatchParams::apply(manager));
     params.dry_run = true;
     if ns_missing {
         planned.check = Check::StandInDryRun;
@@ -313,13 +318,20 @@ async fn check_one(
 }
 
 /// Validates an object of a kind the set's own CRD defines against that CRD's schema.
-fn validate_locally(p: &Planned, schema: &Value) -> Result<(), DocError> {
+fn validate_locally(
+    p: &Planned,
+    schema: &Value,
+    validation: super::apply::Validation,
+) -> Result<(), DocError> {
     let mut errors: Vec<Detail> = structural::validate(schema, &p.doc.object)
         .iter()
         .map(|e| Detail::Field(e.to_string()))
         .collect();
     let mut pruned = p.doc.object.clone();
     for path in structural::prune(schema, &mut pruned) {
+        if validation != super::apply::Validation::Strict {
+            continue; // the server drops it
+        }
         errors.push(Detail::Field(format!(
             "{path}: field not declared in schema"
         )));

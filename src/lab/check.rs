@@ -50,6 +50,29 @@ pub struct Target {
     pub selector: Option<LabelSelector>,
 }
 
+impl std::fmt::Display for Target {
+    /// `Kind name in ns`, `Kind with label a=b in ns` (`labels` for several), or `Kind in ns`:
+    /// how checks, probes and solutions name the objects they are about.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match (&self.name, &self.selector) {
+            (Some(n), _) => write!(f, "{} {n}", self.kind)?,
+            (None, Some(s)) => {
+                let word = if s.requirements.len() == 1 {
+                    "label"
+                } else {
+                    "labels"
+                };
+                write!(f, "{} with {word} {s}", self.kind)?;
+            }
+            (None, None) => f.write_str(&self.kind)?,
+        }
+        match &self.namespace {
+            Some(ns) => write!(f, " in {ns}"),
+            None => Ok(()),
+        }
+    }
+}
+
 /// `assert:` a partial Kubernetes object.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObjectAssert {
@@ -108,6 +131,9 @@ pub struct OwnedCheck {
     pub expect: CountCmp,
     /// Only controller references count (default true).
     pub controller: bool,
+    /// The owned objects must not have been written by this field manager (`notMadeBy:`), e.g.
+    /// `oplab-gordon-operator`: "your own operator" tasks refuse pods the built-in operator made.
+    pub not_made_by: Option<String>,
 }
 
 /// `jsonpath:` one value of one object.
@@ -212,27 +238,15 @@ pub enum Action {
 impl Action {
     /// One line saying what the action does, for confirmations and logs.
     pub fn describe(&self) -> String {
-        fn obj(t: &Target) -> String {
-            let ns = t
-                .namespace
-                .as_deref()
-                .map(|n| format!(" in {n}"))
-                .unwrap_or_default();
-            match (&t.name, &t.selector) {
-                (Some(n), _) => format!("{} {n}{ns}", t.kind),
-                (None, Some(s)) => format!("{} with labels {s}{ns}", t.kind),
-                (None, None) => format!("{}{ns}", t.kind),
-            }
-        }
         match self {
-            Action::Delete(t) => format!("delete {}", obj(t)),
-            Action::DeleteOne(t) => format!("delete one {}", obj(t)),
+            Action::Delete(t) => format!("delete {t}"),
+            Action::DeleteOne(t) => format!("delete one {t}"),
             Action::Scale {
                 target,
                 field,
                 replicas,
-            } => format!("set {field} of {} to {replicas}", obj(target)),
-            Action::Patch { target, .. } => format!("patch {}", obj(target)),
+            } => format!("set {field} of {target} to {replicas}"),
+            Action::Patch { target, .. } => format!("patch {target}"),
             Action::Exec(e) => format!("run `{}` in a pod in {}", e.command.join(" "), e.namespace),
             Action::Apply(_) => "apply inline manifests".to_string(),
             Action::Wait(d) => format!("wait {}", super::duration::format(*d)),
@@ -332,5 +346,35 @@ impl Check {
             Check::Quiz(q) => Some(q),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target(name: Option<&str>, selector: Option<&str>, ns: Option<&str>) -> Target {
+        Target {
+            api_version: "v1".into(),
+            kind: "Pod".into(),
+            namespace: ns.map(str::to_string),
+            name: name.map(str::to_string),
+            selector: selector.map(|s| LabelSelector::parse(s).expect("selector")),
+        }
+    }
+
+    #[test]
+    fn targets_read_the_same_in_checks_and_actions() {
+        let one = target(Some("web-1"), None, Some("default"));
+        assert_eq!(one.to_string(), "Pod web-1 in default");
+        let label = target(None, Some("app=web"), Some("default"));
+        assert_eq!(label.to_string(), "Pod with label app=web in default");
+        let labels = target(None, Some("app=web,tier!=db"), None);
+        assert_eq!(labels.to_string(), "Pod with labels app=web,tier!=db");
+        assert_eq!(target(None, None, Some("x")).to_string(), "Pod in x");
+        assert_eq!(
+            Action::DeleteOne(label).describe(),
+            "delete one Pod with label app=web in default"
+        );
     }
 }

@@ -366,6 +366,7 @@ fn parse_owned(r: &mut Reader, body: &Node) -> Option<OwnedCheck> {
             "atLeast",
             "atMost",
             "controller",
+            "notMadeBy",
         ],
     )?;
     let owner = match f.get("owner") {
@@ -394,6 +395,10 @@ fn parse_owned(r: &mut Reader, body: &Node) -> Option<OwnedCheck> {
         Some(c) => r.boolean(C, c, "`controller`")?,
         None => true,
     };
+    let not_made_by = match f.get("notMadeBy") {
+        Some(_) => Some(r.req_str(C, &f, "notMadeBy", "`owned`")?),
+        None => None,
+    };
     let owner = owner?;
     let owned = Target {
         api_version: api_version?,
@@ -407,6 +412,7 @@ fn parse_owned(r: &mut Reader, body: &Node) -> Option<OwnedCheck> {
         owned,
         expect: expect?,
         controller,
+        not_made_by,
     })
 }
 
@@ -668,7 +674,8 @@ pub(crate) fn parse_action(r: &mut Reader, node: &Node) -> Option<Action> {
         "patch" => {
             let keys: Vec<&str> = TARGET_KEYS.iter().chain(&["patch"]).copied().collect();
             let f = r.fields(C, body, &what, &keys)?;
-            let target = parse_target(r, &f, &what, true);
+            // Without a name: every matching object (e.g. an InstallPlan with a generated name).
+            let target = parse_target(r, &f, &what, false);
             let patch = match f.get("patch") {
                 Some(p) if p.as_map().is_some() => Some(p.to_json()),
                 _ => {

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-/// Parses `30s`, `2m`, `1m30s`, `500ms`, `1h`. A bare number is seconds.
+/// Parses `30s`, `2m`, `1m30s`, `500ms`, `1h` (jiff's friendly duration format, so `1m 30s` and
+/// `2 minutes` too). A bare number is seconds. Days and longer are refused: a lab waits seconds.
 pub fn parse(text: &str) -> Result<Duration, String> {
     let text = text.trim();
     if text.is_empty() {
@@ -11,33 +12,10 @@ pub fn parse(text: &str) -> Result<Duration, String> {
     if let Ok(secs) = text.parse::<u64>() {
         return Ok(Duration::from_secs(secs));
     }
-    let mut total = Duration::ZERO;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(format!("`{text}` is not a duration"));
-        }
-        let n: u64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("`{text}` is not a duration"))?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let unit = &rest[..unit_len];
-        rest = &rest[unit_len..];
-        total += match unit {
-            "ms" => Duration::from_millis(n),
-            "s" => Duration::from_secs(n),
-            "m" => Duration::from_secs(n * 60),
-            "h" => Duration::from_secs(n * 3600),
-            _ => return Err(format!("unknown unit `{unit}` in `{text}`")),
-        };
-    }
-    Ok(total)
+    let signed: jiff::SignedDuration = text
+        .parse()
+        .map_err(|e| format!("`{text}` is not a duration like 30s, 2m or 1m30s ({e})"))?;
+    Duration::try_from(signed).map_err(|_| format!("`{text}` is negative: a duration must not be"))
 }
 
 /// Formats a duration the way it would be written in a lab file.
@@ -66,6 +44,10 @@ mod tests {
         assert!(parse("5 parsecs").is_err());
         assert!(parse("s").is_err());
         assert!(parse("10d").is_err());
+        assert!(parse("-5s").is_err());
+        assert!(parse("1.5s").is_ok_and(|d| d == Duration::from_millis(1500)));
+        assert_eq!(parse("1m 30s"), Ok(Duration::from_secs(90)));
+        assert_eq!(parse("1h"), Ok(Duration::from_secs(3600)));
         assert_eq!(format(Duration::from_secs(90)), "90s");
         assert_eq!(format(Duration::from_secs(120)), "2m");
     }

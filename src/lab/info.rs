@@ -6,7 +6,7 @@ use std::ops::Range;
 /// Flags (no value) a code block may carry.
 pub const FLAGS: &[&str] = &["apply", "copy", "editable"];
 /// `key=value` attributes a code block may carry.
-pub const KEYS: &[&str] = &["id", "set", "file", "namespace"];
+pub const KEYS: &[&str] = &["id", "set", "file", "namespace", "validate"];
 
 /// A mistake in an info string: message, help and byte range relative to the info string.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +36,7 @@ pub fn parse_info(info: &str) -> (String, CodeAttrs, Vec<InfoError>) {
         )
     };
     let mut manifest_span = None;
+    let mut validate_span = None;
     for (tok, span) in tokens {
         match tok.split_once('=') {
             None => match tok {
@@ -96,6 +97,24 @@ pub fn parse_info(info: &str) -> (String, CodeAttrs, Vec<InfoError>) {
                         attrs.manifest = Some(r);
                     }
                     "namespace" => attrs.namespace = Some(value.to_string()),
+                    "validate" => match crate::cluster::Validation::parse(value) {
+                        Some(v) => {
+                            attrs.validate = v;
+                            validate_span = Some(span.clone());
+                        }
+                        None => {
+                            let words = crate::cluster::Validation::WORDS;
+                            let help = match super::fields::closest(value, words) {
+                                Some(w) => format!("did you mean `validate={w}`?"),
+                                None => format!("write one of {}", words.join(", ")),
+                            };
+                            errors.push(InfoError {
+                                message: format!("`validate={value}` is not a field validation"),
+                                help,
+                                span,
+                            });
+                        }
+                    },
                     _ => errors.push(InfoError {
                         message: format!("unknown code block attribute `{key}`"),
                         help: hint(key).unwrap_or_else(all),
@@ -112,6 +131,15 @@ pub fn parse_info(info: &str) -> (String, CodeAttrs, Vec<InfoError>) {
         errors.push(InfoError {
             message: "a bundled manifest reference without `apply`".into(),
             help: "add `apply` so the TUI offers to apply it".into(),
+            span,
+        });
+    }
+    if !attrs.apply
+        && let Some(span) = validate_span
+    {
+        errors.push(InfoError {
+            message: "`validate=` without `apply`".into(),
+            help: "field validation is about applying: add `apply`".into(),
             span,
         });
     }

@@ -16,6 +16,7 @@ mod load;
 pub mod model;
 pub mod parse;
 pub mod selector;
+pub mod solutions;
 pub mod source;
 mod task_parse;
 pub mod vars;

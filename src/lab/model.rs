@@ -110,6 +110,8 @@ pub struct CodeAttrs {
     pub manifest: Option<ManifestRef>,
     /// The namespace to apply into (may use `{{var}}`).
     pub namespace: Option<String>,
+    /// Field validation of the apply (`validate=warn|ignore`; default strict).
+    pub validate: crate::cluster::Validation,
 }
 
 /// A bundled manifest set, or one file inside it: `gordon` or `gordon/crd.yaml`.

@@ -341,7 +341,11 @@ impl Walker<'_> {
         if had_errors {
             return;
         }
-        if task.check.uses_exec() && !task.needs.iter().any(|n| n.kind == NeedKind::RealCluster) {
+        let says_what_runs = |n: &crate::lab::Need| {
+            matches!(n.kind, NeedKind::RealCluster)
+                || matches!(&n.kind, NeedKind::Program(p) if p == "etcd")
+        };
+        if task.check.uses_exec() && !task.needs.iter().any(says_what_runs) {
             let span = base..base + content.find('\n').unwrap_or(content.len()).max(1);
             self.diags.push(
                 LabDiagnostic::error(
@@ -349,11 +353,11 @@ impl Walker<'_> {
                     self.file,
                     span,
                     format!(
-                        "task `{}` runs commands in pods but does not say it needs a real cluster",
+                        "task `{}` runs commands in pods but does not say what they need",
                         task.id
                     ),
                 )
-                .with_help("add `needs:` with `- real-cluster: <why>`: the sandbox has no exec"),
+                .with_help("add `needs:` with `- program: {name: etcd, reason: <why>}` (the sandbox runs etcd pods for real) or `- real-cluster: <why>` (the sandbox execs only into etcd pods)"),
             );
         }
         self.blocks().push(Block::Task(Box::new(task)));

@@ -27,7 +27,11 @@ pub struct VarRef {
     pub span: Range<usize>,
 }
 
-/// Every `{{ name }}` in a text whose content is an identifier (`{{.Go}}` templates are left alone).
+/// Every `{{ name }}` in a text whose content is an identifier (ASCII letters, digits and `_`,
+/// not starting with a digit; spaces around it allowed) on one line. Anything else between braces
+/// (`{{.metadata.name}}`, `{{ .Values.x }}`, `{{my-var}}`, a reference split over lines, an
+/// unclosed `{{`) is not a variable and is left as written. The one variable syntax of oplab: lab
+/// files and manifests both use it.
 pub fn find_refs(text: &str) -> Vec<VarRef> {
     let mut out = Vec::new();
     let mut from = 0;
@@ -36,7 +40,8 @@ pub fn find_refs(text: &str) -> Vec<VarRef> {
             break;
         };
         let inner = text[open + 2..close].trim();
-        let is_ident = inner.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        let is_ident = !text[open + 2..close].contains('\n')
+            && inner.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
             && inner.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if is_ident {
             out.push(VarRef {
@@ -68,6 +73,47 @@ pub fn fill(text: &str, vars: &Vars) -> String {
     }
     out.push_str(&text[last..]);
     out
+}
+
+/// A `{{name}}` that has no value, at a 1-based line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownVar {
+    pub name: String,
+    pub line: usize,
+}
+
+/// Like [`fill`], but a reference without a value is an error, except on lines `keep` accepts
+/// (a comment in a manifest documents a variable; it stays as written there).
+pub fn fill_strict(
+    text: &str,
+    values: &BTreeMap<String, String>,
+    keep: impl Fn(&str) -> bool,
+) -> Result<String, UnknownVar> {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for r in find_refs(text) {
+        match values.get(&r.name) {
+            Some(value) => {
+                out.push_str(&text[last..r.span.start]);
+                out.push_str(value);
+                last = r.span.end;
+            }
+            None => {
+                let line_start = text[..r.span.start].rfind('\n').map_or(0, |i| i + 1);
+                let line_end = text[r.span.end..]
+                    .find('\n')
+                    .map_or(text.len(), |i| i + r.span.end);
+                if !keep(&text[line_start..line_end]) {
+                    return Err(UnknownVar {
+                        name: r.name,
+                        line: text[..r.span.start].matches('\n').count() + 1,
+                    });
+                }
+            }
+        }
+    }
+    out.push_str(&text[last..]);
+    Ok(out)
 }
 
 /// Filling variables into a part of the model.
@@ -301,6 +347,52 @@ mod tests {
         let names: Vec<_> = refs.iter().map(|r| r.name.as_str()).collect();
         assert_eq!(names, ["ns", "etc2"]);
         assert_eq!(refs[0].span, 2..8);
+    }
+
+    #[test]
+    fn edge_cases_of_the_syntax() {
+        let mut vars = Vars::default();
+        vars.set("ns", "team");
+        vars.set("_x1", "y");
+        // Spaces inside the braces, underscores and digits after the first character.
+        assert_eq!(fill("{{  ns  }}/{{_x1}}", &vars), "team/y");
+        // Not identifiers: Go templates, jsonpath, hyphens, a leading digit, empty braces.
+        for text in [
+            "{{.ns}}",
+            "{{ .Values.ns }}",
+            "{{my-ns}}",
+            "{{1ns}}",
+            "{{}}",
+            "{{ }}",
+        ] {
+            assert_eq!(fill(text, &vars), text);
+        }
+        // A reference split over lines is not one; an unclosed one is text.
+        assert_eq!(fill("{{\nns}}", &vars), "{{\nns}}");
+        assert_eq!(fill("a {{ns", &vars), "a {{ns");
+        // Extra braces around a reference stay around its value.
+        assert_eq!(fill("{{{{ns}}}}", &vars), "{{team}}");
+        // Adjacent references, and values that look like references are not filled again.
+        vars.set("loop", "{{ns}}");
+        assert_eq!(fill("{{ns}}{{ns}} {{loop}}", &vars), "teamteam {{ns}}");
+    }
+
+    #[test]
+    fn strict_filling_names_the_line_of_an_unknown_variable() {
+        let mut vars = Vars::default();
+        vars.set("ns", "team");
+        let comment = |l: &str| l.trim_start().starts_with('#');
+        assert_eq!(
+            fill_strict("# {{doc}}\nn: {{ns}}\nx: {{.go}}\n", &vars.0, comment),
+            Ok("# {{doc}}\nn: team\nx: {{.go}}\n".to_string())
+        );
+        assert_eq!(
+            fill_strict("a: 1\nb: {{ns}} {{ nope }}\n", &vars.0, comment),
+            Err(UnknownVar {
+                name: "nope".into(),
+                line: 2
+            })
+        );
     }
 
     #[test]

@@ -139,6 +139,13 @@ pub async fn run(
             };
             log.warn(Kind::Error, None, format!("{msg} (waiting)"));
             said = Some(check);
+        } else {
+            // Said once; each later check shows only in the verbose log.
+            log.debug(
+                Kind::Lifecycle,
+                None,
+                format!("checked Gordons in {scope} again: still waiting"),
+            );
         }
         tokio::select! {
             _ = stop.cancelled() => {

@@ -20,6 +20,7 @@ pub mod kinds;
 pub mod kubeconfig;
 pub mod meta;
 pub mod openapi;
+pub mod operators;
 pub mod patch;
 pub mod proto;
 pub mod schema;
@@ -83,6 +84,7 @@ impl Sandbox {
             None => (tls::TlsMaterial::generate()?, random_token()),
         };
         api.set_ca_pem(tls.ca_pem.clone());
+        api.procs.set_base(options.state_dir.as_deref())?;
         controllers::bootstrap::run(&api);
         let stop = CancellationToken::new();
         tokio::spawn(controllers::run(api.clone(), stop.clone()));

@@ -142,6 +142,8 @@ pub struct App {
     pub overlay: Option<TextOverlay>,
     pub log: Vec<LogLine>,
     pub cluster: ClusterState,
+    /// The built-in operator's state, as the status bar shows it.
+    pub operator: super::status::OperatorState,
     /// The cluster client, once one is connected (for apply, checks, the operator).
     pub client: Option<kube::Client>,
     pub verdicts: HashMap<(String, String), Verdict>,
@@ -207,6 +209,7 @@ impl App {
             overlay: None,
             log: Vec::new(),
             cluster: ClusterState::Connecting,
+            operator: Default::default(),
             client: None,
             verdicts: HashMap::new(),
             quiz_picks: HashMap::new(),
@@ -402,6 +405,18 @@ impl App {
         self.push_log(LogLine::info("oplab", text));
     }
 
+    /// A notice that says the same as the last log line is not logged again (a key pressed
+    /// repeatedly at the first or last step says so once).
+    fn notice(&mut self, text: &str) {
+        let repeated = self
+            .log
+            .last()
+            .is_some_and(|l| l.source == "oplab" && l.text == text);
+        if !repeated {
+            self.info(text);
+        }
+    }
+
     /// The verdict of a task of the current lab.
     pub fn verdict(&self, task: &str) -> Verdict {
         let lab = self.current_lab().map(|l| l.id.clone()).unwrap_or_default();
@@ -461,7 +476,7 @@ impl App {
             } else if self.lab + 1 < self.labs.len() {
                 self.go_to(self.lab + 1, 0);
             } else {
-                self.info("This is the last step of the workshop.");
+                self.notice("This is the last step of the workshop.");
             }
         } else if self.step > 0 {
             self.go_to(self.lab, self.step - 1);
@@ -469,7 +484,7 @@ impl App {
             let last = self.labs[self.lab - 1].steps.len().saturating_sub(1);
             self.go_to(self.lab - 1, last);
         } else {
-            self.info("This is the first step.");
+            self.notice("This is the first step.");
         }
     }
 
@@ -717,7 +732,12 @@ impl App {
             self.info("This block is not editable; a applies it as it is.");
             return;
         }
-        if block.attrs.manifest.is_some() {
+        if block
+            .attrs
+            .manifest
+            .as_ref()
+            .is_some_and(|m| m.file.is_none())
+        {
             self.info("This block names a bundled manifest set; it is not editable here.");
             return;
         }
@@ -1047,6 +1067,7 @@ impl App {
         match msg {
             AppMessage::Cluster(state) => self.cluster = state,
             AppMessage::Client(client) => self.client = Some(client),
+            AppMessage::Operator(state) => self.operator = state,
             AppMessage::Log(line) => self.push_log(line),
             AppMessage::LabsReloaded(set) => {
                 self.info("Labs changed on disk; reloaded.");

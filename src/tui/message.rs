@@ -106,6 +106,8 @@ pub enum AppMessage {
     Diff { title: String, text: String },
     /// What the attendee may do in each instructor step (asked again on every reconnect).
     InstructorSteps(Vec<StepAccess>),
+    /// The built-in operator's state changed (for the status bar).
+    Operator(super::status::OperatorState),
 }
 
 /// Whether the attendee may carry out an instructor step themselves.
@@ -139,6 +141,7 @@ impl std::fmt::Debug for AppMessage {
                 .field("text", text)
                 .finish(),
             Self::InstructorSteps(s) => f.debug_tuple("InstructorSteps").field(s).finish(),
+            Self::Operator(s) => f.debug_tuple("Operator").field(s).finish(),
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod progress;
 pub mod runner;
 pub mod search;
 pub mod services;
+pub mod status;
 pub mod theme;
 pub mod ui;
 pub mod wrap;

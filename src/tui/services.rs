@@ -2,6 +2,7 @@
 
 use super::background::{Background, Request, Service};
 use super::message::{AppMessage, LogLine};
+use super::status::OperatorState;
 use crate::cluster::apply::{self, ApplyEvent, Outcome, Settings};
 use crate::cluster::documents::{self, Document};
 use crate::cluster::{Vars, load_documents};
@@ -9,10 +10,12 @@ use crate::lab::CodeBlock;
 use crate::operator::{self, OperatorLog, Scope};
 use tokio_util::sync::CancellationToken;
 
-/// The documents a manifest code block stands for: its text, or the bundled set it names.
+/// The documents a manifest code block stands for: its text, or the bundled set it names. A
+/// `file=` block that shows its file's text (kept equal to the file by `oplab labs validate` and
+/// the tests) applies the text as shown, with the lab's variables and the attendee's edits.
 pub fn block_documents(block: &CodeBlock) -> Result<Vec<Document>, String> {
     match &block.attrs.manifest {
-        Some(m) => {
+        Some(m) if m.file.is_none() || block.text.trim().is_empty() => {
             let name = match &m.file {
                 Some(f) => format!("{}/{f}", m.set),
                 None => m.set.clone(),
@@ -23,7 +26,7 @@ pub fn block_documents(block: &CodeBlock) -> Result<Vec<Document>, String> {
             }
             load_documents(&[name], &vars).map_err(|f| f.to_string())
         }
-        None => documents::parse(&format!("code block at line {}", block.line), &block.text)
+        _ => documents::parse(&format!("code block at line {}", block.line), &block.text)
             .map_err(|e| e.to_string()),
     }
 }
@@ -164,6 +167,7 @@ fn block_settings(block: &CodeBlock, dry_run: bool) -> Settings {
     Settings {
         namespace: block_namespace(block),
         dry_run,
+        validation: block.attrs.validate,
         ..Settings::default()
     }
 }
@@ -202,8 +206,16 @@ impl OperatorService {
         self.running = Some(stop.clone());
         let (tx, mut rx) = tokio::sync::mpsc::channel::<OperatorLog>(512);
         let bg = background.clone();
+        background.send(AppMessage::Operator(OperatorState::On(None)));
         background.spawn(async move {
+            let mut state = OperatorState::On(None);
             while let Some(line) = rx.recv().await {
+                if let Some(next) = super::status::after_log(&state, &line)
+                    && next != state
+                {
+                    state = next;
+                    bg.send(AppMessage::Operator(state.clone()));
+                }
                 let text = line.to_string();
                 let log = match line.level {
                     operator::Level::Warn => LogLine::warn("operator", text),
@@ -228,12 +240,11 @@ impl OperatorService {
             let (client, tx, stop) = (client.clone(), tx.clone(), stop.clone());
             background.spawn(async move {
                 if let Err(e) = operator::run(client, scope, tx, stop).await {
+                    let why = crate::explain::anyhow_text(&e);
+                    bg.send(AppMessage::Operator(OperatorState::Failed(why.clone())));
                     bg.log(LogLine::error(
                         "operator",
-                        format!(
-                            "the built-in operator stopped: {}",
-                            crate::explain::anyhow_text(&e)
-                        ),
+                        format!("the built-in operator stopped: {why}"),
                     ));
                 }
             });
@@ -262,6 +273,7 @@ impl Service for OperatorService {
             if let Some(token) = self.running.take() {
                 token.cancel();
             }
+            background.send(AppMessage::Operator(OperatorState::Off));
             background.log(LogLine::info(
                 "operator",
                 "built-in Gordon operator stopped: your own operator can take over",

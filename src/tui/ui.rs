@@ -493,6 +493,8 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, panes: &Panes) {
     if let Some(name) = &app.attendee {
         left.push(Span::styled(format!("│ attendee {name} "), t.status));
     }
+    let operator_at = left.len();
+    left.extend(super::status::spans(app, false));
     let mut right: Vec<Span<'static>> = match (&app.prompt, &app.search) {
         (Some(Prompt::Search(q)), _) => {
             left = vec![Span::styled(format!("/{q}▏"), t.status)];
@@ -525,9 +527,17 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, panes: &Panes) {
             t.status,
         ));
     }
-    let lw: usize = left.iter().map(|s| s.width()).sum();
+    let mut lw: usize = left.iter().map(|s| s.width()).sum();
     let mut rw: usize = right.iter().map(|s| s.width()).sum();
     let width = area.width as usize;
+    // The operator's state in short (`op off`) before any key hint has to go.
+    if lw + rw > width && operator_at + 2 <= left.len() {
+        left.splice(
+            operator_at..operator_at + 2,
+            super::status::spans(app, true),
+        );
+        lw = left.iter().map(|s| s.width()).sum();
+    }
     // Fewer keys when the left side (an attendee's name) leaves no room for all of them.
     if lw + rw > width && app.prompt.is_none() && app.search.is_none() {
         right = keys(app, 0);

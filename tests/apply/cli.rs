@@ -20,12 +20,9 @@ fn apply_reapply_bad_file_and_delete() {
     let cluster = BlockingCluster::start();
     let out = ok(oplab(&cluster, &["apply", "crontab", "-n", "cli-ns"]));
     assert!(out.contains("Namespace/cli-ns created"), "{out}");
-    assert!(
-        out.contains("CronTab/my-new-cron-object -n cli-ns created"),
-        "{out}"
-    );
+    assert!(out.contains("CronTab/nightly -n cli-ns created"), "{out}");
     let got = ok(cluster.kubectl(&["get", "ct", "-n", "cli-ns", "-o", "name"]));
-    assert_eq!(got.trim(), "crontab.stable.example.com/my-new-cron-object");
+    assert_eq!(got.trim(), "crontab.stable.example.com/nightly");
 
     // again: nothing created or configured, and the output says so
     let out = ok(oplab(&cluster, &["apply", "crontab", "-n", "cli-ns"]));
@@ -65,17 +62,14 @@ fn apply_reapply_bad_file_and_delete() {
     let out = ok(oplab(&cluster, &["apply", "gordon", "--dry-run", "--diff"]));
     assert!(out.contains("+kind: CustomResourceDefinition"), "{out}");
     assert!(
-        out.contains("Gordon/gordoncluster -n gordon created (dry run)"),
+        out.contains("Gordon/example -n gordon created (dry run)"),
         "{out}"
     );
     let o = cluster.kubectl(&["get", "crd", "gordons.operator.prgcont.cz"]);
     assert!(!o.status.success(), "dry run wrote the CRD");
 
     let out = ok(oplab(&cluster, &["delete", "crontab", "-n", "cli-ns"]));
-    assert!(
-        out.contains("CronTab/my-new-cron-object -n cli-ns deleted"),
-        "{out}"
-    );
+    assert!(out.contains("CronTab/nightly -n cli-ns deleted"), "{out}");
     let o = cluster.kubectl(&["get", "crd", "crontabs.stable.example.com"]);
     assert!(!o.status.success(), "CRD still there");
 }

@@ -140,6 +140,7 @@ async fn count_owned_absent_jsonpath_and_any() {
             owned: target("v1", "Pod", None, None, None),
             expect: CountCmp::Equals(2),
             controller: true,
+            not_made_by: None,
         }),
     );
     let absent = engine.add_check(

@@ -240,12 +240,22 @@ fn exec_needs_a_real_cluster() {
         check,
     ));
     let d = expect_one(&text, "lab::task", "id: t1");
-    assert!(d.message.contains("real cluster"));
-    let fixed = text.replace(
-        "solution: {text: s}\n",
-        "solution: {text: s}\nneeds:\n  - real-cluster: exec\n",
+    assert!(
+        d.message.contains("does not say what they need"),
+        "{}",
+        d.message
     );
-    assert!(diags(&fixed).is_empty(), "{:?}", diags(&fixed));
+    assert!(d.help.as_deref().unwrap_or("").contains("real-cluster"));
+    for need in [
+        "  - real-cluster: exec\n",
+        "  - program: {name: etcd, reason: etcd pods}\n",
+    ] {
+        let fixed = text.replace(
+            "solution: {text: s}\n",
+            &format!("solution: {{text: s}}\nneeds:\n{need}"),
+        );
+        assert!(diags(&fixed).is_empty(), "{:?}", diags(&fixed));
+    }
 }
 
 #[test]

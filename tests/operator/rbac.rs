@@ -89,7 +89,7 @@ async fn the_namespaced_role_is_all_the_operator_needs_in_its_namespace() {
     let op = Operator::start(client, Scope::Namespace(NS.into()));
     apply_gordon(&tc);
     // Three Running pods and a correct status (written through gordons/status).
-    wait_converged(&admin, NS, "gordoncluster", 3).await;
+    wait_converged(&admin, NS, "example", 3).await;
     // Events on the Gordon.
     let events: Api<Event> = Api::namespaced(admin.clone(), NS);
     until("events on the Gordon", Duration::from_secs(10), || {
@@ -102,9 +102,7 @@ async fn the_namespaced_role_is_all_the_operator_needs_in_its_namespace() {
             let on_gordon = list
                 .items
                 .iter()
-                .filter(|e| {
-                    e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("gordoncluster")
-                })
+                .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some("example"))
                 .count();
             if on_gordon >= 3 {
                 Ok(())
@@ -115,15 +113,11 @@ async fn the_namespaced_role_is_all_the_operator_needs_in_its_namespace() {
     })
     .await;
     // Scale and heal.
-    scale(&admin, NS, "gordoncluster", 5)
-        .await
-        .expect("scale up");
-    wait_converged(&admin, NS, "gordoncluster", 5).await;
-    scale(&admin, NS, "gordoncluster", 2)
-        .await
-        .expect("scale down");
-    wait_converged(&admin, NS, "gordoncluster", 2).await;
-    let victim = active(&pods_of(&admin, NS, "gordoncluster").await)[0].name_any();
+    scale(&admin, NS, "example", 5).await.expect("scale up");
+    wait_converged(&admin, NS, "example", 5).await;
+    scale(&admin, NS, "example", 2).await.expect("scale down");
+    wait_converged(&admin, NS, "example", 2).await;
+    let victim = active(&pods_of(&admin, NS, "example").await)[0].name_any();
     Api::<Pod>::namespaced(admin.clone(), NS)
         .delete(&victim, &DeleteParams::default())
         .await
@@ -132,11 +126,11 @@ async fn the_namespaced_role_is_all_the_operator_needs_in_its_namespace() {
         let admin = admin.clone();
         let victim = victim.clone();
         async move {
-            let pods = pods_of(&admin, NS, "gordoncluster").await;
+            let pods = pods_of(&admin, NS, "example").await;
             if pods.iter().any(|p| p.name_any() == victim) {
                 return Err(format!("{victim} still there"));
             }
-            op::converged(&admin, NS, "gordoncluster", 2).await
+            op::converged(&admin, NS, "example", 2).await
         }
     })
     .await;
@@ -169,8 +163,17 @@ async fn all_namespaces_with_only_the_namespaced_role_names_the_missing_permissi
         line.contains(&format!("403 gordons.operator.prgcont.cz is forbidden: User \"{SA_USER}\" cannot list resource \"gordons\" in API group \"operator.prgcont.cz\" at the cluster scope")),
         "{line}"
     );
-    // It keeps waiting, without crashing or repeating itself in a loop.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // It keeps waiting, without crashing or repeating itself in a loop: it has checked again
+    // (the check that would have said it twice) and still said it once.
+    assert!(
+        eventually(Duration::from_secs(20), || op
+            .lines()
+            .iter()
+            .any(|l| l.contains("checked Gordons in all namespaces again: still waiting")))
+        .await,
+        "it never checked again: {:#?}",
+        op.lines()
+    );
     assert!(!op.handle.is_finished(), "the operator is still running");
     let said = op
         .lines()
@@ -178,14 +181,14 @@ async fn all_namespaces_with_only_the_namespaced_role_names_the_missing_permissi
         .filter(|l| l.contains("permission denied"))
         .count();
     assert_eq!(said, 1, "said once while waiting: {:#?}", op.lines());
-    assert!(pods_of(&admin, NS, "gordoncluster").await.is_empty());
+    assert!(pods_of(&admin, NS, "example").await.is_empty());
     // Granting the ClusterRole is what it asked for: then it works across namespaces.
     ok(tc.kubectl_stdin(
         &kubectl_default(),
         &["apply", "-f", "-"],
         &manifest("rbac-cluster.yaml"),
     ));
-    wait_converged(&admin, NS, "gordoncluster", 3).await;
+    wait_converged(&admin, NS, "example", 3).await;
     op.stop().await;
 }
 
@@ -213,25 +216,41 @@ async fn a_role_without_pods_create_is_reported_and_retried_with_backoff() {
         line.contains(&format!("pods is forbidden: User \"{SA_USER}\" cannot create resource \"pods\" in API group \"\" in the namespace \"gordon\"")),
         "{line}"
     );
-    // Backoff, not a hot loop: retries at 100 ms, 200 ms, 400 ms, ... for three seconds.
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let failures = op
-        .lines()
-        .iter()
-        .filter(|l| l.contains("may not create pods"))
-        .count();
+    // Backoff, not a hot loop: retries at 100 ms, 200 ms, 400 ms, ... for three seconds, counted
+    // by the operator's own clock (the log's timestamps) once a retry after those three seconds
+    // shows the window is complete.
+    let failure_times = || -> Vec<jiff::Timestamp> {
+        op.logs
+            .lock()
+            .expect("logs")
+            .iter()
+            .filter(|l| l.message.contains("may not create pods"))
+            .map(|l| l.at)
+            .collect()
+    };
+    let first = failure_times()[0];
+    let window_end = first + jiff::SignedDuration::from_secs(3);
+    assert!(
+        eventually(Duration::from_secs(30), || failure_times()
+            .iter()
+            .any(|t| *t >= window_end))
+        .await,
+        "no retry after three seconds: {:#?}",
+        op.lines()
+    );
+    let failures = failure_times().iter().filter(|t| **t < window_end).count();
     assert!(
         (2..=8).contains(&failures),
         "{failures} failed reconciles in ~3 s"
     );
     assert!(!op.handle.is_finished(), "the operator is still running");
-    assert!(active(&pods_of(&admin, NS, "gordoncluster").await).is_empty());
+    assert!(active(&pods_of(&admin, NS, "example").await).is_empty());
     // With the permission back the Gordon converges.
     ok(tc.kubectl_stdin(
         &kubectl_default(),
         &["apply", "-f", "-"],
         &manifest("rbac-namespaced.yaml"),
     ));
-    wait_converged(&admin, NS, "gordoncluster", 3).await;
+    wait_converged(&admin, NS, "example", 3).await;
     op.stop().await;
 }

@@ -277,7 +277,14 @@ async fn injected_faults_fail_requests_and_end_watches() {
         let client = client.clone();
         async move { client.request_text(req).await }
     });
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(
+        eventually(std::time::Duration::from_secs(10), || api
+            .faults
+            .open_watches()
+            == 1)
+        .await,
+        "the watch never started"
+    );
     let started = std::time::Instant::now();
     api.faults.drop_watches();
     let ended = tokio::time::timeout(std::time::Duration::from_secs(5), watching).await;

@@ -70,12 +70,20 @@ async fn controller_with_owned_children_does_not_hot_loop() {
     let cms: Api<ConfigMap> = Api::namespaced(client.clone(), "ctl");
     let count = Arc::new(AtomicUsize::new(0));
 
+    // Parents other than p1 are markers: each is reconciled once it is created, after every
+    // watch event before its creation, so p1's count read after a marker's reconcile has seen any
+    // reconcile p1's own writes would have caused.
+    let markers = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+
     struct Ctx {
         client: kube::Client,
         count: Arc<AtomicUsize>,
+        markers: Arc<std::sync::Mutex<Vec<String>>>,
     }
     async fn reconcile(p: Arc<Parent>, ctx: Arc<Ctx>) -> Result<Action, kube::Error> {
-        ctx.count.fetch_add(1, Ordering::SeqCst);
+        if p.name_any() == "p1" {
+            ctx.count.fetch_add(1, Ordering::SeqCst);
+        }
         let ns = p.namespace().unwrap_or_default();
         let owner = p.controller_owner_ref(&()).expect("owner ref");
         let cm = json!({
@@ -98,6 +106,9 @@ async fn controller_with_owned_children_does_not_hot_loop() {
                 &Patch::Merge(json!({"status": {"seen": p.spec.value}})),
             )
             .await?;
+        if p.name_any() != "p1" {
+            ctx.markers.lock().expect("markers").push(p.name_any());
+        }
         Ok(Action::await_change())
     }
     fn error_policy(_: Arc<Parent>, _: &kube::Error, _: Arc<Ctx>) -> Action {
@@ -106,7 +117,28 @@ async fn controller_with_owned_children_does_not_hot_loop() {
     let ctx = Arc::new(Ctx {
         client: client.clone(),
         count: count.clone(),
+        markers: markers.clone(),
     });
+    let marker = |name: &'static str| {
+        let (parents, markers) = (parents.clone(), markers.clone());
+        async move {
+            parents
+                .create(
+                    &PostParams::default(),
+                    &serde_json::from_value(
+                        json!({"metadata": {"name": name}, "spec": {"value": "marker"}}),
+                    )
+                    .expect("marker"),
+                )
+                .await
+                .expect("create marker");
+            let reconciled = eventually(Duration::from_secs(10), || {
+                markers.lock().expect("markers").iter().any(|m| m == name)
+            })
+            .await;
+            assert!(reconciled, "the controller never reconciled marker {name}");
+        }
+    };
     let controller = Controller::new(parents.clone(), watcher::Config::default())
         .owns(cms.clone(), watcher::Config::default())
         .run(reconcile, error_policy, ctx)
@@ -144,11 +176,12 @@ async fn controller_with_owned_children_does_not_hot_loop() {
             .map(String::as_str),
         Some("one")
     );
-    // Let it settle, then count: without changes there must be no further reconciles.
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // Let it settle (a marker after its own writes), then count: without changes there must be
+    // no further reconciles (by the next marker).
+    marker("m1").await;
     let settled = count.load(Ordering::SeqCst);
     assert!(settled <= 4, "{settled} reconciles for one change");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    marker("m2").await;
     assert_eq!(
         count.load(Ordering::SeqCst),
         settled,
@@ -163,7 +196,18 @@ async fn controller_with_owned_children_does_not_hot_loop() {
         )
         .await
         .expect("patch");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let followed = tokio::time::timeout(Duration::from_secs(10), async {
+        loop {
+            let seen = parents.get_status("p1").await.ok().and_then(|p| p.status);
+            if seen.and_then(|s| s.seen).as_deref() == Some("two") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    })
+    .await;
+    assert!(followed.is_ok(), "the change was never reconciled");
+    marker("m3").await;
     let after = count.load(Ordering::SeqCst);
     assert!(
         after > settled && after <= settled + 4,
@@ -226,8 +270,16 @@ async fn watcher_relists_after_compacted_history() {
     let api = c.sandbox.api.clone();
     api.faults
         .fail_requests(1.0, oplab::sandbox::store::faults::FaultKind::ServerError);
+    assert!(
+        eventually(Duration::from_secs(10), || api.faults.open_watches() == 1).await,
+        "the watcher's stream never opened"
+    );
     api.faults.drop_watches();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Cut off: its stream has ended, and reconnecting fails while requests fail.
+    assert!(
+        eventually(Duration::from_secs(10), || api.faults.open_watches() == 0).await,
+        "the dropped watch is still open"
+    );
     let rt = api
         .registry()
         .get("", "v1", "configmaps")
@@ -240,7 +292,6 @@ async fn watcher_relists_after_compacted_history() {
     )
     .expect("create");
     api.store.compact();
-    tokio::time::sleep(Duration::from_millis(300)).await;
     api.faults.clear();
     cms.create(&PostParams::default(), &make("after"))
         .await

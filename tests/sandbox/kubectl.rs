@@ -225,7 +225,9 @@ fn watch_finalizers_describe_label_and_conflicts() {
             .stdout(std::process::Stdio::piped())
             .spawn()
             .expect("kubectl get -w");
-        std::thread::sleep(Duration::from_millis(700));
+        let lines = line_reader(watcher.stdout.take().expect("stdout"));
+        // The first line is the object as listed: from then on kubectl is watching.
+        let mut seen = next_line_until(&lines, |l| l.trim() == "1");
         ok(c.kubectl_with(
             &bin,
             &[
@@ -239,11 +241,9 @@ fn watch_finalizers_describe_label_and_conflicts() {
                 "{\"data\":{\"a\":\"2\"}}",
             ],
         ));
-        std::thread::sleep(Duration::from_millis(700));
+        seen.push_str(&next_line_until(&lines, |l| l.trim() == "2"));
         let _ = watcher.kill();
-        let seen =
-            String::from_utf8_lossy(&watcher.wait_with_output().expect("watch output").stdout)
-                .into_owned();
+        let _ = watcher.wait();
         assert!(
             seen.lines().any(|l| l.trim() == "2"),
             "{bin:?}: get -w printed {seen:?}"
@@ -270,7 +270,7 @@ fn watch_finalizers_describe_label_and_conflicts() {
             !ts.is_empty(),
             "{bin:?}: no deletionTimestamp while a finalizer holds the object"
         );
-        let waiter = std::process::Command::new(&bin)
+        let mut waiter = std::process::Command::new(&bin)
             .args(["-n", &ns, "delete", "widget", "held", "--timeout=20s"])
             .env("KUBECONFIG", &c.kubeconfig)
             .env("HOME", c.dir.path())
@@ -278,7 +278,13 @@ fn watch_finalizers_describe_label_and_conflicts() {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .expect("kubectl delete");
-        std::thread::sleep(Duration::from_millis(500));
+        // kubectl says "deleted" once its DELETE is accepted; then it waits for the object to go.
+        let waiter_out = line_reader(waiter.stdout.take().expect("stdout"));
+        let said = next_line_until(&waiter_out, |l| l.contains("deleted"));
+        assert!(
+            said.contains("\"held\" deleted"),
+            "{bin:?}: delete said {said:?}"
+        );
         ok(c.kubectl_with(
             &bin,
             &[
@@ -376,5 +382,41 @@ fn requests_without_the_token_are_refused() {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
+    }
+}
+
+/// The lines a child writes to `out`, read on a thread of their own.
+fn line_reader(out: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// The lines read until one satisfies `done` (included), each followed by a newline; at most 20 s.
+fn next_line_until(
+    lines: &std::sync::mpsc::Receiver<String>,
+    done: impl Fn(&str) -> bool,
+) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let mut text = String::new();
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => {
+                text.push_str(&line);
+                text.push('\n');
+                if done(&line) {
+                    return text;
+                }
+            }
+            Err(_) => return text,
+        }
     }
 }

@@ -70,7 +70,23 @@ async fn garbage_collection_background_foreground_orphan() {
     cms.delete("fg", &DeleteParams::foreground())
         .await
         .expect("delete");
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The garbage collector has acted on the foreground deletion once it deletes the dependent
+    // (held by its finalizer): the owner must still be there after that.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let dependent = cms
+            .get(&child)
+            .await
+            .expect("dependent held by its finalizer");
+        if dependent.metadata.deletion_timestamp.is_some() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the garbage collector never deleted the dependent"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
     let owner = cms
         .get("fg")
         .await

@@ -163,7 +163,23 @@ async fn alice_applies_into_her_namespace_and_her_operator_stays_there() {
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
     assert!(four, "alice's operator stopped working");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // The marker after the event that would break the claim: her operator has finished the
+    // reconcile of a change made after Bob's Gordon existed (it wrote that generation's status).
+    let mut observed = false;
+    for _ in 0..400 {
+        let g = alice.get("example").await.expect("alice's Gordon");
+        if g.metadata.generation.is_some()
+            && g.data["status"]["observedGeneration"].as_i64() == g.metadata.generation
+        {
+            observed = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert!(
+        observed,
+        "alice's operator never reported the scaled generation"
+    );
     assert_eq!(
         gordon_pods(&client, "bob-gordon").await,
         0,

@@ -191,6 +191,7 @@ async fn an_attendee_without_cluster_rights_reads_instructor_steps_as_done_by_th
     let dir = tempfile::tempdir().expect("tempdir");
     let app = attendee_app(&dir.path().join("progress.json"), Some("alice"));
     let (mut runner, bg) = attendee_runner(app, 140, 45);
+    let requests = Recorder::install(&mut runner);
     runner
         .services
         .push(Box::new(oplab::tui::checks::LiveChecks::new(
@@ -230,10 +231,16 @@ async fn an_attendee_without_cluster_rights_reads_instructor_steps_as_done_by_th
     press(&mut runner, ":lab 3<enter>").await;
     let shown = screen(&runner);
     assert!(shown.contains("done by the instructor"), "{shown}");
+    let asked = requests.lock().expect("requests").len();
     press(&mut runner, "a").await;
     assert!(runner.app.confirm.is_none());
     assert!(logged(&runner.app, "This step is done by the instructor"));
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // An apply would have been asked of the services within that same key press: none was.
+    assert_eq!(
+        requests.lock().expect("requests")[asked..],
+        [] as [oplab::tui::Request; 0],
+        "a request went out for the instructor step"
+    );
     let crds: Api<k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition> =
         Api::all(admin.clone());
     assert!(
@@ -313,4 +320,31 @@ async fn an_attendee_without_cluster_rights_reads_instructor_steps_as_done_by_th
         verdict(&runner.app, "gordon-operator", "gordon-example")
     );
     bg.shutdown();
+}
+
+/// Sees every request the UI sends to its services (first in line), and passes it on.
+struct Recorder(std::sync::Arc<std::sync::Mutex<Vec<oplab::tui::Request>>>);
+
+impl Recorder {
+    fn install(
+        runner: &mut crate::common::tui::TestRunner,
+    ) -> std::sync::Arc<std::sync::Mutex<Vec<oplab::tui::Request>>> {
+        let seen = std::sync::Arc::default();
+        runner
+            .services
+            .insert(0, Box::new(Recorder(std::sync::Arc::clone(&seen))));
+        seen
+    }
+}
+
+impl oplab::tui::Service for Recorder {
+    fn handle(
+        &mut self,
+        request: oplab::tui::Request,
+        _background: &oplab::tui::Background,
+        _client: Option<&kube::Client>,
+    ) -> Option<oplab::tui::Request> {
+        self.0.lock().expect("requests").push(request.clone());
+        Some(request)
+    }
 }

@@ -124,12 +124,20 @@ async fn apply_block_and_builtin_operator_from_the_tui() {
         .run(&mut futures::stream::iter(keys("o")))
         .await
         .expect("loop");
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    runner
-        .run(&mut futures::stream::iter(Vec::new()))
-        .await
-        .expect("loop");
-    let log: Vec<String> = runner.app.log.iter().map(|l| l.text.clone()).collect();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let log: Vec<String> = loop {
+        runner
+            .run(&mut futures::stream::iter(Vec::new()))
+            .await
+            .expect("loop");
+        let log: Vec<String> = runner.app.log.iter().map(|l| l.text.clone()).collect();
+        if log.iter().any(|l| l.contains("operator stopped"))
+            || tokio::time::Instant::now() > deadline
+        {
+            break log;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
     assert!(
         log.iter().any(|l| l.contains("operator stopped")),
         "{log:?}"

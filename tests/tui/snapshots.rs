@@ -14,15 +14,20 @@ use ratatui::backend::TestBackend;
 use ratatui::style::Color;
 use std::path::PathBuf;
 
-struct Harness {
-    runner: Runner<TestBackend, RecordingClipboard>,
+pub(crate) struct Harness {
+    pub(crate) runner: Runner<TestBackend, RecordingClipboard>,
     progress: PathBuf,
     _dir: tempfile::TempDir,
 }
 
 const KUBECONFIG: &str = "/home/attendee/.local/share/oplab/sandbox/kubeconfig";
 
-fn harness_with(width: u16, height: u16, theme: Theme, dir: tempfile::TempDir) -> Harness {
+pub(crate) fn harness_with(
+    width: u16,
+    height: u16,
+    theme: Theme,
+    dir: tempfile::TempDir,
+) -> Harness {
     let progress = dir.path().join("progress.json");
     let app = App::new(
         oplab::lab::load_embedded(),
@@ -50,7 +55,7 @@ fn harness_with(width: u16, height: u16, theme: Theme, dir: tempfile::TempDir) -
     }
 }
 
-fn harness(width: u16, height: u16) -> Harness {
+pub(crate) fn harness(width: u16, height: u16) -> Harness {
     harness_with(
         width,
         height,
@@ -60,7 +65,7 @@ fn harness(width: u16, height: u16) -> Harness {
 }
 
 impl Harness {
-    async fn keys(&mut self, keys: &str) {
+    pub(crate) async fn keys(&mut self, keys: &str) {
         let mut stream = futures::stream::iter(events(keys));
         self.runner.run(&mut stream).await.expect("main loop");
     }
@@ -71,11 +76,11 @@ impl Harness {
         self.runner.run(&mut stream).await.expect("main loop");
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         buffer_text(self.runner.terminal.backend().buffer(), "\n")
     }
 
-    fn log_text(&self) -> String {
+    pub(crate) fn log_text(&self) -> String {
         self.runner
             .app
             .log

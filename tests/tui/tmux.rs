@@ -77,10 +77,27 @@ impl Tmux {
         }
     }
 
+    /// Sends keys in one go: the terminal delivers them in order. (An `Escape` followed at once
+    /// by a key would read as Alt+key: send it alone and wait for its effect before the next.)
     fn keys(&self, keys: &[&str]) {
-        for k in keys {
-            self.run(&["send-keys", "-t", "e2e", k]);
-            std::thread::sleep(Duration::from_millis(150));
+        let mut args = vec!["send-keys", "-t", "e2e"];
+        args.extend_from_slice(keys);
+        self.run(&args);
+    }
+
+    /// Waits (at most 20 s) until the screen no longer shows `text`; returns the screen.
+    fn wait_for_gone(&self, text: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let screen = self.screen();
+            if !screen.contains(text) {
+                return screen;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "waited 20 s for {text:?} to go; the screen shows:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
         }
     }
 }
@@ -133,8 +150,10 @@ fn the_binary_starts_navigates_and_restores_the_terminal() {
     tmux.keys(&["?"]);
     tmux.wait_for("copy the selected code block");
     tmux.keys(&["Escape"]);
-    let screen = tmux.screen();
+    let screen = tmux.wait_for_gone("copy the selected code block");
     assert!(!screen.contains("copy the selected code block"), "{screen}");
+    // Still the workshop, one step on: esc closed the help and nothing else.
+    assert!(screen.contains("step 2/7"), "{screen}");
     tmux.keys(&["q"]);
     let screen = tmux.wait_for("EXITED");
     assert!(screen.contains("EXITED 0"), "{screen}");

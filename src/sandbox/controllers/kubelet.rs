@@ -44,6 +44,7 @@ impl Kubelet {
             return;
         };
         if !m["deletionTimestamp"].is_null() {
+            self.api.procs.stop_pod(uid);
             let grace = m["deletionGracePeriodSeconds"].as_u64().unwrap_or(0);
             let remaining = m["deletionTimestamp"]
                 .as_str()
@@ -64,6 +65,27 @@ impl Kubelet {
             return;
         }
         let phase = pod["status"]["phase"].as_str().unwrap_or("Pending");
+        // Containers the sandbox runs for real: their process decides the pod's status.
+        if crate::sandbox::controllers::procs::process_container(pod).is_some()
+            && matches!(phase, "Pending" | "Running")
+        {
+            let api = self.api.clone();
+            let (stop, pod) = (self.stop.clone(), pod.clone());
+            let delay = if phase == "Pending" {
+                self.api.config.pod_start_delay
+            } else {
+                Duration::ZERO
+            };
+            if self.api.procs.get(uid).is_none() {
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    if !stop.is_cancelled() {
+                        api.procs.start_pod(&api, &pod, &stop);
+                    }
+                });
+            }
+            return;
+        }
         if phase == "Pending" && pod["status"]["containerStatuses"].is_null() {
             self.later(uid, ns, name, Stage::Start, self.api.config.pod_start_delay);
         } else if phase == "Running" && runs_to_completion(pod) {

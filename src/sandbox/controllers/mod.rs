@@ -10,6 +10,7 @@ pub mod gc;
 pub mod job;
 pub mod kubelet;
 pub mod namespaces;
+pub mod procs;
 pub mod replicaset;
 pub mod statefulset;
 pub mod workload;
@@ -33,6 +34,7 @@ pub async fn run(api: Arc<Api>, stop: CancellationToken) {
     let mut rx = api.store.subscribe();
     let kubelet = kubelet::Kubelet::new(api.clone(), stop.clone());
     tokio::spawn(events::run(api.clone(), stop.clone()));
+    tokio::spawn(crate::sandbox::operators::run(api.clone(), stop.clone()));
     // Objects restored from a state directory are reconciled once at start.
     resync(&api, &kubelet);
     loop {
@@ -72,7 +74,10 @@ fn handle(api: &Arc<Api>, kubelet: &kubelet::Kubelet, ev: &Arc<Event>) {
         gc::on_deleted(api, ev, &object);
         namespaces::on_deleted(api, ev, &object);
         match (ev.key.group.as_str(), ev.key.plural.as_str()) {
-            ("", "pods") => on_workload_pod(api, &object, None),
+            ("", "pods") => {
+                api.procs.on_pod_deleted(api, &object);
+                on_workload_pod(api, &object, None);
+            }
             ("", "services") => endpoints::on_service_deleted(api, ev),
             ("apps", "replicasets") => {
                 if let Some(("Deployment", d)) = workload::controller_of(&object) {

@@ -118,6 +118,8 @@ pub struct Api {
     pub services: Services,
     /// Token signing key and the RBAC rule cache.
     pub auth: crate::sandbox::auth::Auth,
+    /// Process-backed containers (real etcd members) of the simulated kubelet.
+    pub procs: crate::sandbox::controllers::procs::Runner,
 }
 
 impl Api {
@@ -129,6 +131,7 @@ impl Api {
             faults: Faults::default(),
             services: Services::default(),
             auth: crate::sandbox::auth::Auth::new(),
+            procs: crate::sandbox::controllers::procs::Runner::default(),
         }
     }
 

@@ -61,6 +61,12 @@ impl Faults {
         self.drops.send_modify(|n| *n += 1);
     }
 
+    /// How many watch streams are open now (each holds a [`Faults::watch_drops`] receiver from
+    /// the moment it is live until it ends): tests wait on it instead of sleeping.
+    pub fn open_watches(&self) -> usize {
+        self.drops.receiver_count()
+    }
+
     /// A receiver that changes when watches are to be dropped.
     pub fn watch_drops(&self) -> watch::Receiver<u64> {
         self.drops.subscribe()

@@ -151,7 +151,7 @@ async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -
         Ok(user) => user,
         Err(e) => return error_response(&e),
     };
-    let (parts, body) = req.into_parts();
+    let (mut parts, body) = req.into_parts();
     let path = parts.uri.path().to_string();
     let query = parse_query(parts.uri.query());
     let segs: Vec<String> = path
@@ -170,6 +170,11 @@ async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -
                 &decision.reason,
             ));
         }
+    }
+    if let Some(resp) =
+        crate::sandbox::transport::exec::route(&state, &user, &mut parts, &segs).await
+    {
+        return resp;
     }
     if matches!(segs.first(), Some(&("api" | "apis"))) && !acceptable(&parts.headers) {
         return error_response(&ApiError::new(
@@ -887,6 +892,11 @@ async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Respons
         }
         (Method::GET, Some(name), Some("log")) => {
             let pod = ctx.api().get(rt, ns, name)?;
+            if let Some(resp) =
+                crate::sandbox::controllers::procs::logs::serve(ctx.api(), &pod, ctx.query)
+            {
+                return Ok(resp);
+            }
             let container = ctx
                 .query
                 .get("container")

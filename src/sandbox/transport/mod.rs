@@ -3,6 +3,7 @@
 
 pub mod aggregated;
 pub mod discovery;
+pub mod exec;
 pub mod http;
 pub mod server;
 pub mod tls;
