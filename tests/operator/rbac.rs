@@ -169,7 +169,9 @@ async fn all_namespaces_with_only_the_namespaced_role_names_the_missing_permissi
         eventually(Duration::from_secs(20), || op
             .lines()
             .iter()
-            .any(|l| l.contains("checked Gordons in all namespaces again: still waiting")))
+            .any(|l| l.contains(
+                "checked Gordons in all namespaces again: still waiting"
+            )))
         .await,
         "it never checked again: {:#?}",
         op.lines()

@@ -828,3 +828,69 @@ async fn accept_and_content_type_negotiation() {
         other => panic!("a text/plain body was accepted: {other:?}"),
     }
 }
+
+#[test]
+fn json_patches_may_not_change_what_the_object_is() {
+    let c = BlockingCluster::start();
+    ok(c.kubectl(&["create", "configmap", "same"]));
+    let cases = [
+        (
+            r#"[{"op":"replace","path":"/metadata/name","value":"other"}]"#,
+            "the name of the object (other) does not match the name on the URL (same)",
+        ),
+        (
+            r#"[{"op":"replace","path":"/metadata/namespace","value":"kube-system"}]"#,
+            "the namespace of the provided object does not match the namespace sent on the request",
+        ),
+        (
+            r#"[{"op":"replace","path":"/metadata/uid","value":"00000000-0000-0000-0000-000000000000"}]"#,
+            "Precondition failed: UID in precondition",
+        ),
+        (
+            r#"[{"op":"replace","path":"/kind","value":"Secret"}]"#,
+            "does not match",
+        ),
+    ];
+    for (patch, expect) in cases {
+        let err = fails(c.kubectl(&["patch", "configmap", "same", "--type=json", "-p", patch]));
+        assert!(err.contains(expect), "{patch}: {err}");
+    }
+    ok(c.kubectl(&["get", "configmap", "same"]));
+}
+
+#[test]
+fn status_bodies_are_shaped_as_go_writes_them() {
+    let c = BlockingCluster::start();
+    let out = c.kubectl(&[
+        "get",
+        "--raw",
+        "/api/v1/namespaces/default/configmaps/missing",
+        "-v=9",
+    ]);
+    let log = stderr(&out);
+    let body = log
+        .lines()
+        .find_map(|l| l.split("Response Body").nth(1))
+        .unwrap_or_default()
+        .to_string();
+    let order = [
+        r#"\"message\""#,
+        r#"\"reason\""#,
+        r#"\"details\""#,
+        r#"\"code\""#,
+    ];
+    let positions: Vec<Option<usize>> = order.iter().map(|k| body.find(k)).collect();
+    assert!(positions.iter().all(Option::is_some), "{body}");
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "fields out of Go's order: {body}"
+    );
+    assert!(
+        !body.contains(r#"\"group\":\"\""#),
+        "an empty group for a core resource: {body}"
+    );
+    // Go's encoder ends each document with a newline.
+    ok(c.kubectl(&["create", "configmap", "nl"]));
+    let got = ok(c.kubectl(&["get", "--raw", "/api/v1/namespaces/default/configmaps/nl"]));
+    assert!(got.ends_with("}\n"), "{got:?}");
+}

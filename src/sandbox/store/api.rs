@@ -491,6 +491,9 @@ impl Api {
                         .map_err(|e| patch_error(&rt_ref, name, e))?
                 }
             };
+            if ptype != PatchType::Apply {
+                check_identity(&rt_ref, current, &patched, name)?;
+            }
             // A patch that sets a resourceVersion is a precondition on it.
             let mut patched = patched;
             let requested_rv = patched["metadata"]["resourceVersion"].as_str().map(String::from);
@@ -1082,6 +1085,58 @@ pub fn json_patch_ops(body: Value, doc: &Value) -> Result<json_patch::Patch, Api
 }
 
 /// The namespace a request works in: "" for cluster-scoped kinds.
+/// A patch may not change what the object is: its name, namespace, uid, kind or apiVersion are refused as
+/// kube-apiserver refuses them (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/rest.go `checkName`,
+/// staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go for the uid precondition).
+fn check_identity(
+    rt: &ResourceType,
+    current: &Value,
+    patched: &Value,
+    name: &str,
+) -> Result<(), ApiError> {
+    let text = |v: &Value, k: &str| v["metadata"][k].as_str().unwrap_or_default().to_string();
+    let new_name = text(patched, "name");
+    if new_name != name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({new_name}) does not match the name on the URL ({name})"
+        )));
+    }
+    if rt.namespaced && text(patched, "namespace") != text(current, "namespace") {
+        return Err(ApiError::bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
+        ));
+    }
+    let (old_uid, new_uid) = (text(current, "uid"), text(patched, "uid"));
+    if !new_uid.is_empty() && new_uid != old_uid {
+        return Err(ApiError::conflict(
+            &rt.group,
+            &rt.plural,
+            name,
+            &format!(
+                "Precondition failed: UID in precondition: {new_uid}, UID in object meta: {old_uid}"
+            ),
+        ));
+    }
+    if patched["kind"].as_str().is_some_and(|k| k != rt.kind) {
+        return Err(ApiError::bad_request(format!(
+            "the kind of the patched object ({}) does not match the resource's kind ({})",
+            patched["kind"].as_str().unwrap_or_default(),
+            rt.kind
+        )));
+    }
+    if patched["apiVersion"]
+        .as_str()
+        .is_some_and(|v| v != rt.api_version())
+    {
+        return Err(ApiError::bad_request(format!(
+            "the API version in the data ({}) does not match the expected API version ({})",
+            patched["apiVersion"].as_str().unwrap_or_default(),
+            rt.api_version()
+        )));
+    }
+    Ok(())
+}
+
 fn scope_ns<'a>(rt: &ResourceType, ns: &'a str) -> &'a str {
     if rt.namespaced { ns } else { "" }
 }

@@ -104,7 +104,9 @@ pub fn acceptable(headers: &HeaderMap) -> bool {
 }
 
 pub fn json_response(code: StatusCode, body: &Value) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let mut bytes = serde_json::to_vec(body).unwrap_or_default();
+    // Go's JSON encoder ends every document with a newline; strict clients compare bodies.
+    bytes.push(b'\n');
     let mut resp = (code, bytes).into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -1150,7 +1152,8 @@ fn list_bytes<T>(
 }
 
 /// A 200 reply with a JSON body.
-fn bytes_response(body: Vec<u8>) -> Response {
+fn bytes_response(mut body: Vec<u8>) -> Response {
+    body.push(b'\n');
     let mut resp = (StatusCode::OK, body).into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
