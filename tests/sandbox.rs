@@ -17,6 +17,8 @@ mod kube_rs;
 mod kubectl;
 #[path = "sandbox/olm.rs"]
 mod olm;
+#[path = "sandbox/private_files.rs"]
+mod private_files;
 #[path = "sandbox/protobuf.rs"]
 mod protobuf;
 #[path = "sandbox/python.rs"]

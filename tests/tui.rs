@@ -7,6 +7,8 @@ mod attendee_rbac;
 #[path = "tui/cluster.rs"]
 mod cluster;
 mod common;
+#[path = "tui/hostile_paths.rs"]
+mod hostile_paths;
 #[path = "tui/live_checks.rs"]
 mod live_checks;
 #[path = "tui/messages.rs"]

@@ -93,8 +93,12 @@ fn start_python_operator(
         .parent()
         .ok_or("no directory for the operator script")?;
     let script = dir.join("gordon_operator.py");
-    std::fs::write(&script, crate::lab::gordon_reference_solution())
-        .map_err(|e| format!("writing {}: {e}", script.display()))?;
+    crate::files::write_new(
+        &script,
+        crate::lab::gordon_reference_solution().as_bytes(),
+        crate::files::PRIVATE,
+    )
+    .map_err(|e| format!("{e:#}"))?;
     let child = tokio::process::Command::new(python)
         .arg(&script)
         .args(["-n", ns, "--kubeconfig"])
@@ -295,10 +299,10 @@ pub async fn test_lab(lab: &Lab, print: &mut dyn FnMut(&TaskVerdict)) -> anyhow:
     options.config.pod_start_delay = Duration::from_millis(50);
     let sandbox = crate::sandbox::Sandbox::start(options).await?;
     let client = sandbox.client().await?;
-    let dir =
-        std::env::temp_dir().join(format!("oplab-labs-test-{}-{}", std::process::id(), lab.id));
-    std::fs::create_dir_all(&dir)?;
-    let kubeconfig = dir.join("kubeconfig");
+    // A fresh private directory (0700, unpredictable name): the kubeconfig holds the test sandbox's admin
+    // token and the reference operator is run from there.
+    let dir = crate::files::private_temp_dir(&format!("oplab-labs-test-{}-", lab.id))?;
+    let kubeconfig = dir.path().join("kubeconfig");
     sandbox.write_kubeconfig(&kubeconfig)?;
     let mut children = Vec::new();
     let mut builtin = Vec::new();
@@ -344,7 +348,7 @@ pub async fn test_lab(lab: &Lab, print: &mut dyn FnMut(&TaskVerdict)) -> anyhow:
     drop(children);
     drop(engine);
     sandbox.shutdown();
-    let _ = std::fs::remove_dir_all(&dir);
+    drop(dir);
     Ok(LabReport {
         verdicts: out,
         notes: all_notes,

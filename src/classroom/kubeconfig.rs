@@ -4,15 +4,14 @@
 use anyhow::Context;
 use base64::Engine as _;
 use kube::config::Kubeconfig;
-use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 
 /// The cluster entry of the instructor's context, with its CA inlined so the file travels alone.
 #[derive(Debug, Clone)]
 pub struct ClusterEntry {
     pub server: String,
-    /// The kubeconfig `cluster:` mapping (server, certificate-authority-data, ...).
-    pub cluster: Value,
+    /// The kubeconfig `cluster:` entry (server, certificate-authority-data, ...).
+    pub cluster: kube::config::Cluster,
 }
 
 /// Reads the cluster of `context` (default: the current one) from `kubeconfig` (default:
@@ -53,25 +52,17 @@ pub fn instructor_cluster(
         .server
         .clone()
         .with_context(|| format!("cluster {:?} has no server address", ctx.cluster))?;
-    let mut value = serde_json::to_value(&cluster).context("reading the cluster entry")?;
+    let mut cluster = cluster;
     if cluster.certificate_authority_data.is_none()
-        && let Some(file) = &cluster.certificate_authority
+        && let Some(file) = cluster.certificate_authority.take()
     {
-        let path = resolve(base.as_deref(), file);
+        let path = resolve(base.as_deref(), &file);
         let pem = std::fs::read(&path)
             .with_context(|| format!("reading the cluster's CA file {}", path.display()))?;
-        if let Some(m) = value.as_object_mut() {
-            m.remove("certificate-authority");
-            m.insert(
-                "certificate-authority-data".into(),
-                Value::String(base64::engine::general_purpose::STANDARD.encode(pem)),
-            );
-        }
+        cluster.certificate_authority_data =
+            Some(base64::engine::general_purpose::STANDARD.encode(pem));
     }
-    Ok(ClusterEntry {
-        server,
-        cluster: value,
-    })
+    Ok(ClusterEntry { server, cluster })
 }
 
 fn resolve(base: Option<&Path>, file: &str) -> PathBuf {
@@ -87,27 +78,17 @@ pub fn context_name(attendee: &str) -> String {
     format!("oplab-{attendee}")
 }
 
-/// An attendee's kubeconfig as YAML.
-pub fn render(
-    entry: &ClusterEntry,
-    attendee: &str,
-    token: &str,
-    namespace: &str,
-) -> anyhow::Result<String> {
-    let name = context_name(attendee);
-    let doc = json!({
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": name, "cluster": entry.cluster}],
-        "users": [{"name": name, "user": {"token": token}}],
-        "contexts": [{"name": name, "context": {"cluster": name, "user": name, "namespace": namespace}}],
-        "current-context": name,
-    });
-    serde_saphyr::to_string(&doc).context("writing the kubeconfig as YAML")
+/// An attendee's kubeconfig.
+pub fn render(entry: &ClusterEntry, attendee: &str, token: &str, namespace: &str) -> Kubeconfig {
+    crate::kubeconfig::single(
+        &context_name(attendee),
+        entry.cluster.clone(),
+        token,
+        namespace,
+    )
 }
 
-/// Writes an attendee's kubeconfig with mode 0600 (atomically: a temporary file, then a rename).
-pub fn write(path: &Path, contents: &str) -> anyhow::Result<()> {
-    crate::sandbox::kubeconfig::write_private(path, contents)
-        .with_context(|| format!("writing {}", path.display()))
+/// Writes an attendee's kubeconfig through the one kubeconfig writer (mode 0600, created exclusively).
+pub fn write(path: &Path, kc: &Kubeconfig) -> anyhow::Result<()> {
+    crate::kubeconfig::write(path, kc)
 }

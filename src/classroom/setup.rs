@@ -398,8 +398,8 @@ pub async fn run(
     for e in entries {
         let (token, expires) = token(client, &e.name, opts.duration).await?;
         let home = home_namespace(&e.namespaces, &e.name);
-        let text = super::kubeconfig::render(cluster, &e.name, &token, &home)?;
-        super::kubeconfig::write(&e.kubeconfig, &text)?;
+        let kc = super::kubeconfig::render(cluster, &e.name, &token, &home);
+        super::kubeconfig::write(&e.kubeconfig, &kc)?;
         report.attendees.push(Attendee {
             name: e.name,
             namespaces: e.namespaces,
@@ -462,7 +462,7 @@ pub async fn create(
     report.created = applied.count(apply::Outcome::Created);
     report.configured = applied.count(apply::Outcome::Configured);
     report.unchanged = applied.count(apply::Outcome::Unchanged);
-    std::fs::create_dir_all(&out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    crate::files::make_dirs(&out_dir)?;
     Ok((report, entries))
 }
 

@@ -41,9 +41,7 @@ pub struct ResetArgs {
 
 /// oplab's data directory (`~/.local/share/oplab` on Linux).
 pub fn data_dir() -> anyhow::Result<PathBuf> {
-    use etcetera::BaseStrategy;
-    let strategy = etcetera::choose_base_strategy().context("finding your home directory")?;
-    Ok(strategy.data_dir().join("oplab"))
+    Ok(crate::files::data_home()?.join("oplab"))
 }
 
 /// The default state directory of the TUI's sandbox (`~/.local/share/oplab/sandbox/state` on Linux).

@@ -41,13 +41,29 @@ impl Document {
 #[derive(Debug, Clone)]
 pub struct ParseError {
     pub file: String,
+    /// Line in the text parsed (1-based), and the column when the YAML parser knows it.
     pub line: usize,
+    pub column: Option<usize>,
     pub message: String,
+}
+
+impl ParseError {
+    /// `line 5, column 2` (or `line 5`), in the text that was parsed.
+    pub fn position(&self) -> String {
+        match self.column {
+            Some(c) => format!("line {}, column {c}", self.line),
+            None => format!("line {}", self.line),
+        }
+    }
 }
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+        write!(f, "{}:{}", self.file, self.line)?;
+        if let Some(c) = self.column {
+            write!(f, ":{c}")?;
+        }
+        write!(f, ": {}", self.message)
     }
 }
 
@@ -66,16 +82,26 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Document>, ParseError> {
         let object: Value =
             serde_saphyr::from_str_with_options(&chunk, options).map_err(|err| {
                 let err = err.without_snippet();
-                let at = err
-                    .location()
+                let location = err.location();
+                let at = location
                     .and_then(|l| usize::try_from(l.line()).ok())
                     .filter(|l| *l > 0)
                     .map_or(line, |l| first_line + l - 1);
+                let column = location
+                    .and_then(|l| usize::try_from(l.column()).ok())
+                    .filter(|c| *c > 0);
                 let msg = err.to_string();
+                let first = msg.lines().next().unwrap_or_default();
+                // the parser's own "at line L, column C" counts in the document, not the text
+                let first = match first.rfind(" at line ") {
+                    Some(i) if column.is_some() => &first[..i],
+                    _ => first,
+                };
                 ParseError {
                     file: file.to_string(),
                     line: at,
-                    message: format!("invalid YAML: {}", msg.lines().next().unwrap_or_default()),
+                    column,
+                    message: format!("invalid YAML: {first}"),
                 }
             })?;
         if object.is_null() {
@@ -84,6 +110,7 @@ pub fn parse(file: &str, text: &str) -> Result<Vec<Document>, ParseError> {
         let fail = |message: String| ParseError {
             file: file.to_string(),
             line,
+            column: None,
             message,
         };
         if !object.is_object() {

@@ -57,11 +57,14 @@ pub fn load_dir(dir: &Path) -> LabSet {
     let mut paths: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.is_file() && is_lab_file(p))
+        .filter(|p| is_lab_file(p) && !p.is_dir())
         .collect();
     paths.sort();
     let mut set = LabSet::from_files(paths.into_iter().map(|p| {
-        let text = std::fs::read_to_string(&p).map_err(|e| e.to_string());
+        // A FIFO or a device named like a lab would hang the read: refused with a message.
+        let text = crate::files::regular_file(&p)
+            .map_err(|e| e.to_string())
+            .and_then(|_| std::fs::read_to_string(&p).map_err(|e| crate::files::describe_io(&e)));
         (p, text)
     }));
     if set.labs.is_empty() && set.diagnostics.is_empty() {

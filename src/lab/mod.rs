@@ -15,7 +15,8 @@ pub mod info;
 mod load;
 pub mod model;
 pub mod parse;
-pub mod selector;
+/// Label selectors are the crate's one parser ([`crate::selector`]), shared with the sandbox.
+pub use crate::selector;
 pub mod solutions;
 pub mod source;
 mod task_parse;

@@ -227,8 +227,7 @@ async fn heal_latency(
 }
 
 pub async fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
-    let dir = std::env::temp_dir().join(format!("oplab-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
+    let dir = crate::files::private_work_dir("oplab-bench-")?;
     let kubeconfig = dir.join("kubeconfig");
     let exe = std::env::current_exe()?;
     let _sandbox = Child(

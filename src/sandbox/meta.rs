@@ -90,44 +90,32 @@ pub enum Requirement {
 pub struct LabelSelector(pub Vec<Requirement>);
 
 impl LabelSelector {
+    /// Parses `labelSelector=`: each requirement with oplab's one selector parser
+    /// ([`crate::selector::parse_requirement`]); empty parts are skipped.
     pub fn parse(s: &str) -> Result<Self, ApiError> {
+        use crate::selector::SelectorOp;
         let mut reqs = Vec::new();
         for part in split_top_level(s) {
             let part = part.trim();
             if part.is_empty() {
                 continue;
             }
-            let bad = || {
-                ApiError::bad_request(format!(
-                    "unable to parse requirement: found '{part}', expected: identifier"
-                ))
-            };
-            if let Some(key) = part.strip_prefix('!') {
-                reqs.push(Requirement::NotExists(
-                    check_key(key.trim()).ok_or_else(bad)?,
-                ));
-            } else if let Some((k, v)) = part.split_once("!=") {
-                reqs.push(Requirement::NotEq(
-                    check_key(k.trim()).ok_or_else(bad)?,
-                    v.trim().to_string(),
-                ));
-            } else if let Some((k, v)) = part.split_once("==") {
-                reqs.push(Requirement::Eq(
-                    check_key(k.trim()).ok_or_else(bad)?,
-                    v.trim().to_string(),
-                ));
-            } else if let Some((k, v)) = part.split_once('=') {
-                reqs.push(Requirement::Eq(
-                    check_key(k.trim()).ok_or_else(bad)?,
-                    v.trim().to_string(),
-                ));
-            } else if let Some((k, v, gt)) = part
+            // `key>N` and `key<N` (apimachinery's Gt/Lt: one integer value) are for servers only; the
+            // shared parser knows the operators clients write.
+            if let Some((k, v, gt)) = part
                 .split_once('>')
                 .map(|(k, v)| (k, v, true))
                 .or_else(|| part.split_once('<').map(|(k, v)| (k, v, false)))
             {
-                // As apimachinery's labels.NewRequirement: one integer value.
-                let key = check_key(k.trim()).ok_or_else(bad)?;
+                let key = crate::selector::parse_requirement(k.trim())
+                    .ok()
+                    .filter(|r| r.op == SelectorOp::Exists)
+                    .map(|r| r.key)
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "unable to parse requirement: found '{part}', expected: identifier"
+                        ))
+                    })?;
                 let n: i64 = v.trim().parse().map_err(|_| {
                     ApiError::bad_request(format!(
                         "unable to parse requirement: values[0]: Invalid value: {:?}: for 'Gt', 'Lt' operators, the value must be an integer",
@@ -139,19 +127,22 @@ impl LabelSelector {
                 } else {
                     Requirement::Lt(key, n)
                 });
-            } else if let Some((k, rest)) = split_set_op(part, " notin ") {
-                reqs.push(Requirement::NotIn(
-                    check_key(k).ok_or_else(bad)?,
-                    parse_set(rest).ok_or_else(bad)?,
-                ));
-            } else if let Some((k, rest)) = split_set_op(part, " in ") {
-                reqs.push(Requirement::In(
-                    check_key(k).ok_or_else(bad)?,
-                    parse_set(rest).ok_or_else(bad)?,
-                ));
-            } else {
-                reqs.push(Requirement::Exists(check_key(part).ok_or_else(bad)?));
+                continue;
             }
+            let r = crate::selector::parse_requirement(part).map_err(|why| {
+                ApiError::bad_request(format!(
+                    "unable to parse requirement: found '{part}', expected: identifier ({why})"
+                ))
+            })?;
+            let first = || r.values.first().cloned().unwrap_or_default();
+            reqs.push(match r.op {
+                SelectorOp::Equals => Requirement::Eq(r.key.clone(), first()),
+                SelectorOp::NotEquals => Requirement::NotEq(r.key.clone(), first()),
+                SelectorOp::In => Requirement::In(r.key.clone(), r.values.clone()),
+                SelectorOp::NotIn => Requirement::NotIn(r.key.clone(), r.values.clone()),
+                SelectorOp::Exists => Requirement::Exists(r.key.clone()),
+                SelectorOp::DoesNotExist => Requirement::NotExists(r.key.clone()),
+            });
         }
         Ok(Self(reqs))
     }
@@ -222,30 +213,6 @@ impl LabelSelector {
             .collect::<Vec<_>>()
             .join(",")
     }
-}
-
-fn split_set_op<'a>(part: &'a str, op: &str) -> Option<(&'a str, &'a str)> {
-    let idx = part.find(op)?;
-    Some((part[..idx].trim(), part[idx + op.len()..].trim()))
-}
-
-fn parse_set(s: &str) -> Option<Vec<String>> {
-    let inner = s.strip_prefix('(')?.strip_suffix(')')?;
-    Some(
-        inner
-            .split(',')
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-            .collect(),
-    )
-}
-
-fn check_key(k: &str) -> Option<String> {
-    let ok = !k.is_empty()
-        && k.len() <= 317
-        && k.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'/'));
-    ok.then(|| k.to_string())
 }
 
 /// Splits on commas outside parentheses.
@@ -359,6 +326,13 @@ mod tests {
         assert!(ok("missing notin (x)"));
         assert!(LabelSelector::parse("a=b,,").unwrap().0.len() == 1);
         assert!(LabelSelector::parse("a b c").is_err());
+        // The requirement grammar is the crate's one selector parser: values are validated.
+        let err = LabelSelector::parse("app=not/a value").unwrap_err();
+        assert!(err.message.contains("is not a valid label value"), "{}", err.message);
+        assert_eq!(
+            LabelSelector::parse("tier notin (a, b)").unwrap().0,
+            [Requirement::NotIn("tier".into(), vec!["a".into(), "b".into()])]
+        );
     }
 
     #[test]

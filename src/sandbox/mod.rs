@@ -123,7 +123,7 @@ impl Sandbox {
 
     /// Writes the kubeconfig to `path` with mode 0600.
     pub fn write_kubeconfig(&self, path: &Path) -> anyhow::Result<()> {
-        kubeconfig::write_private(path, &self.kubeconfig())
+        crate::kubeconfig::write_text(path, &self.kubeconfig())
     }
 
     /// A kube-rs client for this sandbox, over HTTPS with the token.

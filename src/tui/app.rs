@@ -92,7 +92,10 @@ impl Editor {
     fn validate(&mut self) {
         self.error = crate::cluster::documents::parse("edit", &self.text())
             .err()
-            .map(|e| (e.line, e.message));
+            .map(|e| match e.column {
+                Some(c) => (e.line, format!("{} (column {c})", e.message)),
+                None => (e.line, e.message),
+            });
     }
 }
 
@@ -673,12 +676,27 @@ impl App {
                         }
                         let req = match action {
                             Action::Apply => {
-                                let objects = crate::tui::services::describe_objects(&block);
-                                self.confirm = Some(Confirm::Apply {
-                                    lab,
-                                    block,
-                                    objects,
-                                });
+                                match crate::tui::services::describe_objects(&block) {
+                                    Ok(objects) => {
+                                        self.confirm = Some(Confirm::Apply {
+                                            lab,
+                                            block,
+                                            objects,
+                                        })
+                                    }
+                                    // nothing to confirm: say what is wrong and how to fix it
+                                    Err(why) => {
+                                        let fix = if block.attrs.editable {
+                                            "press e to fix the manifest (or :reset the step for the lab's text)"
+                                        } else {
+                                            "the lab file's block is broken; fix the lab (oplab labs validate)"
+                                        };
+                                        self.push_log(LogLine::error(
+                                            "apply",
+                                            format!("cannot apply: {why}\n    what to do: {fix}"),
+                                        ))
+                                    }
+                                }
                                 return;
                             }
                             _ => Request::Diff { lab, block },

@@ -35,10 +35,9 @@ impl Default for ClusterOptions {
 
 /// `<data dir>/oplab/sandbox/kubeconfig` (`~/.local/share/oplab/...` on Linux).
 pub fn default_sandbox_kubeconfig() -> Option<PathBuf> {
-    use etcetera::BaseStrategy;
-    let s = etcetera::choose_base_strategy().ok()?;
     Some(
-        s.data_dir()
+        crate::files::data_home()
+            .ok()?
             .join("oplab")
             .join("sandbox")
             .join("kubeconfig"),

@@ -131,6 +131,14 @@ pub fn operator_service(app: &App) -> services::OperatorService {
 /// Runs the TUI on the real terminal until the attendee quits. The terminal is restored on
 /// every exit path (ratatui's panic hook covers panics).
 pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
+    // No usable HOME and no --progress: say so rather than guess; a FIFO as the progress file would hang.
+    let progress = match &opts.progress {
+        Some(p) => p.clone(),
+        None => crate::files::state_home()?
+            .join("oplab")
+            .join("progress.json"),
+    };
+    crate::files::regular_file(&progress)?;
     let runtime = tokio::runtime::Runtime::new()?;
     let set = load_labs(&opts);
     let app = build_app_with(set.clone(), &opts, Theme::from_env());

@@ -2,7 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// Everything oplab remembers between runs.
@@ -115,10 +114,12 @@ impl ProgressStore {
 
     /// `<state dir>/oplab/progress.json` (`~/.local/state/oplab` on Linux).
     pub fn default_path() -> Option<PathBuf> {
-        use etcetera::BaseStrategy;
-        let s = etcetera::choose_base_strategy().ok()?;
-        let dir = s.state_dir().unwrap_or_else(|| s.data_dir());
-        Some(dir.join("oplab").join("progress.json"))
+        Some(
+            crate::files::state_home()
+                .ok()?
+                .join("oplab")
+                .join("progress.json"),
+        )
     }
 
     /// Reads the progress; a missing file is a fresh start, a corrupt one is moved aside
@@ -130,6 +131,12 @@ impl ProgressStore {
                 note: None,
             };
         };
+        if let Err(e) = crate::files::regular_file(path) {
+            return Loaded {
+                progress: Progress::new(),
+                note: Some(format!("{e} Starting without saved progress.")),
+            };
+        }
         let text = match std::fs::read(path) {
             Ok(t) => t,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -187,22 +194,9 @@ impl ProgressStore {
         let Some(path) = &self.path else {
             return Ok(());
         };
-        let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
-        let json = serde_json::to_vec_pretty(progress).map_err(std::io::Error::other)?;
-        let mut tmp_name = path.as_os_str().to_owned();
-        tmp_name.push(format!(".tmp-{}", std::process::id()));
-        let tmp = PathBuf::from(tmp_name);
-        let result = (|| {
-            let mut f = std::fs::File::create(&tmp)?;
-            f.write_all(&json)?;
-            f.write_all(b"\n")?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, path)
-        })();
-        if result.is_err() {
-            let _ = std::fs::remove_file(&tmp);
-        }
-        result
+        let mut json = serde_json::to_vec_pretty(progress).map_err(std::io::Error::other)?;
+        json.push(b'\n');
+        crate::files::write_new(path, &json, crate::files::PRIVATE)
+            .map_err(|e| std::io::Error::other(format!("{e:#}")))
     }
 }

@@ -26,20 +26,27 @@ pub fn block_documents(block: &CodeBlock) -> Result<Vec<Document>, String> {
             }
             load_documents(&[name], &vars).map_err(|f| f.to_string())
         }
+        // The position counts in the block's text as shown (the edited text, when edited).
         _ => documents::parse(&format!("code block at line {}", block.line), &block.text)
-            .map_err(|e| e.to_string()),
+            .map_err(|e| {
+                format!(
+                    "{} ({} of the code block at lab line {})",
+                    e.message,
+                    e.position(),
+                    block.line
+                )
+            }),
     }
 }
 
 /// `Kind/name` of each object a block applies, for the confirmation.
-pub fn describe_objects(block: &CodeBlock) -> Vec<String> {
-    match block_documents(block) {
-        Ok(docs) => docs
-            .iter()
+/// Or why the block cannot be applied at all (its YAML does not parse, its set is unknown).
+pub fn describe_objects(block: &CodeBlock) -> Result<Vec<String>, String> {
+    block_documents(block).map(|docs| {
+        docs.iter()
             .map(|d| format!("{}/{}", d.kind(), d.name()))
-            .collect(),
-        Err(e) => vec![format!("(cannot read the manifest: {e})")],
-    }
+            .collect()
+    })
 }
 
 /// Applies (or diffs) manifest code blocks with the apply engine, reporting per object in the log.
@@ -83,13 +90,17 @@ impl Service for ApplyService {
             let forward = {
                 let bg = bg.clone();
                 tokio::spawn(async move {
+                    // what was said already, so the final word does not repeat it
+                    let mut said: Vec<String> = Vec::new();
                     while let Some(ev) = rx.recv().await {
                         match ev {
                             ApplyEvent::Done { object, outcome } => {
                                 bg.log(LogLine::info("apply", format!("{object} {outcome}")));
                             }
                             ApplyEvent::Failed(e) => {
-                                bg.log(LogLine::error("apply", e.to_string()));
+                                let text = e.to_string();
+                                bg.log(LogLine::error("apply", text.clone()));
+                                said.push(text);
                             }
                             ApplyEvent::WaitingForCrds { names } => {
                                 bg.log(LogLine::info(
@@ -103,22 +114,38 @@ impl Service for ApplyService {
                             _ => {}
                         }
                     }
+                    said
                 })
             };
             let result = apply::apply(&client, docs, &settings, Some(&tx)).await;
             drop(tx);
-            let _ = forward.await;
+            let said = forward.await.unwrap_or_default();
             match result {
-                Ok(report) => bg.log(LogLine::info(
-                    "apply",
-                    format!(
-                        "done: {} created, {} configured, {} unchanged",
-                        report.count(Outcome::Created),
-                        report.count(Outcome::Configured),
-                        report.count(Outcome::Unchanged)
-                    ),
-                )),
-                Err(f) => bg.log(LogLine::error("apply", format!("nothing applied: {f}"))),
+                Ok(report) => {
+                    bg.log(LogLine::info(
+                        "apply",
+                        format!(
+                            "done: {} created, {} configured, {} unchanged",
+                            report.count(Outcome::Created),
+                            report.count(Outcome::Configured),
+                            report.count(Outcome::Unchanged)
+                        ),
+                    ));
+                }
+                Err(f) => {
+                    for e in &f.errors {
+                        let text = e.to_string();
+                        if !said.contains(&text) {
+                            bg.log(LogLine::error("apply", text));
+                        }
+                    }
+                    let outcome = if f.nothing_applied {
+                        "nothing was applied".to_string()
+                    } else {
+                        "the block is PARTIALLY applied (the objects logged above as applied exist); fix the cause and apply again".to_string()
+                    };
+                    bg.log(LogLine::error("apply", outcome));
+                }
             };
         });
         None

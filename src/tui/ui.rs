@@ -454,15 +454,23 @@ fn draw_log(frame: &mut Frame<'_>, app: &App, area: Rect) {
             Level::Warn => ("! ", t.warn),
             Level::Error => ("✗ ", t.error),
         };
-        rows.extend(wrap(
-            &[
-                Span::styled(mark.to_string(), style),
-                Span::styled(format!("{}: ", line.source), t.muted),
-            ],
-            &[Span::raw("  ")],
-            &[Span::styled(line.text.clone(), style)],
-            width,
-        ));
+        // A multi-line entry (an apply error's fields and what to do) keeps its line breaks.
+        for (i, text) in line.text.split('\n').enumerate() {
+            let first = if i == 0 {
+                vec![
+                    Span::styled(mark.to_string(), style),
+                    Span::styled(format!("{}: ", line.source), t.muted),
+                ]
+            } else {
+                vec![Span::raw("  ")]
+            };
+            rows.extend(wrap(
+                &first,
+                &[Span::raw("  ")],
+                &[Span::styled(text.to_string(), style)],
+                width,
+            ));
+        }
     }
     let end = rows.len().saturating_sub(app.log_scroll);
     let start = end.saturating_sub(height);

@@ -141,3 +141,75 @@ async fn a_applies_the_pruning_block_with_its_validate_attribute() {
     assert!(tidy.data["spec"].get("colour").is_none(), "{:?}", tidy.data);
     assert!(tidy.data["spec"]["cronSpec"].is_string(), "{:?}", tidy.data);
 }
+
+/// An apply the server refuses (no CronTab CRD yet): the error is logged once, and its "what to
+/// do" stays on a line of its own in the log pane.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_apply_error_is_logged_once_with_its_line_breaks() {
+    let c = common::TestCluster::start().await;
+    let client = c.client().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut runner, bg) = common::tui::runner(app_in(&dir), 160, 50);
+    runner
+        .services
+        .push(Box::new(oplab::tui::services::ApplyService));
+    common::tui::connect(&mut runner, &bg, client.clone()).await;
+    common::tui::press(&mut runner, ":step 6<enter>]ay").await;
+    let done = common::tui::wait_for(&mut runner, |app| {
+        common::tui::logged(app, "nothing was applied")
+    })
+    .await;
+    let log = common::tui::log_text(&runner.app);
+    assert!(done, "{log}");
+    assert_eq!(
+        log.matches("what to do:").count(),
+        1,
+        "the error once:\n{log}"
+    );
+    let screen = common::tui::screen(&runner);
+    let row = screen
+        .lines()
+        .find(|l| l.contains("what to do:"))
+        .unwrap_or_else(|| panic!("no what-to-do row:\n{screen}"));
+    let inside = row
+        .trim_start_matches(|c: char| c != '│')
+        .trim_start_matches('│');
+    assert!(
+        inside.trim_start().starts_with("what to do:"),
+        "\"what to do\" runs on in the line before: {row:?}\n{screen}"
+    );
+}
+
+/// An edited manifest that does not parse: `a` offers no `y`, and says where the error is in the
+/// edited text (its own line and column), not the lab file's line with the edit's column.
+#[tokio::test]
+async fn a_broken_edit_is_not_offered_for_applying() {
+    let mut h = harness(100, 30);
+    // step 3 of chapter 1: the editable CRD block; an unclosed `[` on its line 4
+    h.keys("nn]e<down><down><down>[<c-s>").await;
+    assert!(h.runner.app.editor.is_none(), "saved");
+    h.keys("a").await;
+    assert!(
+        h.runner.app.confirm.is_none(),
+        "a confirmation for a broken manifest"
+    );
+    let screen = h.screen();
+    assert!(!screen.contains("y yes"), "{screen}");
+    let log = h.log_text();
+    let line = log
+        .lines()
+        .find(|l| l.starts_with("cannot apply"))
+        .unwrap_or_else(|| panic!("no reason:\n{log}"));
+    // the editor says line 14 for the same text: the same position here
+    assert!(line.contains("line 14, column"), "{line}");
+    assert_eq!(
+        line.matches("column").count(),
+        1,
+        "a second position: {line}"
+    );
+    assert!(
+        !line.contains("93:"),
+        "the lab's line as a line:column: {line}"
+    );
+    assert!(log.contains("press e to fix"), "{log}");
+}

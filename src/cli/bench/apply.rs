@@ -8,8 +8,7 @@ use std::time::{Duration, Instant};
 
 pub fn run(set: String, rounds: usize, kubectl: String) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Runtime::new().context("starting the async runtime")?;
-    let dir = std::env::temp_dir().join(format!("oplab-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
+    let dir = crate::files::private_work_dir("oplab-bench-")?;
     // the same rendered files for both
     let vars = Vars::default();
     for source in manifests::load(&set)? {
@@ -109,7 +108,7 @@ async fn command_round(
 ) -> anyhow::Result<(Duration, usize)> {
     let sandbox = fresh_sandbox().await?;
     let home = dir.join("home");
-    std::fs::create_dir_all(&home)?;
+    crate::files::make_dirs(&home)?;
     let kubeconfig = home.join("kubeconfig");
     sandbox.write_kubeconfig(&kubeconfig)?;
     let run = |args: &[&str]| {

@@ -31,8 +31,7 @@ impl Drop for SandboxProcess {
 
 fn start_sandbox() -> anyhow::Result<(SandboxProcess, PathBuf)> {
     let exe = std::env::current_exe().context("finding oplab's own binary")?;
-    let dir = std::env::temp_dir().join(format!("oplab-bench-classroom-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let dir = crate::files::private_work_dir("oplab-bench-classroom-")?;
     let kubeconfig = dir.join("kubeconfig");
     let child = Command::new(exe)
         .arg("sandbox")
@@ -88,7 +87,7 @@ async fn bench(kubeconfig: &Path, n: usize, rounds: usize) -> anyhow::Result<Exi
 
     let labs = crate::lab::load_embedded().labs;
     let names = setup::numbered(n);
-    let out = std::env::temp_dir().join(format!("oplab-bench-classroom-{}-kc", std::process::id()));
+    let out = crate::files::private_work_dir("oplab-bench-classroom-kc-")?;
     let opts = setup::Options {
         names: names.clone(),
         out_dir: out.clone(),

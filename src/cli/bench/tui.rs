@@ -8,23 +8,24 @@ use std::io::BufRead;
 use std::process::{ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-fn options() -> TuiOptions {
-    let dir = std::env::temp_dir().join(format!("oplab-bench-{}", std::process::id()));
-    TuiOptions {
+fn options() -> anyhow::Result<TuiOptions> {
+    // A private directory of its own, never the user's progress.
+    let dir = crate::files::private_work_dir("oplab-bench-tui-")?;
+    Ok(TuiOptions {
         progress: Some(dir.join("progress.json")),
         cluster: tui::ClusterOptions {
             sandbox_kubeconfig: Some(dir.join("kubeconfig")),
             ..Default::default()
         },
         ..Default::default()
-    }
+    })
 }
 
 /// Does what `oplab` does up to its first frame (on a 120x40 in-memory terminal).
 pub fn first_frame_child() -> anyhow::Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
-        let opts = options();
+        let opts = options()?;
         let app = tui::build_app(&opts, Theme::from_env());
         let (bg, rx) = Background::new();
         let _w = tui::start_background(&opts, &bg);
@@ -115,7 +116,7 @@ pub fn bench_tui(seconds: u64, runs: usize) -> anyhow::Result<ExitCode> {
 }
 
 async fn idle(seconds: u64, with_cluster: bool) -> anyhow::Result<(f64, u64)> {
-    let opts = options();
+    let opts = options()?;
     let set = tui::load_labs(&opts);
     let app = tui::build_app_with(set.clone(), &opts, Theme::from_env());
     let (bg, rx) = Background::new();

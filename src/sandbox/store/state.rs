@@ -74,16 +74,13 @@ fn reset_hint(dir: &Path) -> String {
 /// Opens (or initialises) a state directory and loads what it holds.
 pub fn open(dir: &Path, history_cap: usize) -> anyhow::Result<Loaded> {
     let marker = dir.join(MARKER);
-    if !dir.exists() {
-        std::fs::create_dir_all(dir)
-            .with_context(|| format!("creating the sandbox state directory {}", dir.display()))?;
-    }
-    if !dir.is_dir() {
-        bail!(
-            "the sandbox state path {} is not a directory. Pass a directory with --state.",
+    // The state holds every Secret in clear: a private directory of this user's own, files 0600.
+    crate::files::private_dir(dir).with_context(|| {
+        format!(
+            "using {} as the sandbox state directory (--state)",
             dir.display()
-        );
-    }
+        )
+    })?;
     if marker.exists() {
         let content = std::fs::read_to_string(&marker)
             .with_context(|| format!("reading {}", marker.display()))?;
@@ -107,8 +104,10 @@ pub fn open(dir: &Path, history_cap: usize) -> anyhow::Result<Loaded> {
                 dir.display()
             );
         }
-        write_synced(&marker, MARKER_CONTENT.as_bytes(), false)?;
-        sync_dir(dir)?;
+        write_synced(&marker, MARKER_CONTENT.as_bytes(), true)?;
+    }
+    for name in [MARKER, SNAPSHOT, LOG, CREDENTIALS] {
+        crate::files::tighten_file(&dir.join(name))?;
     }
     let corrupt = |what: String| {
         anyhow::anyhow!(
@@ -200,11 +199,7 @@ pub fn open(dir: &Path, history_cap: usize) -> anyhow::Result<Loaded> {
     if history.len() > history_cap {
         history.drain(..history.len() - history_cap);
     }
-    let log = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
-        .with_context(|| format!("opening {}", log_path.display()))?;
+    let log = crate::files::open_append(&log_path, crate::files::PRIVATE)?;
     sync_dir(dir)?;
     let credentials = read_credentials(dir)?;
     let objects = live
@@ -335,42 +330,22 @@ impl FileJournal {
             out.push(b'{');
             encode_object(&mut out, key, obj)?;
         }
-        let tmp = self.dir.join(format!("{SNAPSHOT}.tmp"));
-        write_synced(&tmp, &out, false).map_err(std::io::Error::other)?;
-        std::fs::rename(&tmp, self.dir.join(SNAPSHOT))?;
-        sync_dir(&self.dir).map_err(std::io::Error::other)?;
+        write_synced(&self.dir.join(SNAPSHOT), &out, true).map_err(std::io::Error::other)?;
         out.clear();
         for e in &self.recent {
             encode_event(&mut out, e)?;
         }
-        let tmp = self.dir.join(format!("{LOG}.tmp"));
-        write_synced(&tmp, &out, false).map_err(std::io::Error::other)?;
-        std::fs::rename(&tmp, self.dir.join(LOG))?;
-        sync_dir(&self.dir).map_err(std::io::Error::other)?;
-        self.log = OpenOptions::new().append(true).open(self.dir.join(LOG))?;
+        write_synced(&self.dir.join(LOG), &out, true).map_err(std::io::Error::other)?;
+        self.log = crate::files::open_append(&self.dir.join(LOG), crate::files::PRIVATE)
+            .map_err(std::io::Error::other)?;
         self.records = self.recent.len();
         Ok(())
     }
 }
 
-fn write_synced(path: &Path, data: &[u8], private: bool) -> anyhow::Result<()> {
-    let mut options = OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    if private {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    #[cfg(not(unix))]
-    let _ = private;
-    let mut f = options
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    f.write_all(data)
-        .with_context(|| format!("writing {}", path.display()))?;
-    f.sync_all()
-        .with_context(|| format!("syncing {}", path.display()))?;
-    Ok(())
+/// Replaces `path` atomically (an exclusively created temporary beside it, mode 0600, synced, renamed).
+fn write_synced(path: &Path, data: &[u8], _private: bool) -> anyhow::Result<()> {
+    crate::files::write_new(path, data, crate::files::PRIVATE)
 }
 
 fn sync_dir(dir: &Path) -> anyhow::Result<()> {
@@ -426,11 +401,8 @@ pub fn write_credentials(dir: &Path, c: &Credentials) -> anyhow::Result<()> {
     if let Some(key) = &c.signing_key {
         v["signingKey"] = json!(key);
     }
-    let tmp = dir.join(format!("{CREDENTIALS}.tmp"));
-    write_synced(&tmp, v.to_string().as_bytes(), true)?;
-    std::fs::rename(&tmp, dir.join(CREDENTIALS))
-        .with_context(|| format!("saving {}", dir.join(CREDENTIALS).display()))?;
-    sync_dir(dir)
+    write_synced(&dir.join(CREDENTIALS), v.to_string().as_bytes(), true)
+        .with_context(|| format!("saving {}", dir.join(CREDENTIALS).display()))
 }
 
 /// Empties a state directory; refuses one that is not a sandbox state (no marker) unless it is empty.

@@ -168,8 +168,9 @@ impl Runner {
             Some(s) => (s.join("kubelet"), false),
             None => (private_temp_dir()?, true),
         };
-        std::fs::create_dir_all(dir.join("sockets"))
-            .with_context(|| format!("creating {}", dir.display()))?;
+        crate::files::private_dir(&dir)
+            .with_context(|| format!("using {} for the pods' processes", dir.display()))?;
+        crate::files::make_dirs(&dir.join("sockets"))?;
         let _ = self.base.set((dir, temp));
         Ok(())
     }
@@ -180,7 +181,7 @@ impl Runner {
             None => {
                 // A sandbox built without `set_base` (unit tests): a temporary directory, made once.
                 let dir = private_temp_dir().unwrap_or_else(|_| std::env::temp_dir());
-                let _ = std::fs::create_dir_all(dir.join("sockets"));
+                let _ = crate::files::make_dirs(&dir.join("sockets"));
                 let _ = self.base.set((dir, true));
                 self.base.get().map(|b| b.0.clone()).unwrap_or_default()
             }

@@ -112,7 +112,7 @@ pub async fn run(ctx: Ctx) {
                 }
             }
         };
-        if let Err(e) = std::fs::create_dir_all(&ctx.data) {
+        if let Err(e) = crate::files::make_dirs(&ctx.data) {
             let msg = format!("creating the data directory {}: {e}", ctx.data.display());
             waiting(&ctx, "RunContainerError", &msg, restarts, &last_state);
             return;

@@ -1,4 +1,5 @@
-//! Kubernetes label selectors (`app=x,tier!=db,env in (a,b),!legacy`), parsed and validated.
+//! Kubernetes label selectors (`app=x,tier!=db,env in (a,b),!legacy`), parsed and validated: the
+//! one parser of oplab, for lab files' `labels:`/selectors and the sandbox's `labelSelector=`.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -100,7 +101,9 @@ fn split_top_level(text: &str) -> Result<Vec<&str>, String> {
     Ok(parts)
 }
 
-fn parse_requirement(part: &str) -> Result<Requirement, String> {
+/// Parses one requirement (`app=x`, `env in (a,b)`, `!legacy`, ...): keys and values validated as
+/// the API server does; the error says what is wrong.
+pub fn parse_requirement(part: &str) -> Result<Requirement, String> {
     if let Some(key) = part.strip_prefix('!') {
         return Ok(Requirement {
             key: check_key(key.trim())?,
