@@ -161,7 +161,7 @@ fn go_details(details: &Value) -> Value {
         }
     }
     for (k, v) in map {
-        if !out.contains_key(k) && !(v.as_str() == Some("")) {
+        if !out.contains_key(k) && v.as_str() != Some("") {
             out.insert(k.clone(), v.clone());
         }
     }
