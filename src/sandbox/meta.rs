@@ -328,10 +328,17 @@ mod tests {
         assert!(LabelSelector::parse("a b c").is_err());
         // The requirement grammar is the crate's one selector parser: values are validated.
         let err = LabelSelector::parse("app=not/a value").unwrap_err();
-        assert!(err.message.contains("is not a valid label value"), "{}", err.message);
+        assert!(
+            err.message.contains("is not a valid label value"),
+            "{}",
+            err.message
+        );
         assert_eq!(
             LabelSelector::parse("tier notin (a, b)").unwrap().0,
-            [Requirement::NotIn("tier".into(), vec!["a".into(), "b".into()])]
+            [Requirement::NotIn(
+                "tier".into(),
+                vec!["a".into(), "b".into()]
+            )]
         );
     }
 

@@ -27,15 +27,16 @@ pub fn block_documents(block: &CodeBlock) -> Result<Vec<Document>, String> {
             load_documents(&[name], &vars).map_err(|f| f.to_string())
         }
         // The position counts in the block's text as shown (the edited text, when edited).
-        _ => documents::parse(&format!("code block at line {}", block.line), &block.text)
-            .map_err(|e| {
+        _ => documents::parse(&format!("code block at line {}", block.line), &block.text).map_err(
+            |e| {
                 format!(
                     "{} ({} of the code block at lab line {})",
                     e.message,
                     e.position(),
                     block.line
                 )
-            }),
+            },
+        ),
     }
 }
 
