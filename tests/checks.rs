@@ -5,5 +5,7 @@ mod cli;
 mod common;
 #[path = "checks/engine.rs"]
 mod engine;
+#[path = "checks/grading.rs"]
+mod grading;
 #[path = "checks/messages.rs"]
 mod messages;

@@ -11,6 +11,8 @@ mod etcd;
 mod exec;
 #[path = "sandbox/fidelity.rs"]
 mod fidelity;
+#[path = "sandbox/journal.rs"]
+mod journal;
 #[path = "sandbox/kube_rs.rs"]
 mod kube_rs;
 #[path = "sandbox/kubectl.rs"]
@@ -27,5 +29,7 @@ mod python;
 mod rbac;
 #[path = "sandbox/semantics.rs"]
 mod semantics;
+#[path = "sandbox/subresources.rs"]
+mod subresources;
 #[path = "sandbox/workloads.rs"]
 mod workloads;

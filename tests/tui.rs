@@ -7,6 +7,8 @@ mod attendee_rbac;
 #[path = "tui/cluster.rs"]
 mod cluster;
 mod common;
+#[path = "tui/grading.rs"]
+mod grading;
 #[path = "tui/hostile_paths.rs"]
 mod hostile_paths;
 #[path = "tui/live_checks.rs"]

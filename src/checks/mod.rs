@@ -10,6 +10,7 @@ pub mod bundled;
 pub mod engine;
 pub mod eval;
 pub mod exec;
+pub mod grading;
 pub mod matcher;
 pub mod report;
 pub mod selftest;

@@ -31,7 +31,15 @@ pub fn summary(vs: &[TaskVerdict]) -> String {
     )
 }
 
+/// When a task was done (from the progress records), for the `done` column of the reports.
+pub type DoneOf<'a> = &'a dyn Fn(&TaskVerdict) -> Option<String>;
+
 pub fn text(vs: &[TaskVerdict]) -> String {
+    text_with_done(vs, &|_| None)
+}
+
+/// [`text`], with a `done ...` line under each task the records say was done.
+pub fn text_with_done(vs: &[TaskVerdict], done: DoneOf<'_>) -> String {
     let mut out = String::new();
     let mut lab = "";
     for v in vs {
@@ -50,6 +58,9 @@ pub fn text(vs: &[TaskVerdict]) -> String {
         for line in v.verdict.reason().lines() {
             out.push_str(&format!("               {line}\n"));
         }
+        if let Some(d) = done(v) {
+            out.push_str(&format!("               done {d}\n"));
+        }
     }
     out.push_str(&summary(vs));
     out.push('\n');
@@ -57,6 +68,11 @@ pub fn text(vs: &[TaskVerdict]) -> String {
 }
 
 pub fn json(vs: &[TaskVerdict]) -> String {
+    json_with_done(vs, &|_| None)
+}
+
+/// [`json`] with a `done` field per task: when it was done, or null.
+pub fn json_with_done(vs: &[TaskVerdict], done: DoneOf<'_>) -> String {
     let items: Vec<serde_json::Value> = vs
         .iter()
         .map(|v| {
@@ -66,6 +82,7 @@ pub fn json(vs: &[TaskVerdict]) -> String {
                 "title": v.title,
                 "status": v.verdict.status(),
                 "reason": v.verdict.reason(),
+                "done": done(v),
             })
         })
         .collect();

@@ -185,6 +185,9 @@ fn restore_state(api: &Api, dir: &Path) -> anyhow::Result<(tls::TlsMaterial, Str
                     api.reserve_ip(ip);
                 }
             }
+            api.services
+                .node_ports
+                .restore(kinds::service::ports_of(&obj));
         }
     }
     api.store.set_journal(Box::new(loaded.journal));

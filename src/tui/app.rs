@@ -466,6 +466,33 @@ impl App {
             step: self.step,
         });
         self.save();
+        self.own_operator_off();
+    }
+
+    /// Whether the current step grades the attendee's own operator (a task whose solution runs
+    /// the Python operator): the built-in one must be off there.
+    pub fn own_operator_step(&self) -> bool {
+        self.step_tasks().iter().any(|t| {
+            t.solution
+                .operator
+                .as_ref()
+                .is_some_and(|o| o.kind == crate::lab::OperatorKind::ReferencePython)
+        })
+    }
+
+    /// Opening a step that grades the attendee's own operator switches the built-in one off.
+    fn own_operator_off(&mut self) {
+        if !self.own_operator_step() {
+            return;
+        }
+        self.effects.push(Effect::Request(Request::StopOperator));
+        if !matches!(self.operator, super::status::OperatorState::Off) {
+            self.push_log(LogLine::info(
+                "operator",
+                "This step grades your own operator: oplab switched its built-in operator off \
+                 (o switches it on again, but then the pods are not yours)",
+            ));
+        }
     }
 
     fn next_step(&mut self, forward: bool) {
@@ -827,37 +854,85 @@ impl App {
             ));
             return;
         }
-        let picked = if quiz.multiple() {
-            let key = (lab.clone(), task.id.clone());
-            let picks = self.quiz_picks.entry(key.clone()).or_default();
+        if quiz.multiple() {
+            // Pick-all: numbers toggle picks, enter submits them; nothing tells how many are right.
+            let saved = self.picks(&lab, &task.id);
+            let picks = self
+                .quiz_picks
+                .entry((lab.clone(), task.id.clone()))
+                .or_insert(saved);
             if let Some(i) = picks.iter().position(|p| *p == n - 1) {
                 picks.remove(i);
             } else {
                 picks.push(n - 1);
+                picks.sort_unstable();
             }
-            let picks = picks.clone();
+            let shown = picks
+                .iter()
+                .map(|p| (p + 1).to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
             self.revision += 1;
-            if picks.len() < quiz.correct().len() {
-                self.info(format!(
-                    "Picked {}; this quiz has {} correct answers.",
-                    picks
-                        .iter()
-                        .map(|p| (p + 1).to_string())
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                    quiz.correct().len()
-                ));
-                return;
-            }
-            self.quiz_picks.remove(&key);
-            picks
-        } else {
-            vec![n - 1]
+            self.info(if shown.is_empty() {
+                "Nothing picked; pick every right choice with 1-9, then press enter.".to_string()
+            } else {
+                format!("Picked {shown}; press enter to submit, a number again to unpick.")
+            });
+            return;
+        }
+        self.submit_answer(&lab, &task, vec![n - 1]);
+    }
+
+    /// The picks of a pick-all quiz: those of this session, else the last answer saved.
+    pub fn picks(&self, lab: &str, task: &str) -> Vec<usize> {
+        self.quiz_picks
+            .get(&(lab.to_string(), task.to_string()))
+            .cloned()
+            .or_else(|| self.progress.answer(lab, task).map(<[usize]>::to_vec))
+            .unwrap_or_default()
+    }
+
+    /// Submits the picks of the selected pick-all quiz (enter in the tasks pane).
+    fn submit_picks(&mut self) -> bool {
+        let Some(lab) = self.current_lab().map(|l| l.id.clone()) else {
+            return false;
         };
-        if quiz.is_correct(&picked) {
+        let Some(task) = self.selected_task().cloned() else {
+            return false;
+        };
+        let Check::Quiz(quiz) = &task.check else {
+            return false;
+        };
+        if !quiz.multiple() {
+            return false;
+        }
+        let picks = self.picks(&lab, &task.id);
+        if picks.is_empty() {
+            self.info("Pick every right choice with 1-9 first, then press enter.");
+            return true;
+        }
+        self.submit_answer(&lab, &task, picks);
+        true
+    }
+
+    /// Grades an answer (0-based choices), saves it in the progress file for `oplab check`, and
+    /// passes the task when it is right. A wrong pick-all answer keeps its picks.
+    fn submit_answer(&mut self, lab: &str, task: &Task, picked: Vec<usize>) {
+        let Check::Quiz(quiz) = &task.check else {
+            return;
+        };
+        let right = quiz.is_correct(&picked);
+        self.progress
+            .lab_mut(lab)
+            .answers
+            .insert(task.id.clone(), picked);
+        self.save();
+        self.revision += 1;
+        if right {
+            self.quiz_picks.remove(&(lab.to_string(), task.id.clone()));
             self.info(format!("Correct! {}", quiz.explanation.trim()));
             self.handle(AppMessage::Verdict {
-                lab,
+                lab: lab.to_string(),
                 task: task.id.clone(),
                 verdict: Verdict::Pass,
             });
@@ -934,6 +1009,8 @@ impl App {
             None => {
                 if self.focus == Focus::Nav {
                     self.focus = Focus::Content;
+                } else if self.focus == Focus::Tasks {
+                    self.submit_picks();
                 }
             }
         }
@@ -1116,8 +1193,9 @@ impl App {
                 self.revision += 1;
             }
             AppMessage::Verdict { lab, task, verdict } => {
-                if verdict == Verdict::Pass && !self.progress.is_done(&lab, &task) {
-                    self.progress.lab_mut(&lab).done.insert(task.clone());
+                if verdict == Verdict::Pass && self.progress.done_record(&lab, &task).is_none() {
+                    let by = self.attendee.clone();
+                    self.progress.mark_done(&lab, &task, by.as_deref());
                     self.save();
                 }
                 self.verdicts.insert((lab, task), verdict);

@@ -78,6 +78,8 @@ pub enum Request {
     ToggleOperator,
     /// Start the built-in operator if it is not running (on by default once connected).
     StartOperator,
+    /// Stop the built-in operator if it runs (a step that grades the attendee's own operator opened).
+    StopOperator,
 }
 
 impl Request {
@@ -87,7 +89,9 @@ impl Request {
             Self::Apply { .. } => "applying manifests",
             Self::Diff { .. } => "diffing manifests",
             Self::Probe { .. } => "running probes",
-            Self::ToggleOperator | Self::StartOperator => "toggling the built-in operator",
+            Self::ToggleOperator | Self::StartOperator | Self::StopOperator => {
+                "toggling the built-in operator"
+            }
         }
     }
 }

@@ -132,7 +132,10 @@ pub const HELP: &[(&str, &str)] = &[
     (":", "command: quit, lab <id|N>, step <N>, reset, help"),
     ("a e d", "apply / edit / diff a manifest"),
     ("ctrl-s, esc", "in the editor: save / discard the edit"),
-    ("1-9", "answer the selected quiz (tasks pane)"),
+    (
+        "1-9",
+        "answer the selected quiz (tasks pane); pick-all: pick, then enter",
+    ),
     ("v o", "run a task's probe / toggle the operator (coming)"),
     ("esc", "back, close"),
     ("q, ctrl-c", "quit"),

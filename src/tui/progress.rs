@@ -41,6 +41,44 @@ pub struct LabProgress {
     /// Edited text of editable code blocks, by block key (`id`, or `line N`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub edits: BTreeMap<String, String>,
+    /// When each task first passed, and for whom ("done"; `done` above keeps the ids).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub passed: BTreeMap<String, DoneRecord>,
+    /// The last submitted answer of each quiz: the picked choices, 0-based, as `oplab check`
+    /// grades them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub answers: BTreeMap<String, Vec<usize>>,
+}
+
+/// When a task first passed, and for whom.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoneRecord {
+    /// RFC 3339, UTC.
+    pub at: String,
+    /// The classroom attendee, if one was set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+}
+
+impl DoneRecord {
+    /// A record of now.
+    pub fn now(by: Option<&str>) -> Self {
+        Self {
+            at: jiff::Timestamp::now()
+                .round(jiff::Unit::Second)
+                .map_or_else(|_| jiff::Timestamp::now().to_string(), |t| t.to_string()),
+            by: by.map(str::to_string),
+        }
+    }
+
+    /// `10:42` (UTC) for the TUI.
+    pub fn short_time(&self) -> String {
+        self.at
+            .parse::<jiff::Timestamp>()
+            .map(|t| t.strftime("%H:%M").to_string())
+            .unwrap_or_else(|_| self.at.clone())
+    }
 }
 
 /// The current file format.
@@ -66,6 +104,28 @@ impl Progress {
         self.lab(lab).is_some_and(|l| l.done.contains(task))
     }
 
+    /// When the task first passed, if it did.
+    pub fn done_record(&self, lab: &str, task: &str) -> Option<&DoneRecord> {
+        self.lab(lab).and_then(|l| l.passed.get(task))
+    }
+
+    /// Marks a task done (once: the first pass is kept); true when it was not done before.
+    pub fn mark_done(&mut self, lab: &str, task: &str, by: Option<&str>) -> bool {
+        let l = self.lab_mut(lab);
+        let new = l.done.insert(task.to_string());
+        if !l.passed.contains_key(task) {
+            l.passed.insert(task.to_string(), DoneRecord::now(by));
+        }
+        new
+    }
+
+    /// The last submitted answer of a quiz (0-based choices).
+    pub fn answer(&self, lab: &str, task: &str) -> Option<&[usize]> {
+        self.lab(lab)
+            .and_then(|l| l.answers.get(task))
+            .map(Vec::as_slice)
+    }
+
     pub fn hints(&self, lab: &str, task: &str) -> usize {
         self.lab(lab)
             .and_then(|l| l.hints.get(task).copied())
@@ -81,10 +141,34 @@ impl Progress {
         if let Some(l) = self.labs.get_mut(lab) {
             for t in tasks {
                 l.done.remove(t);
+                l.passed.remove(t);
+                l.answers.remove(t);
                 l.hints.remove(t);
                 l.solutions.remove(t);
             }
         }
+    }
+}
+
+impl Progress {
+    /// Reads a progress file without changing it (`oplab check --progress`): `None` when there is
+    /// none, an error naming the file when it cannot be read or is not a progress file.
+    pub fn read_only(path: &Path) -> Result<Option<Progress>, String> {
+        let text = match std::fs::read(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("cannot read {}: {e}", path.display())),
+        };
+        let p: Progress = serde_json::from_slice(&text)
+            .map_err(|e| format!("{} is not an oplab progress file: {e}", path.display()))?;
+        if p.version != VERSION {
+            return Err(format!(
+                "{} has progress format version {}, this oplab reads {VERSION}",
+                path.display(),
+                p.version
+            ));
+        }
+        Ok(Some(p))
     }
 }
 

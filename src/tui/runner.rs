@@ -168,7 +168,7 @@ impl<B: Backend, C: Clipboard> Runner<B, C> {
             }
         }
         self.app.handle(msg);
-        if connected && self.autostart_operator {
+        if connected && self.autostart_operator && !self.app.own_operator_step() {
             self.app.effects.push(super::app::Effect::Request(
                 super::background::Request::StartOperator,
             ));

@@ -289,6 +289,13 @@ impl Service for OperatorService {
     ) -> Option<Request> {
         let start = match request {
             Request::ToggleOperator => self.running.is_none(),
+            Request::StopOperator => {
+                if let Some(token) = self.running.take() {
+                    token.cancel();
+                    background.send(AppMessage::Operator(OperatorState::Off));
+                }
+                return None;
+            }
             Request::StartOperator => {
                 if self.running.is_some() {
                     return None;

@@ -301,14 +301,46 @@ fn draw_content(frame: &mut Frame<'_>, app: &App, area: Rect) {
     frame.render_widget(Paragraph::new(lines).block(block), area);
 }
 
-fn verdict_text(app: &App, id: &str, done: bool) -> (String, Style) {
+/// A task's two facts in one line that never contradicts itself: done (passed once, when) and
+/// now (the live verdict). Quizzes are answered, not watched: their line says what was answered.
+fn verdict_text(app: &App, task: &crate::lab::Task) -> (String, Style) {
     let t = &app.theme;
-    match app.verdict(id) {
-        Verdict::Pass => ("passed".into(), t.ok),
-        Verdict::Fail(why) => (format!("not yet: {why}"), t.warn),
-        Verdict::CannotCheck(why) => (format!("cannot check: {why}"), t.muted),
-        Verdict::Unknown if done => ("done".into(), t.ok),
-        Verdict::Unknown => ("not checked yet".into(), t.muted),
+    let lab = app.current_lab().map(|l| l.id.clone()).unwrap_or_default();
+    let done = app
+        .progress
+        .done_record(&lab, &task.id)
+        .map(|r| format!("done {}", r.short_time()))
+        .or_else(|| {
+            app.progress
+                .is_done(&lab, &task.id)
+                .then(|| "done".to_string())
+        });
+    if let Check::Quiz(q) = &task.check {
+        let answered = app.progress.answer(&lab, &task.id);
+        return match (done, answered) {
+            (Some(d), _) => (format!("{d} · answered right"), t.ok),
+            (None, Some(_)) => ("answered, not quite yet: try again".into(), t.warn),
+            (None, None) if q.multiple() => (
+                "not answered yet: pick every right choice with 1-9, then enter".into(),
+                t.muted,
+            ),
+            (None, None) => ("not answered yet: pick a choice with 1-9".into(), t.muted),
+        };
+    }
+    match (done, app.verdict(&task.id)) {
+        (Some(d), Verdict::Pass) => (format!("{d} · now: passes"), t.ok),
+        (Some(d), Verdict::Fail(why)) => (
+            format!("{d} · now: {why}; a later task may have changed it"),
+            t.warn,
+        ),
+        (Some(d), Verdict::CannotCheck(why)) => {
+            (format!("{d} · now: cannot check: {why}"), t.muted)
+        }
+        (Some(d), Verdict::Unknown) => (format!("{d} · now: not checked yet"), t.ok),
+        (None, Verdict::Pass) => ("passed".into(), t.ok),
+        (None, Verdict::Fail(why)) => (format!("not yet: {why}"), t.warn),
+        (None, Verdict::CannotCheck(why)) => (format!("cannot check: {why}"), t.muted),
+        (None, Verdict::Unknown) => ("not checked yet".into(), t.muted),
     }
 }
 
@@ -353,7 +385,7 @@ fn draw_tasks(frame: &mut Frame<'_>, app: &App, area: Rect) {
             &[Span::styled(task.title.clone(), style)],
             width,
         ));
-        let (status, status_style) = verdict_text(app, &task.id, done);
+        let (status, status_style) = verdict_text(app, task);
         let revealed = app.progress.hints(&lab_id, &task.id);
         let hints = if task.hints.is_empty() {
             String::new()
@@ -412,10 +444,20 @@ fn draw_tasks(frame: &mut Frame<'_>, app: &App, area: Rect) {
                 &[Span::styled(q.question.clone(), t.text)],
                 width,
             ));
+            let picks = if q.multiple() {
+                app.picks(&lab_id, &task.id)
+            } else {
+                Vec::new()
+            };
             for (k, choice) in q.choices.iter().enumerate() {
-                let letter = (b'a' + (k % 26) as u8) as char;
+                let number = k + 1;
+                let pick = match (q.multiple(), picks.contains(&k)) {
+                    (false, _) => "",
+                    (true, true) => "[x] ",
+                    (true, false) => "[ ] ",
+                };
                 lines.extend(wrap(
-                    &[Span::raw(format!("    {letter}) "))],
+                    &[Span::raw(format!("    {pick}{number}) "))],
                     &[Span::raw("       ")],
                     &[Span::raw(choice.text.clone())],
                     width,

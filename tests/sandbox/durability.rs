@@ -185,7 +185,7 @@ fn corrupt_state_is_reported_untouched_and_reset_empties_it() {
     assert!(!out.status.success());
     let err = stderr(&out);
     assert!(
-        err.contains("corrupt")
+        err.contains("damaged")
             && err.contains(&state.display().to_string())
             && err.contains("oplab sandbox reset"),
         "{err}"

@@ -99,7 +99,7 @@ async fn starts_on_the_first_chapter_with_the_sandbox() {
     assert!(screen.contains("Custom resources"), "{screen}");
     assert!(screen.contains("sandbox"), "{screen}");
     assert!(screen.contains("No cluster reachable"), "{screen}");
-    assert!(screen.contains("not checked yet"), "{screen}");
+    assert!(screen.contains("not answered yet"), "{screen}");
     insta::assert_snapshot!("start_100x30", screen);
 }
 
@@ -315,7 +315,7 @@ async fn verdicts_mark_tasks_done_in_the_chapters_pane() {
     h.keys("").await;
     let screen = h.screen();
     assert!(screen.contains("▶✓ Resources, custom re"), "{screen}");
-    assert!(screen.contains("passed"), "{screen}");
+    assert!(screen.contains("answered right"), "{screen}");
 }
 
 #[tokio::test]

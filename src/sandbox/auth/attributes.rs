@@ -1,9 +1,9 @@
 //! Request attributes as kube-apiserver's RequestInfo derives them (verb, group, resource, namespace, name, path)
 //! and the 403 Forbidden message a real server words from them.
 
-use crate::sandbox::auth::User;
+use crate::sandbox::auth::user::User;
 use crate::sandbox::status::{ApiError, qualified};
-use crate::sandbox::transport::http::Query;
+use crate::sandbox::transport::codec::Query;
 use axum::http::Method;
 use serde_json::json;
 
@@ -191,7 +191,7 @@ mod tests {
 
     fn attrs(method: Method, path: &str, query: &str) -> Attributes {
         let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
-        let q = crate::sandbox::transport::http::parse_query(Some(query));
+        let q = crate::sandbox::transport::codec::parse_query(Some(query));
         Attributes::from_request(&method, path, &segs, &q)
     }
 

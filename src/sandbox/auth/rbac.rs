@@ -1,16 +1,17 @@
 //! The RBAC authorizer: rules from RoleBindings in the request's namespace and from ClusterRoleBindings,
 //! resolved once per user and namespace and cached until an RBAC object changes.
 
-use crate::sandbox::auth::User;
 use crate::sandbox::auth::attributes::Attributes;
 use crate::sandbox::auth::rules::Rule;
+use crate::sandbox::auth::user::User;
 use crate::sandbox::controllers::key;
+use crate::sandbox::kinds::Authorize;
 use crate::sandbox::store::api::Api;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 
-pub const GROUP: &str = "rbac.authorization.k8s.io";
+pub use crate::sandbox::kinds::rbac::GROUP;
 /// Cache entries kept before the cache starts over (bounds memory with many short-lived users).
 const MAX_USERS: usize = 10_000;
 
@@ -249,4 +250,19 @@ pub fn all_rules(api: &Api, user: &User, namespace: &str) -> (Vec<Rule>, Vec<Str
         .collect();
     let errors = sets.iter().flat_map(|s| s.errors.clone()).collect();
     (rules, errors)
+}
+
+/// The authorizer as strategies see it.
+impl Authorize for Api {
+    fn allowed(&self, user: &User, attrs: &Attributes) -> bool {
+        self.auth.rbac.authorize(self, user, attrs).allowed
+    }
+
+    fn role_rules(&self, role_ref: &Value, ns: &str) -> Result<Vec<Rule>, String> {
+        role_rules(self, role_ref, ns)
+    }
+
+    fn user_rules(&self, user: &User, ns: &str) -> (Vec<Rule>, Vec<String>) {
+        all_rules(self, user, ns)
+    }
 }

@@ -1,7 +1,7 @@
 //! ServiceAccount tokens: signed (HMAC-SHA256 JWTs, key per sandbox), tied to the ServiceAccount's uid, with expiry;
 //! the TokenRequest subresource and the legacy token Secrets a controller fills in.
 
-use crate::sandbox::auth::User;
+use crate::sandbox::auth::user::User;
 use crate::sandbox::controllers::key;
 use crate::sandbox::status::ApiError;
 use crate::sandbox::store::api::Api;
@@ -23,9 +23,7 @@ pub const MIN_EXPIRATION: i64 = 600;
 pub const MAX_EXPIRATION: i64 = 1 << 32;
 pub const DEFAULT_EXPIRATION: i64 = 3600;
 
-pub fn sa_username(ns: &str, name: &str) -> String {
-    format!("system:serviceaccount:{ns}:{name}")
-}
+pub use crate::sandbox::auth::user::sa_username;
 
 /// A new random signing key.
 pub fn random_key() -> Vec<u8> {

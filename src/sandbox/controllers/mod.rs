@@ -70,6 +70,9 @@ fn handle(api: &Arc<Api>, kubelet: &kubelet::Kubelet, ev: &Arc<Event>) {
         }
     }
     let object = ev.object.value();
+    if ev.key.group.is_empty() && ev.key.plural == "services" {
+        release_node_ports(api, ev, &object);
+    }
     if ev.kind == EventType::Deleted {
         gc::on_deleted(api, ev, &object);
         namespaces::on_deleted(api, ev, &object);
@@ -128,6 +131,26 @@ fn ns_of(obj: &serde_json::Value) -> &str {
 
 fn name_of(obj: &serde_json::Value) -> &str {
     obj["metadata"]["name"].as_str().unwrap_or_default()
+}
+
+/// NodePorts a Service no longer holds (it went, or a newer version dropped them) go back to the pool.
+fn release_node_ports(api: &Api, ev: &Event, svc: &serde_json::Value) {
+    use crate::sandbox::kinds::service::ports_of;
+    use crate::sandbox::store::EventType;
+    let dropped: Vec<i64> = match (ev.kind, &ev.old) {
+        (EventType::Deleted, _) => ports_of(svc),
+        (_, Some(old)) => {
+            let now = ports_of(svc);
+            ports_of(&old.value())
+                .into_iter()
+                .filter(|p| !now.contains(p))
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    if !dropped.is_empty() {
+        api.services.node_ports.release(dropped);
+    }
 }
 
 /// A pod changed or went: its controller and the Services selecting it reconcile.

@@ -1,7 +1,7 @@
 //! Namespace lifecycle (default ServiceAccount, root CA ConfigMap, Terminating cascade) and CRD cleanup.
 
 use super::key;
-use crate::sandbox::kinds::admission::CRD_CLEANUP_FINALIZER;
+use crate::sandbox::kinds::crd::CRD_CLEANUP_FINALIZER;
 use crate::sandbox::store::Event;
 use crate::sandbox::store::api::{Api, DeleteOpts, WriteOpts};
 use serde_json::{Value, json};

@@ -1,121 +1,12 @@
 //! Per-kind admission of built-in objects: the validation and the server-set fields a real API server adds.
 
 use crate::sandbox::kinds::registry::ResourceType;
-use crate::sandbox::kinds::{Ctx, crd};
 use crate::sandbox::meta::LabelSelector;
 use crate::sandbox::schema::{ErrorKind, FieldError};
-use crate::sandbox::status::ApiError;
 use serde_json::{Value, json};
-
-/// The finalizer a CRD carries until its custom resources are gone.
-pub const CRD_CLEANUP_FINALIZER: &str = "customresourcecleanup.apiextensions.k8s.io";
 
 fn is(rt: &ResourceType, group: &str, kind: &str) -> bool {
     rt.group == group && rt.kind == kind
-}
-
-/// Server-set fields of a new object.
-pub fn on_create(ctx: Ctx<'_>, rt: &ResourceType, obj: &mut Value) -> Result<(), ApiError> {
-    if is(rt, "", "Service") {
-        let spec = &mut obj["spec"];
-        let ty = spec["type"].as_str().unwrap_or("ClusterIP").to_string();
-        if ty != "ExternalName" && spec["clusterIP"].as_str().is_none_or(str::is_empty) {
-            let ip = ctx.services.ips.allocate(true);
-            spec["clusterIP"] = json!(ip);
-            spec["clusterIPs"] = json!([ip]);
-        } else if let Some(ip) = spec["clusterIP"].as_str().map(String::from) {
-            spec["clusterIPs"] = json!([ip]);
-        }
-        if ty == "NodePort" || ty == "LoadBalancer" {
-            for (i, p) in spec["ports"]
-                .as_array_mut()
-                .into_iter()
-                .flatten()
-                .enumerate()
-            {
-                if p["nodePort"].is_null() {
-                    p["nodePort"] = json!(
-                        30000
-                            + (ctx.services.ips.allocate(false).len() as i64 * 7 + i as i64) % 2767
-                    );
-                }
-            }
-            if ty == "LoadBalancer" {
-                obj["status"] = json!({"loadBalancer": {}});
-            }
-        }
-    } else if is(rt, "", "Namespace") {
-        obj["status"] = json!({"phase": "Active"});
-        if let Some(name) = obj["metadata"]["name"].as_str().map(String::from) {
-            obj["metadata"]["labels"]["kubernetes.io/metadata.name"] = json!(name);
-        }
-    } else if is(rt, "apiextensions.k8s.io", "CustomResourceDefinition") {
-        check_crd(rt, obj)?;
-        let conflict = crd::names_conflict(ctx.served, obj);
-        crd::set_status(obj, conflict);
-    }
-    Ok(())
-}
-
-/// Server-kept fields on an update.
-pub fn on_update(
-    ctx: Ctx<'_>,
-    rt: &ResourceType,
-    current: &Value,
-    obj: &mut Value,
-) -> Result<(), ApiError> {
-    if is(rt, "", "Service") {
-        for key in ["clusterIP", "clusterIPs"] {
-            if obj["spec"][key].is_null() && !current["spec"][key].is_null() {
-                obj["spec"][key] = current["spec"][key].clone();
-            }
-        }
-    } else if is(rt, "", "Namespace") {
-        if let Some(name) = current["metadata"]["name"].as_str() {
-            obj["metadata"]["labels"]["kubernetes.io/metadata.name"] = json!(name);
-        }
-        if obj["spec"].is_null() {
-            obj["spec"] = current["spec"].clone();
-        }
-    } else if is(rt, "apiextensions.k8s.io", "CustomResourceDefinition") {
-        check_crd(rt, obj)?;
-        // staging/src/k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/validation/validation.go:
-        // the scope of a CRD never changes (its objects would become unreachable).
-        if obj["spec"]["scope"] != current["spec"]["scope"] {
-            let name = obj["metadata"]["name"].as_str().unwrap_or_default();
-            return Err(rt.invalid(
-                name,
-                &[FieldError {
-                    path: "spec.scope".into(),
-                    kind: ErrorKind::Invalid {
-                        value: obj["spec"]["scope"].clone(),
-                        detail: "field is immutable".into(),
-                    },
-                }],
-            ));
-        }
-        let conflict = crd::names_conflict(ctx.served, obj);
-        crd::set_status(obj, conflict);
-    }
-    Ok(())
-}
-
-/// Work after a committed write: a created or updated CRD is served at once.
-pub fn after_write(ctx: Ctx<'_>, rt: &ResourceType, stored: &Value) {
-    if is(rt, "apiextensions.k8s.io", "CustomResourceDefinition")
-        && stored["metadata"]["deletionTimestamp"].is_null()
-    {
-        crd::serve(ctx.served, stored);
-    }
-}
-
-fn check_crd(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
-    let errors = crd::validate(obj);
-    if errors.is_empty() {
-        return Ok(());
-    }
-    let name = obj["metadata"]["name"].as_str().unwrap_or_default();
-    Err(rt.invalid(name, &errors))
 }
 
 /// Server-set fields a create needs before validation: a Job's generated selector and labels.

@@ -1,8 +1,87 @@
 //! CustomResourceDefinitions: validating a CRD, its status conditions, and serving its resource.
 
 use crate::sandbox::kinds::registry::{CrdVersion, ResourceType, ScalePaths, Served};
+use crate::sandbox::kinds::{Ctx, Strategy};
 use crate::sandbox::schema::{ErrorKind, FieldError};
+use crate::sandbox::status::ApiError;
 use serde_json::{Value, json};
+
+/// The finalizer a CRD carries until its custom resources are gone.
+pub const CRD_CLEANUP_FINALIZER: &str = "customresourcecleanup.apiextensions.k8s.io";
+
+/// The CustomResourceDefinition strategy: validation, status conditions, serving its resource.
+#[derive(Debug)]
+pub struct Crd;
+
+pub static CRD: Crd = Crd;
+
+impl Strategy for Crd {
+    fn prepare_create(
+        &self,
+        ctx: Ctx<'_>,
+        rt: &ResourceType,
+        obj: &mut Value,
+    ) -> Result<(), ApiError> {
+        check(rt, obj)?;
+        let conflict = names_conflict(ctx.served, obj);
+        set_status(obj, conflict);
+        Ok(())
+    }
+
+    fn prepare_update(
+        &self,
+        ctx: Ctx<'_>,
+        rt: &ResourceType,
+        current: &Value,
+        obj: &mut Value,
+    ) -> Result<(), ApiError> {
+        // staging/src/k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/validation/validation.go:
+        // the scope of a CRD never changes (its objects would become unreachable).
+        if obj["spec"]["scope"] != current["spec"]["scope"] {
+            let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+            return Err(rt.invalid(
+                name,
+                &[FieldError {
+                    path: "spec.scope".into(),
+                    kind: ErrorKind::Invalid {
+                        value: obj["spec"]["scope"].clone(),
+                        detail: "field is immutable".into(),
+                    },
+                }],
+            ));
+        }
+        self.prepare_create(ctx, rt, obj)
+    }
+
+    /// A created or updated CRD is served at once.
+    fn after_write(&self, ctx: Ctx<'_>, _rt: &ResourceType, stored: &Value) {
+        if stored["metadata"]["deletionTimestamp"].is_null() {
+            serve(ctx.served, stored);
+        }
+    }
+
+    /// A deleted CRD waits for its custom resources to go.
+    fn mark_deleting(&self, obj: &mut Value) -> bool {
+        let mut finalizers = obj["metadata"]["finalizers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        if !finalizers.iter().any(|f| f == CRD_CLEANUP_FINALIZER) {
+            finalizers.push(json!(CRD_CLEANUP_FINALIZER));
+            obj["metadata"]["finalizers"] = json!(finalizers);
+        }
+        true
+    }
+}
+
+fn check(rt: &ResourceType, obj: &Value) -> Result<(), ApiError> {
+    let errors = validate(obj);
+    if errors.is_empty() {
+        return Ok(());
+    }
+    let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+    Err(rt.invalid(name, &errors))
+}
 
 /// Kubernetes' version priority: GA > beta > alpha, higher numbers first, then others alphabetically.
 fn version_rank(v: &str) -> (u8, i64, i64, String) {

@@ -84,30 +84,7 @@ pub fn apply(group: &str, kind: &str, obj: &mut Value) {
                 template(spec);
             }
         }
-        ("", "Service") => {
-            if let Some(spec) = child(root, "spec") {
-                set_default(spec, "type", json!("ClusterIP"));
-                set_default(spec, "sessionAffinity", json!("None"));
-                set_default(spec, "internalTrafficPolicy", json!("Cluster"));
-                set_default(spec, "ipFamilyPolicy", json!("SingleStack"));
-                set_default(spec, "ipFamilies", json!(["IPv4"]));
-                if let Some(ports) = spec.get_mut("ports").and_then(Value::as_array_mut) {
-                    for p in ports.iter_mut().filter_map(Value::as_object_mut) {
-                        set_default(p, "protocol", json!("TCP"));
-                        if let Some(port) = p.get("port").cloned() {
-                            set_default(p, "targetPort", port);
-                        }
-                    }
-                }
-            }
-        }
         ("", "Secret") => set_default(root, "type", json!("Opaque")),
-        ("", "Namespace") => {
-            let spec = root.entry("spec").or_insert_with(|| json!({}));
-            if let Some(spec) = spec.as_object_mut() {
-                set_default(spec, "finalizers", json!(["kubernetes"]));
-            }
-        }
         _ => {}
     }
 }

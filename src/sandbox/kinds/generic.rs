@@ -2,9 +2,8 @@
 //! still kept in `admission.rs` and `defaults.rs` (which move into kind modules one kind at a time).
 
 use crate::sandbox::kinds::registry::ResourceType;
-use crate::sandbox::kinds::{Ctx, Strategy, admission, defaults};
+use crate::sandbox::kinds::{Strategy, admission, defaults};
 use crate::sandbox::schema::FieldError;
-use crate::sandbox::status::ApiError;
 use serde_json::Value;
 
 /// A built-in kind's strategy that looks its rules up by group and kind.
@@ -24,29 +23,6 @@ impl Strategy for Generic {
 
     fn validate(&self, rt: &ResourceType, old: Option<&Value>, obj: &Value) -> Vec<FieldError> {
         admission::validate_builtin(rt, old, obj)
-    }
-
-    fn prepare_create(
-        &self,
-        ctx: Ctx<'_>,
-        rt: &ResourceType,
-        obj: &mut Value,
-    ) -> Result<(), ApiError> {
-        admission::on_create(ctx, rt, obj)
-    }
-
-    fn prepare_update(
-        &self,
-        ctx: Ctx<'_>,
-        rt: &ResourceType,
-        current: &Value,
-        obj: &mut Value,
-    ) -> Result<(), ApiError> {
-        admission::on_update(ctx, rt, current, obj)
-    }
-
-    fn after_write(&self, ctx: Ctx<'_>, rt: &ResourceType, stored: &Value) {
-        admission::after_write(ctx, rt, stored);
     }
 }
 

@@ -14,12 +14,17 @@ pub mod config;
 pub mod crd;
 pub mod defaults;
 pub mod generic;
+pub mod namespace;
 pub mod pod;
+pub mod rbac;
 pub mod registry;
 pub mod service;
 pub mod table;
 pub mod validation;
 
+use crate::sandbox::auth::attributes::Attributes;
+use crate::sandbox::auth::rules::Rule;
+use crate::sandbox::auth::user::User;
 use crate::sandbox::kinds::registry::{ResourceType, Served};
 use crate::sandbox::schema::FieldError;
 use crate::sandbox::services::Services;
@@ -34,6 +39,20 @@ use serde_json::Value;
 pub struct Ctx<'a> {
     pub served: &'a Served,
     pub services: &'a Services,
+    /// A dry run: look up what would be allocated, take nothing.
+    pub dry_run: bool,
+    /// Authorization questions (RBAC escalation checks).
+    pub authz: &'a dyn Authorize,
+}
+
+/// What a strategy may ask the authorizer (answered from the RBAC objects in the store).
+pub trait Authorize: Sync {
+    /// Whether `user` may do `attrs`.
+    fn allowed(&self, user: &User, attrs: &Attributes) -> bool;
+    /// The rules of the role a binding in `ns` refers to (an error text when it does not resolve).
+    fn role_rules(&self, role_ref: &Value, ns: &str) -> Result<Vec<Rule>, String>;
+    /// Every rule `user` holds in `ns` (cluster-wide ones included), and the bindings that did not resolve.
+    fn user_rules(&self, user: &User, ns: &str) -> (Vec<Rule>, Vec<String>);
 }
 
 /// One kind's rules. Every method defaults to "nothing special".
@@ -70,6 +89,23 @@ pub trait Strategy: Sync + Send + std::fmt::Debug {
         Ok(())
     }
 
+    /// Gives back what `prepare_create` or `prepare_update` took (NodePorts): called when a create fails
+    /// after it, and when the object goes or a newer version no longer holds it.
+    fn release(&self, _ctx: Ctx<'_>, _obj: &Value) {}
+
+    /// Checks the writer of a create or update of the object about to be stored (RBAC escalation);
+    /// called for users outside `system:masters`.
+    fn admit_writer(
+        &self,
+        _ctx: Ctx<'_>,
+        _rt: &ResourceType,
+        _ns: &str,
+        _obj: &Value,
+        _user: &User,
+    ) -> Result<(), ApiError> {
+        Ok(())
+    }
+
     /// Work after a committed create or update (a CRD is served at once).
     fn after_write(&self, _ctx: Ctx<'_>, _rt: &ResourceType, _stored: &Value) {}
 
@@ -79,15 +115,67 @@ pub trait Strategy: Sync + Send + std::fmt::Debug {
         None
     }
 
-    /// Whether an object being deleted stays once its last finalizer is gone (a pod still in its grace period).
-    fn stays_after_finalizers(&self, _current: &Value) -> bool {
+    /// Marks an object a DELETE starts on (deletionTimestamp and finalizers already set); true when its
+    /// deletion has work to do first and it must wait even without finalizers (a namespace's content).
+    fn mark_deleting(&self, _obj: &mut Value) -> bool {
         false
+    }
+
+    /// Whether an object being deleted stays once its last finalizer is gone (a pod still in its grace
+    /// period, a namespace whose own `spec.finalizers` are not done).
+    fn stays_after_finalizers(&self, _current: &Value, _next: &Value) -> bool {
+        false
+    }
+
+    /// A write to one of the kind's subresources (`pods/binding`, `pods/eviction`, `namespaces/finalize`)
+    /// with its decoded body; `None` when the kind has no such subresource.
+    fn subresource_write(
+        &self,
+        _rt: &ResourceType,
+        _sub: &str,
+        _body: Value,
+    ) -> Option<Result<SubWrite, ApiError>> {
+        None
+    }
+
+    /// A GET of a subresource that answers with text (`pods/log`); `None` when the kind has none.
+    fn subresource_text(
+        &self,
+        _sub: &str,
+        _obj: &Value,
+        _query: &Query,
+    ) -> Option<Result<String, ApiError>> {
+        None
     }
 
     /// The columns of `kubectl get` (None: the generic NAME and AGE columns).
     fn printer(&self) -> Option<table::Printer> {
         None
     }
+}
+
+/// Query parameters of a request, last value wins.
+pub type Query = std::collections::HashMap<String, String>;
+
+/// What a subresource write makes of the object.
+pub enum SubWrite {
+    /// The object is deleted as by a DELETE (an eviction).
+    Delete,
+    /// The current object (client form) becomes `change(current)`, committed as an update of the subresource
+    /// (`change` may run again when the object changed meanwhile).
+    Update {
+        change: Box<dyn Fn(Value) -> Result<Value, ApiError> + Send>,
+        reply: SubReply,
+    },
+}
+
+/// How a subresource update answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubReply {
+    /// With the object written.
+    Object,
+    /// With a `Status` of success (201).
+    Success,
 }
 
 /// The strategy of a served resource: a built-in kind's own, or the generic one for custom resources.

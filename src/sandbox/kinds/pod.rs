@@ -7,7 +7,7 @@ use crate::sandbox::kinds::table::{
     Col, Now, Printer, age, age_col, arr, c, get, has_condition, int, name_col, or_none, parse_ts,
     st, wide,
 };
-use crate::sandbox::kinds::{Ctx, Strategy};
+use crate::sandbox::kinds::{Ctx, Query, Strategy, SubReply, SubWrite};
 use crate::sandbox::schema::{ErrorKind, FieldError};
 use crate::sandbox::status::ApiError;
 use crate::sandbox::store::Change;
@@ -81,11 +81,33 @@ impl Strategy for Pod {
         Some(graceful_delete(current, opts, max_grace))
     }
 
-    fn stays_after_finalizers(&self, current: &Value) -> bool {
+    fn stays_after_finalizers(&self, current: &Value, _next: &Value) -> bool {
         current["metadata"]["deletionGracePeriodSeconds"]
             .as_i64()
             .unwrap_or(0)
             > 0
+    }
+
+    fn subresource_write(
+        &self,
+        rt: &ResourceType,
+        sub: &str,
+        body: Value,
+    ) -> Option<Result<SubWrite, ApiError>> {
+        match sub {
+            "eviction" => Some(Ok(SubWrite::Delete)),
+            "binding" => Some(Ok(binding(rt, &body))),
+            _ => None,
+        }
+    }
+
+    fn subresource_text(
+        &self,
+        sub: &str,
+        pod: &Value,
+        query: &Query,
+    ) -> Option<Result<String, ApiError>> {
+        (sub == "log").then(|| Ok(log(pod, query)))
     }
 
     fn printer(&self) -> Option<Printer> {
@@ -95,6 +117,56 @@ impl Strategy for Pod {
             completed_conditions: true,
         })
     }
+}
+
+/// `pods/binding`: the scheduler's assignment of a pod to a node, refused when it already has one.
+fn binding(rt: &ResourceType, body: &Value) -> SubWrite {
+    let node = body["target"]["name"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let (group, plural) = (rt.group.clone(), rt.plural.clone());
+    SubWrite::Update {
+        reply: SubReply::Success,
+        change: Box::new(move |mut pod: Value| {
+            let name = pod["metadata"]["name"].as_str().unwrap_or_default();
+            if let Some(bound) = pod["spec"]["nodeName"].as_str().filter(|n| !n.is_empty()) {
+                return Err(ApiError::conflict(
+                    &group,
+                    &plural,
+                    name,
+                    &format!("pod {name} is already assigned to node \"{bound}\""),
+                ));
+            }
+            pod["spec"]["nodeName"] = json!(node);
+            Ok(pod)
+        }),
+    }
+}
+
+/// `pods/log`: a simulated container writes no logs, and says so.
+fn log(pod: &Value, query: &Query) -> String {
+    let container = query
+        .get("container")
+        .cloned()
+        .or_else(|| {
+            pod["spec"]["containers"][0]["name"]
+                .as_str()
+                .map(String::from)
+        })
+        .unwrap_or_default();
+    let image = pod["spec"]["containers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|c| c["name"].as_str() == Some(container.as_str()))
+        .and_then(|c| c["image"].as_str())
+        .unwrap_or("?");
+    let ns = pod["metadata"]["namespace"].as_str().unwrap_or_default();
+    let name = pod["metadata"]["name"].as_str().unwrap_or_default();
+    format!(
+        "oplab sandbox: container \"{container}\" of pod {ns}/{name} (image {image}) is simulated; it runs no process and writes no logs.\n"
+    )
 }
 
 /// A pod's DELETE: at once when it never ran, finished or has no grace period; otherwise it is marked

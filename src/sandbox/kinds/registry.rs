@@ -1,7 +1,7 @@
 //! The kinds the sandbox serves: a table of built-in kinds (adding one is one entry) plus CRD-defined kinds.
 
 use crate::sandbox::kinds::generic::GENERIC;
-use crate::sandbox::kinds::{Strategy, pod};
+use crate::sandbox::kinds::{Strategy, crd, namespace, pod, rbac, service};
 use crate::sandbox::schema::builtin::unknown_fields;
 use crate::sandbox::schema::{self, FieldError};
 use crate::sandbox::status::ApiError;
@@ -67,14 +67,17 @@ macro_rules! builtin {
 /// Every built-in kind the sandbox serves. Adding a kind is one entry here, plus its strategy module in
 /// `kinds/` when it has rules of its own.
 pub static BUILTINS: &[Builtin] = &[
-    builtin!(k::core::v1::Namespace, "", "v1", "Namespace", "namespaces", false, &["ns"], NONE, &["status", "finalize"], false, &["status.phase"]),
+    Builtin {
+        strategy: &namespace::NAMESPACE,
+        ..builtin!(k::core::v1::Namespace, "", "v1", "Namespace", "namespaces", false, &["ns"], NONE, namespace::SUBRESOURCES, false, &["status.phase"])
+    },
     Builtin {
         strategy: &pod::POD,
         ..builtin!(k::core::v1::Pod, "", "v1", "Pod", "pods", true, &["po"], ALL, pod::SUBRESOURCES, false,
             &["spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName", "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName"])
     },
     Builtin {
-        strategy: &super::service::SERVICE,
+        strategy: &service::SERVICE,
         ..builtin!(k::core::v1::Service, "", "v1", "Service", "services", true, &["svc"], ALL, STATUS, false, &["spec.clusterIP", "spec.type"])
     },
     builtin!(k::core::v1::Endpoints, "", "v1", "Endpoints", "endpoints", true, &["ep"], NONE, NONE, false, &[]),
@@ -97,12 +100,15 @@ pub static BUILTINS: &[Builtin] = &[
     builtin!(k::apps::v1::ControllerRevision, "apps", "v1", "ControllerRevision", "controllerrevisions", true, NONE, NONE, NONE, false, &[]),
     builtin!(k::batch::v1::Job, "batch", "v1", "Job", "jobs", true, NONE, ALL, STATUS, true, &["status.successful"]),
     builtin!(k::batch::v1::CronJob, "batch", "v1", "CronJob", "cronjobs", true, &["cj"], ALL, STATUS, true, &[]),
-    builtin!(k::rbac::v1::Role, "rbac.authorization.k8s.io", "v1", "Role", "roles", true, NONE, NONE, NONE, false, &[]),
-    builtin!(k::rbac::v1::RoleBinding, "rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true, NONE, NONE, NONE, false, &[]),
-    builtin!(k::rbac::v1::ClusterRole, "rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false, NONE, NONE, NONE, false, &[]),
-    builtin!(k::rbac::v1::ClusterRoleBinding, "rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false, NONE, NONE, NONE, false, &[]),
-    builtin!(k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
-        "apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false, &["crd", "crds"], &["api-extensions"], STATUS, true, &[]),
+    Builtin { strategy: &rbac::ROLE, ..builtin!(k::rbac::v1::Role, "rbac.authorization.k8s.io", "v1", "Role", "roles", true, NONE, NONE, NONE, false, &[]) },
+    Builtin { strategy: &rbac::BINDING, ..builtin!(k::rbac::v1::RoleBinding, "rbac.authorization.k8s.io", "v1", "RoleBinding", "rolebindings", true, NONE, NONE, NONE, false, &[]) },
+    Builtin { strategy: &rbac::ROLE, ..builtin!(k::rbac::v1::ClusterRole, "rbac.authorization.k8s.io", "v1", "ClusterRole", "clusterroles", false, NONE, NONE, NONE, false, &[]) },
+    Builtin { strategy: &rbac::BINDING, ..builtin!(k::rbac::v1::ClusterRoleBinding, "rbac.authorization.k8s.io", "v1", "ClusterRoleBinding", "clusterrolebindings", false, NONE, NONE, NONE, false, &[]) },
+    Builtin {
+        strategy: &crd::CRD,
+        ..builtin!(k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition,
+            "apiextensions.k8s.io", "v1", "CustomResourceDefinition", "customresourcedefinitions", false, &["crd", "crds"], &["api-extensions"], STATUS, true, &[])
+    },
     builtin!(k::coordination::v1::Lease, "coordination.k8s.io", "v1", "Lease", "leases", true, NONE, NONE, NONE, false, &[]),
     Builtin {
         stored_as: Some(("", "events")),

@@ -8,6 +8,15 @@ pub mod fieldset;
 pub mod merge_keys;
 pub mod strategic;
 
+/// The patch content types.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatchType {
+    Json,
+    Merge,
+    Strategic,
+    Apply,
+}
+
 /// Identifies the type being patched, so merge keys and list semantics can be looked up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TypeRef<'a> {

@@ -1,14 +1,17 @@
-//! Services a kind's strategy may use, apart from the store: address allocation and the cluster CA.
+//! Services a kind's strategy may use, apart from the store: address and NodePort allocation, the cluster CA.
 //! (Authentication and authorization live in `auth/`.)
 
 pub mod ips;
+pub mod ports;
 
 pub use ips::IpAllocator;
+pub use ports::NodePorts;
 
 /// What a strategy may ask of the server besides its own object.
 #[derive(Debug, Default)]
 pub struct Services {
     pub ips: IpAllocator,
+    pub node_ports: NodePorts,
     ca_pem: std::sync::OnceLock<String>,
 }
 

@@ -1,9 +1,9 @@
 //! The API server's object semantics, shared by the HTTP layer and the sandbox's own controllers:
 //! create, update, patch, delete, subresources, admission (validation, defaults, field ownership).
 
-use crate::sandbox::kinds::admission;
+use crate::sandbox::auth::user::User;
 use crate::sandbox::kinds::registry::{Registry, ResourceType, Served, StorageKey};
-use crate::sandbox::kinds::{self, Ctx};
+use crate::sandbox::kinds::{self, Ctx, SubReply, SubWrite};
 use crate::sandbox::meta::{self, FieldSelector, LabelSelector};
 use crate::sandbox::patch::apply::{ManagerOptions, server_side_apply, track_update};
 use crate::sandbox::patch::strategic::strategic_merge_patch;
@@ -57,6 +57,8 @@ pub struct WriteOpts {
     pub manager: String,
     pub validation: FieldValidation,
     pub force: bool,
+    /// Who writes, when a kind checks the writer (RBAC escalation); `None` for the sandbox itself.
+    pub user: Option<User>,
 }
 
 impl WriteOpts {
@@ -67,7 +69,13 @@ impl WriteOpts {
             manager: manager.to_string(),
             validation: FieldValidation::Ignore,
             force: false,
+            user: None,
         }
+    }
+
+    /// The writer whose rights a kind checks: none for members of `system:masters` and the sandbox itself.
+    fn checked_writer(&self) -> Option<&User> {
+        self.user.as_ref().filter(|u| !u.is_master())
     }
 }
 
@@ -80,14 +88,16 @@ pub struct Written {
     pub warnings: Vec<String>,
 }
 
-/// The patch content types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PatchType {
-    Json,
-    Merge,
-    Strategic,
-    Apply,
+/// The result of a subresource write.
+#[derive(Debug, Clone)]
+pub enum SubWritten {
+    /// The object as written (a namespace's finalize answers with the namespace).
+    Object(Value),
+    /// A `Status` of success (a pod's binding and eviction answer so).
+    Success,
 }
+
+pub use crate::sandbox::patch::PatchType;
 
 /// Deletion options (the DeleteOptions body and query).
 #[derive(Debug, Clone, Default)]
@@ -106,6 +116,9 @@ pub struct Deleted {
     /// True when the object is gone; false when it waits for finalizers or a grace period.
     pub gone: bool,
 }
+
+/// How often an update is made again because the object changed while it was being made.
+const WRITE_ATTEMPTS: usize = 32;
 
 /// The sandbox API server's state.
 pub struct Api {
@@ -145,10 +158,12 @@ impl Api {
     }
 
     /// What a kind's strategy may use.
-    pub fn ctx(&self) -> Ctx<'_> {
+    pub fn ctx(&self, dry_run: bool) -> Ctx<'_> {
         Ctx {
             served: &self.served,
             services: &self.services,
+            dry_run,
+            authz: self,
         }
     }
 
@@ -335,12 +350,39 @@ impl Api {
         let strategy = kinds::strategy(rt);
         strategy.before_validation(rt, &mut obj);
         let warnings = self.admit(rt, None, &mut obj, opts, None)?;
-        strategy.prepare_create(self.ctx(), rt, &mut obj)?;
-        let stored = to_storage(rt, obj);
+        strategy.prepare_create(self.ctx(opts.dry_run), rt, &mut obj)?;
+        if let Some(user) = opts.checked_writer() {
+            strategy.admit_writer(self.ctx(opts.dry_run), rt, ns, &obj, user)?;
+        }
+        let mut stored = to_storage(rt, obj);
+        if let Some(managed) = applied_managed {
+            stored["metadata"]["managedFields"] = managed.clone();
+        }
+        let result = self.commit_create(rt, ns, &stored, &name, &generate, opts, warnings);
+        if result.is_err() && !opts.dry_run {
+            // Whatever the strategy took for this object (NodePorts) goes back.
+            strategy.release(self.ctx(false), &stored);
+        }
+        result
+    }
+
+    /// Stores a prepared new object, generating its name (a few tries) when it has a generateName.
+    #[allow(clippy::too_many_arguments)]
+    fn commit_create(
+        &self,
+        rt: &ResourceType,
+        ns: &str,
+        stored: &Value,
+        name: &Option<String>,
+        generate: &Option<String>,
+        opts: &WriteOpts,
+        warnings: Vec<String>,
+    ) -> Result<Written, ApiError> {
+        let strategy = kinds::strategy(rt);
         let key = rt.storage_key();
         for attempt in 0..8 {
             let mut candidate = stored.clone();
-            let name = match (&name, &generate) {
+            let name = match (name, generate) {
                 (Some(n), _) => n.clone(),
                 (None, Some(prefix)) => format!("{prefix}{}", meta::random_suffix()),
                 (None, None) => unreachable_name(),
@@ -354,9 +396,6 @@ impl Api {
                 &mut candidate,
                 manager_opts(rt, opts, None).as_opts(),
             );
-            if let Some(managed) = applied_managed {
-                candidate["metadata"]["managedFields"] = managed.clone();
-            }
             if opts.dry_run {
                 if self.store.contains(&key, ns, &name) {
                     return Err(ApiError::already_exists(&rt.group, &rt.plural, &name));
@@ -375,7 +414,7 @@ impl Api {
                 });
             match result {
                 Ok(c) => {
-                    strategy.after_write(self.ctx(), rt, &c.object);
+                    strategy.after_write(self.ctx(false), rt, &c.object);
                     return Ok(Written {
                         object: from_storage(rt, &c.object),
                         created: true,
@@ -384,7 +423,7 @@ impl Api {
                 }
                 Err(e)
                     if e.reason == "AlreadyExists"
-                        && name_is_generated(&name, &generate)
+                        && name_is_generated(&name, generate)
                         && attempt < 7 =>
                 {
                     continue;
@@ -415,7 +454,7 @@ impl Api {
             )));
         }
         let body = to_storage(rt, body);
-        self.write_existing(rt, ns, name, opts, sub, false, |_current| Ok(body))
+        self.write_existing(rt, ns, name, opts, sub, false, |_current| Ok(body.clone()))
     }
 
     /// PATCH: json-patch, merge-patch, strategic-merge-patch or server-side apply.
@@ -465,50 +504,40 @@ impl Api {
             ));
         }
         let rt_ref = rt.clone();
-        self.write_existing(rt, ns, name, opts, sub, ptype == PatchType::Apply, move |current| {
-            let live = from_storage(&rt_ref, current);
-            let patched = match ptype {
-                PatchType::Json => {
-                    let mut doc = live;
-                    let ops = json_patch_ops(body, &doc)?;
-                    json_patch::patch(&mut doc, &ops).map_err(|e| {
-                        ApiError::new(422, "Invalid", format!("the server rejected our request due to an error in our request: {e}"))
-                    })?;
-                    doc
+        self.write_existing(
+            rt,
+            ns,
+            name,
+            opts,
+            sub,
+            ptype == PatchType::Apply,
+            move |current| {
+                let live = from_storage(&rt_ref, current);
+                let patched =
+                    patch_document(Some(&rt_ref), name, live, ptype, body.clone(), opts, sub)?;
+                if ptype != PatchType::Apply {
+                    check_identity(&rt_ref, current, &patched, name)?;
                 }
-                PatchType::Merge => {
-                    if !body.is_object() {
-                        return Err(ApiError::bad_request("error decoding patch: a merge patch must be a JSON object"));
+                // A patch that sets a resourceVersion is a precondition on it.
+                let mut patched = patched;
+                let requested_rv = patched["metadata"]["resourceVersion"]
+                    .as_str()
+                    .map(String::from);
+                let live_rv = current["metadata"]["resourceVersion"]
+                    .as_str()
+                    .map(String::from);
+                if requested_rv.is_some() && requested_rv != live_rv {
+                    return Err(ApiError::stale(&rt_ref.group, &rt_ref.plural, name));
+                }
+                if ptype == PatchType::Apply {
+                    // managedFields were computed by the apply itself.
+                    if let Some(m) = patched["metadata"].as_object_mut() {
+                        m.insert("resourceVersion".into(), json!(live_rv));
                     }
-                    let mut doc = live;
-                    json_patch::merge(&mut doc, &body);
-                    doc
                 }
-                PatchType::Strategic => strategic_merge_patch(type_ref(&rt_ref), &live, &body).map_err(|e| patch_error(&rt_ref, name, e))?,
-                PatchType::Apply => {
-                    let applied = check_body(&rt_ref, body)?;
-                    server_side_apply(type_ref(&rt_ref), Some(&live), &applied, opts.force, manager_opts(&rt_ref, opts, sub).as_opts())
-                        .map_err(|e| patch_error(&rt_ref, name, e))?
-                }
-            };
-            if ptype != PatchType::Apply {
-                check_identity(&rt_ref, current, &patched, name)?;
-            }
-            // A patch that sets a resourceVersion is a precondition on it.
-            let mut patched = patched;
-            let requested_rv = patched["metadata"]["resourceVersion"].as_str().map(String::from);
-            let live_rv = current["metadata"]["resourceVersion"].as_str().map(String::from);
-            if requested_rv.is_some() && requested_rv != live_rv {
-                return Err(ApiError::stale(&rt_ref.group, &rt_ref.plural, name));
-            }
-            if ptype == PatchType::Apply {
-                // managedFields were computed by the apply itself.
-                if let Some(m) = patched["metadata"].as_object_mut() {
-                    m.insert("resourceVersion".into(), json!(live_rv));
-                }
-            }
-            Ok(to_storage(&rt_ref, patched))
-        })
+                Ok(to_storage(&rt_ref, patched))
+            },
+        )
     }
 
     fn create_applied(
@@ -542,40 +571,74 @@ impl Api {
         opts: &WriteOpts,
         sub: Option<&str>,
         applied: bool,
-        f: impl FnOnce(&Value) -> Result<Value, ApiError>,
+        f: impl Fn(&Value) -> Result<Value, ApiError>,
     ) -> Result<Written, ApiError> {
+        // As kube-apiserver's GuaranteedUpdate: the candidate is made and admitted outside the store's
+        // lock from the version read, and committed only if that version is still the live one (else again).
         let key = rt.storage_key();
-        let mut warnings = Vec::new();
-        let mut dry = None;
-        let committed = self.store.write(&key, ns, name, |current, _| {
-            let Some(current) = current else {
+        for _ in 0..WRITE_ATTEMPTS {
+            let Some(current) = self.store.get(&key, ns, name) else {
                 return Err(ApiError::not_found(&rt.group, &rt.plural, name));
             };
-            let candidate = f(current)?;
-            let (change, w) = self.prepare_update(rt, current, candidate, opts, sub, applied)?;
-            warnings = w;
+            let candidate = f(&current)?;
+            let (change, warnings) =
+                self.prepare_update(rt, &current, candidate, opts, sub, applied)?;
+            if let Some(user) = opts.checked_writer() {
+                let next = match &change {
+                    Change::Put(obj) => Some(obj),
+                    Change::Unchanged => Some(&*current),
+                    Change::Delete => None,
+                };
+                if let Some(next) = next {
+                    let view = from_storage(rt, next);
+                    kinds::strategy(rt).admit_writer(
+                        self.ctx(opts.dry_run),
+                        rt,
+                        ns,
+                        &view,
+                        user,
+                    )?;
+                }
+            }
             if opts.dry_run {
-                if let Change::Put(obj) = change {
-                    dry = Some(obj);
-                }
-                return Ok(Change::Unchanged);
+                let object = match change {
+                    Change::Put(obj) => obj,
+                    _ => (*current).clone(),
+                };
+                return Ok(Written {
+                    object: from_storage(rt, &object),
+                    created: false,
+                    warnings,
+                });
             }
-            Ok(change)
-        })?;
-        let object = match dry {
-            Some(obj) => obj,
-            None => {
-                if committed.kind.is_some() {
-                    kinds::strategy(rt).after_write(self.ctx(), rt, &committed.object);
+            let read_rv = current["metadata"]["resourceVersion"].clone();
+            let mut moved_on = false;
+            let committed = self.store.write(&key, ns, name, |live, _| match live {
+                None => Err(ApiError::not_found(&rt.group, &rt.plural, name)),
+                Some(live) if live["metadata"]["resourceVersion"] != read_rv => {
+                    moved_on = true;
+                    Ok(Change::Unchanged)
                 }
-                committed.object
+                Some(_) => Ok(change),
+            })?;
+            if moved_on {
+                continue;
             }
-        };
-        Ok(Written {
-            object: from_storage(rt, &object),
-            created: false,
-            warnings,
-        })
+            if committed.kind.is_some() {
+                kinds::strategy(rt).after_write(self.ctx(false), rt, &committed.object);
+            }
+            return Ok(Written {
+                object: from_storage(rt, &committed.object),
+                created: false,
+                warnings,
+            });
+        }
+        Err(ApiError::conflict(
+            &rt.group,
+            &rt.plural,
+            name,
+            "the object is being changed by others; please apply your changes to the latest version and try again",
+        ))
     }
 
     /// Turns a candidate object into the change to commit: preconditions, immutable metadata,
@@ -690,10 +753,18 @@ impl Api {
         }
         let mut client_view = from_storage(rt, &obj);
         let warnings = self.admit(rt, Some(current), &mut client_view, opts, sub)?;
-        kinds::strategy(rt).prepare_update(self.ctx(), rt, current, &mut client_view)?;
+        kinds::strategy(rt).prepare_update(
+            self.ctx(opts.dry_run),
+            rt,
+            current,
+            &mut client_view,
+        )?;
         let mut obj = to_storage(rt, client_view);
         // generation follows spec (everything but metadata and status).
-        if rt.tracks_generation() && sub.is_none() && spec_of(current) != spec_of(&obj) {
+        if rt.tracks_generation()
+            && matches!(sub, None | Some("scale"))
+            && spec_of(current) != spec_of(&obj)
+        {
             let g = current["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
             obj["metadata"]["generation"] = json!(g);
         }
@@ -701,7 +772,9 @@ impl Api {
         // re-apply within the same second): it is never recorded as an Update.
         let sets_managed_fields =
             obj["metadata"]["managedFields"] != current["metadata"]["managedFields"];
-        if !applied && !sets_managed_fields {
+        // Writes of the system's own subresources (binding, finalize) record no manager.
+        let tracked = matches!(sub, None | Some("status") | Some("scale"));
+        if !applied && !sets_managed_fields && tracked {
             track_update(
                 type_ref(rt),
                 Some(current),
@@ -714,7 +787,7 @@ impl Api {
         let no_finalizers = obj["metadata"]["finalizers"]
             .as_array()
             .is_none_or(|a| a.is_empty());
-        if deleting && no_finalizers && !kinds::strategy(rt).stays_after_finalizers(current) {
+        if deleting && no_finalizers && !kinds::strategy(rt).stays_after_finalizers(current, &obj) {
             return Ok((Change::Delete, warnings));
         }
         if obj == *current {
@@ -892,27 +965,15 @@ impl Api {
         {
             finalizers.push(f.to_string());
         }
-        let is_namespace = rt.group.is_empty() && rt.kind == "Namespace";
-        let is_crd = rt.group == "apiextensions.k8s.io";
-        if finalizers.is_empty() && !is_namespace && !is_crd {
-            return Ok(Change::Delete);
-        }
         obj["metadata"]["deletionTimestamp"] = json!(meta::now_rfc3339());
         obj["metadata"]["deletionGracePeriodSeconds"] = json!(0);
         if !finalizers.is_empty() {
             obj["metadata"]["finalizers"] = json!(finalizers);
         }
-        if is_namespace {
-            obj["status"]["phase"] = json!("Terminating");
-        }
-        if is_crd
-            && !finalizers
-                .iter()
-                .any(|f| f == admission::CRD_CLEANUP_FINALIZER)
-        {
-            let mut f = finalizers.clone();
-            f.push(admission::CRD_CLEANUP_FINALIZER.to_string());
-            obj["metadata"]["finalizers"] = json!(f);
+        // Kinds whose deletion has work to do first (a namespace's content, a CRD's resources) wait.
+        let waits = kinds::strategy(rt).mark_deleting(&mut obj);
+        if finalizers.is_empty() && !waits {
+            return Ok(Change::Delete);
         }
         Ok(Change::Put(obj))
     }
@@ -963,45 +1024,99 @@ impl Api {
         scale_of(rt, &obj)
     }
 
-    /// PUT or PATCH of /scale: the new replicas go into the object's spec.
+    /// PUT or PATCH of /scale: the new replicas go into the object's spec, in one write.
     pub fn write_scale(
         &self,
         rt: &ResourceType,
         ns: &str,
         name: &str,
-        new_scale: impl FnOnce(Value) -> Result<Value, ApiError>,
+        update: Update,
         opts: &WriteOpts,
     ) -> Result<Value, ApiError> {
+        let ns = scope_ns(rt, ns);
         let paths = rt.scale.clone().ok_or_else(ApiError::no_route)?;
-        let current = self.get(rt, ns, name)?;
-        let scale = new_scale(scale_of(rt, &current)?)?;
-        let replicas = scale["spec"]["replicas"].as_i64().ok_or_else(|| {
-            invalid_one(rt, name, "spec.replicas", schema::ErrorKind::Required, "")
-        })?;
-        if replicas < 0 {
-            return Err(invalid_one(
-                rt,
-                name,
-                "spec.replicas",
-                schema::ErrorKind::Invalid {
-                    value: json!(replicas),
-                    detail: "must be greater than or equal to 0".into(),
-                },
-                "",
-            ));
-        }
-        let rv = scale["metadata"]["resourceVersion"]
-            .as_str()
-            .map(String::from);
-        let mut next = current.clone();
-        set_by_path(&mut next, &paths.spec_replicas, json!(replicas));
-        if let Some(rv) = rv {
-            next["metadata"]["resourceVersion"] = json!(rv);
-        }
         let mut scale_opts = opts.clone();
         scale_opts.validation = FieldValidation::Ignore;
-        let written = self.replace(rt, ns, name, next, &scale_opts, None)?;
+        let rt_ref = rt.clone();
+        let written =
+            self.write_existing(rt, ns, name, &scale_opts, Some("scale"), false, |current| {
+                let rt = &rt_ref;
+                let live = from_storage(rt, current);
+                let scale = scale_of(rt, &live)?;
+                let scale = match &update {
+                    Update::Replace(body) => body.clone(),
+                    Update::Patch(ptype, body) => patch_document(
+                        None,
+                        name,
+                        scale,
+                        *ptype,
+                        body.clone(),
+                        &scale_opts,
+                        Some("scale"),
+                    )?,
+                };
+                let replicas = scale["spec"]["replicas"].as_i64().ok_or_else(|| {
+                    invalid_one(rt, name, "spec.replicas", schema::ErrorKind::Required, "")
+                })?;
+                if replicas < 0 {
+                    return Err(invalid_one(
+                        rt,
+                        name,
+                        "spec.replicas",
+                        schema::ErrorKind::Invalid {
+                            value: json!(replicas),
+                            detail: "must be greater than or equal to 0".into(),
+                        },
+                        "",
+                    ));
+                }
+                let mut next = live;
+                set_by_path(&mut next, &paths.spec_replicas, json!(replicas));
+                if let Some(rv) = scale["metadata"]["resourceVersion"].as_str() {
+                    next["metadata"]["resourceVersion"] = json!(rv);
+                }
+                Ok(to_storage(rt, next))
+            })?;
         scale_of(rt, &written.object)
+    }
+
+    /// A write to one of the kind's own subresources (a pod's binding or eviction, a namespace's finalize):
+    /// the kind's strategy says what it makes of the object, and it is committed like every other write.
+    pub fn write_subresource(
+        &self,
+        rt: &ResourceType,
+        ns: &str,
+        name: &str,
+        sub: &str,
+        body: Value,
+        opts: &WriteOpts,
+    ) -> Result<SubWritten, ApiError> {
+        let ns = scope_ns(rt, ns);
+        let Some(write) = kinds::strategy(rt).subresource_write(rt, sub, body) else {
+            return Err(ApiError::method_not_allowed(
+                "the server does not allow this method on the requested resource",
+            ));
+        };
+        match write? {
+            SubWrite::Delete => {
+                self.delete(rt, ns, name, &DeleteOpts::default())?;
+                Ok(SubWritten::Success)
+            }
+            SubWrite::Update { reply, change } => {
+                let mut sub_opts = opts.clone();
+                sub_opts.validation = FieldValidation::Ignore;
+                let rt_ref = rt.clone();
+                let written =
+                    self.write_existing(rt, ns, name, &sub_opts, Some(sub), false, |current| {
+                        let live = from_storage(&rt_ref, current);
+                        Ok(to_storage(&rt_ref, change(live)?))
+                    })?;
+                Ok(match reply {
+                    SubReply::Object => SubWritten::Object(written.object),
+                    SubReply::Success => SubWritten::Success,
+                })
+            }
+        }
     }
 
     fn check_namespace_open(&self, ns: &str) -> Result<(), ApiError> {
@@ -1059,6 +1174,67 @@ fn path_segment_errors(name: &str) -> Vec<String> {
         }
     }
     errs
+}
+
+/// A PUT or PATCH body of a subresource write that works on its own document (the Scale of `/scale`).
+#[derive(Debug, Clone)]
+pub enum Update {
+    Replace(Value),
+    Patch(PatchType, Value),
+}
+
+/// Applies a patch body to a document: the one patch path of every write (objects, `/status`, `/scale`).
+/// `rt` is the kind whose merge keys a strategic merge and an apply use; `None` patches a document without
+/// lists of its own (a Scale), where a strategic merge patch and an apply are merges.
+pub fn patch_document(
+    rt: Option<&ResourceType>,
+    name: &str,
+    live: Value,
+    ptype: PatchType,
+    body: Value,
+    opts: &WriteOpts,
+    sub: Option<&str>,
+) -> Result<Value, ApiError> {
+    let merge = |mut doc: Value, body: &Value| {
+        if !body.is_object() {
+            return Err(ApiError::bad_request(
+                "error decoding patch: a merge patch must be a JSON object",
+            ));
+        }
+        json_patch::merge(&mut doc, body);
+        Ok(doc)
+    };
+    match (ptype, rt) {
+        (PatchType::Json, _) => {
+            let mut doc = live;
+            let ops = json_patch_ops(body, &doc)?;
+            json_patch::patch(&mut doc, &ops).map_err(|e| {
+                ApiError::new(
+                    422,
+                    "Invalid",
+                    format!("the server rejected our request due to an error in our request: {e}"),
+                )
+            })?;
+            Ok(doc)
+        }
+        (PatchType::Merge, _) | (PatchType::Strategic | PatchType::Apply, None) => {
+            merge(live, &body)
+        }
+        (PatchType::Strategic, Some(rt)) => {
+            strategic_merge_patch(type_ref(rt), &live, &body).map_err(|e| patch_error(rt, name, e))
+        }
+        (PatchType::Apply, Some(rt)) => {
+            let applied = check_body(rt, body)?;
+            server_side_apply(
+                type_ref(rt),
+                Some(&live),
+                &applied,
+                opts.force,
+                manager_opts(rt, opts, sub).as_opts(),
+            )
+            .map_err(|e| patch_error(rt, name, e))
+        }
+    }
 }
 
 /// Parses a JSON patch; a `test` for `null` at a path that does not exist passes, as on a real server

@@ -25,7 +25,9 @@ use std::sync::Arc;
 
 /// The marker file's name and its expected first line.
 pub const MARKER: &str = "oplab-sandbox-state";
-const MARKER_CONTENT: &str = "oplab-sandbox-state format 1\n";
+const MARKER_CONTENT: &str = "oplab-sandbox-state format 2\n";
+/// States written before records carried checksums: read, lines without a checksum accepted.
+const MARKER_CONTENT_V1: &str = "oplab-sandbox-state format 1\n";
 const SNAPSHOT: &str = "snapshot.jsonl";
 const LOG: &str = "log.jsonl";
 const CREDENTIALS: &str = "credentials.json";
@@ -62,6 +64,97 @@ pub struct FileJournal {
     history_cap: usize,
     records: usize,
     buf: Vec<u8>,
+    /// The log's length after its last good record: a failed write is cut back to it.
+    good_len: u64,
+    /// Why the log could not be cut back after a failed write: every write is refused until it can.
+    broken: Option<String>,
+    /// No compaction before this many records (after a failed one).
+    next_compaction: usize,
+    /// Injected failures (tests).
+    pub faults: Arc<JournalFaults>,
+}
+
+/// Failures to inject into a journal (tests of a full disk): each counter fails that many operations.
+#[derive(Debug, Default)]
+pub struct JournalFaults {
+    /// Appends that fail before writing anything.
+    pub fail_writes: std::sync::atomic::AtomicUsize,
+    /// Appends that write half their record, then fail (a full disk mid-record).
+    pub tear_writes: std::sync::atomic::AtomicUsize,
+    /// Compactions that fail after writing the new snapshot's temporary file.
+    pub fail_compactions: std::sync::atomic::AtomicUsize,
+}
+
+fn take(counter: &std::sync::atomic::AtomicUsize) -> bool {
+    use std::sync::atomic::Ordering;
+    counter
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+        .is_ok()
+}
+
+fn full_disk() -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::StorageFull,
+        "no space left on device (injected)",
+    )
+}
+
+/// What a line's checksum says.
+enum Seal {
+    Valid,
+    Mismatch,
+    Missing,
+}
+
+/// `,"c":"xxxxxxxx"}`: the CRC-32 of the record before it, closing the record.
+const SEAL_LEN: usize = 16;
+
+/// Closes the record in `buf[start..]` (which ends with `}\n`) with its checksum.
+fn seal(buf: &mut Vec<u8>, start: usize) {
+    buf.truncate(buf.len() - 2);
+    let crc = crc32fast::hash(&buf[start..]);
+    buf.extend_from_slice(format!(",\"c\":\"{crc:08x}\"}}\n").as_bytes());
+}
+
+fn unseal(line: &[u8]) -> Seal {
+    if line.len() < SEAL_LEN + 2 {
+        return Seal::Missing;
+    }
+    let (body, tail) = line.split_at(line.len() - SEAL_LEN);
+    if !tail.starts_with(b",\"c\":\"") || !tail.ends_with(b"\"}") {
+        return Seal::Missing;
+    }
+    let hex = std::str::from_utf8(&tail[6..14]).ok();
+    match hex.and_then(|h| u32::from_str_radix(h, 16).ok()) {
+        Some(c) if c == crc32fast::hash(body) => Seal::Valid,
+        Some(_) => Seal::Mismatch,
+        None => Seal::Missing,
+    }
+}
+
+/// A JSON error in words, without the library's phrasing of positions.
+fn json_why(e: &serde_json::Error) -> String {
+    match e.classify() {
+        serde_json::error::Category::Eof => "it ends in the middle of a record".into(),
+        serde_json::error::Category::Syntax => format!("a syntax error at column {}", e.column()),
+        serde_json::error::Category::Data => "an unexpected value".into(),
+        serde_json::error::Category::Io => "unreadable".into(),
+    }
+}
+
+/// Whether the log's first record comes after rv 1 (so a snapshot must hold what came before).
+fn has_compacted_log(path: &Path) -> bool {
+    let Ok(file) = File::open(path) else {
+        return false;
+    };
+    let mut first = String::new();
+    if BufReader::new(file).read_line(&mut first).is_err() {
+        return false;
+    }
+    serde_json::from_str::<Value>(first.trim_end())
+        .ok()
+        .and_then(|v| v["rv"].as_u64())
+        .is_some_and(|rv| rv > 1)
 }
 
 fn reset_hint(dir: &Path) -> String {
@@ -84,7 +177,7 @@ pub fn open(dir: &Path, history_cap: usize) -> anyhow::Result<Loaded> {
     if marker.exists() {
         let content = std::fs::read_to_string(&marker)
             .with_context(|| format!("reading {}", marker.display()))?;
-        if content != MARKER_CONTENT {
+        if content != MARKER_CONTENT && content != MARKER_CONTENT_V1 {
             bail!(
                 "{} is not a sandbox state this oplab can read: its marker {} says {:?} (expected {:?}). {}",
                 dir.display(),
@@ -109,37 +202,84 @@ pub fn open(dir: &Path, history_cap: usize) -> anyhow::Result<Loaded> {
     for name in [MARKER, SNAPSHOT, LOG, CREDENTIALS] {
         crate::files::tighten_file(&dir.join(name))?;
     }
+    let strict = std::fs::read_to_string(&marker).is_ok_and(|c| c == MARKER_CONTENT);
     let corrupt = |what: String| {
         anyhow::anyhow!(
-            "the sandbox state in {} is corrupt: {what}. {}",
+            "the sandbox state in {} is damaged: {what}. Nothing was loaded and nothing was changed. \
+             Restore the file from a backup, or start over with `oplab sandbox reset --state {}` \
+             (everything in that cluster is lost).",
             dir.display(),
-            reset_hint(dir)
+            dir.display()
         )
+    };
+    // Lines of a file must carry a valid checksum from the first one that does (all of them in a
+    // format 2 state).
+    let check_line = |file: &str, line_no: usize, line: &[u8], sealed: &mut bool| match unseal(line)
+    {
+        Seal::Valid => {
+            *sealed = true;
+            Ok(())
+        }
+        Seal::Mismatch => Err(corrupt(format!(
+            "{file} line {line_no}: the checksum does not match (the line was altered)"
+        ))),
+        Seal::Missing if strict || *sealed => Err(corrupt(format!(
+            "{file} line {line_no}: the line has no checksum (it was altered or inserted)"
+        ))),
+        Seal::Missing => Ok(()),
     };
     // Snapshot.
     let mut live: HashMap<Ident, Arc<Stored>> = HashMap::new();
     let mut snapshot_rv = 0;
     let snap_path = dir.join(SNAPSHOT);
     if snap_path.exists() {
+        crate::files::regular_file(&snap_path)?;
         let file =
             File::open(&snap_path).with_context(|| format!("opening {}", snap_path.display()))?;
+        let mut sealed = false;
+        let mut expected: Option<u64> = None;
+        let mut seen = 0u64;
         for (i, line) in BufReader::new(file).lines().enumerate() {
             let line = line.with_context(|| format!("reading {}", snap_path.display()))?;
-            let v: Value = serde_json::from_str(&line)
-                .map_err(|e| corrupt(format!("{SNAPSHOT} line {}: {e}", i + 1)))?;
+            check_line(SNAPSHOT, i + 1, line.as_bytes(), &mut sealed)?;
+            let v: Value = serde_json::from_str(&line).map_err(|e| {
+                corrupt(format!(
+                    "{SNAPSHOT} line {}: not JSON ({})",
+                    i + 1,
+                    json_why(&e)
+                ))
+            })?;
             if i == 0 {
                 if v["format"] != 1 {
                     return Err(corrupt(format!("{SNAPSHOT} has an unknown header")));
                 }
                 snapshot_rv = v["rv"].as_u64().unwrap_or(0);
+                expected = v["count"].as_u64();
+                if expected.is_none() && strict {
+                    return Err(corrupt(format!(
+                        "{SNAPSHOT} line 1: the header has no object count"
+                    )));
+                }
                 continue;
             }
+            seen += 1;
             let (key, obj) = parse_object(&v).ok_or_else(|| {
                 corrupt(format!("{SNAPSHOT} line {}: not an object record", i + 1))
             })?;
             let (ns, name) = crate::sandbox::store::ns_name(&obj);
             live.insert((key, ns, name), Arc::new(Stored::new(&obj)));
         }
+        if let Some(n) = expected
+            && n != seen
+        {
+            return Err(corrupt(format!(
+                "{SNAPSHOT} holds {seen} objects but its header says {n}: objects are missing (the file was cut or lines removed)"
+            )));
+        }
+    } else if strict && dir.join(LOG).exists() && has_compacted_log(&dir.join(LOG)) {
+        return Err(corrupt(format!(
+            "{SNAPSHOT} is missing but {LOG} starts after a compaction"
+        )));
     }
     // Log.
     let log_path = dir.join(LOG);
@@ -147,6 +287,8 @@ pub fn open(dir: &Path, history_cap: usize) -> anyhow::Result<Loaded> {
     let mut history: Vec<Event> = Vec::new();
     let mut records = 0;
     if log_path.exists() {
+        crate::files::regular_file(&log_path)?;
+        let mut sealed = false;
         let data =
             std::fs::read(&log_path).with_context(|| format!("reading {}", log_path.display()))?;
         let mut good_len = 0usize;
@@ -162,12 +304,27 @@ pub fn open(dir: &Path, history_cap: usize) -> anyhow::Result<Loaded> {
                 // A torn last write: never acknowledged, dropped below.
                 break;
             };
+            check_line(LOG, line_no, &data[pos..end], &mut sealed)?;
             let v: Value = match serde_json::from_slice(&data[pos..end]) {
                 Ok(v) => v,
-                Err(e) => return Err(corrupt(format!("{LOG} line {line_no}: {e}"))),
+                Err(e) => {
+                    return Err(corrupt(format!(
+                        "{LOG} line {line_no}: not JSON ({})",
+                        json_why(&e)
+                    )));
+                }
             };
             let ev = parse_event(&v)
                 .ok_or_else(|| corrupt(format!("{LOG} line {line_no}: not a change record")))?;
+            if let Some(h) = history.last()
+                && h.rv + 1 != ev.rv
+                && h.rv < ev.rv
+            {
+                return Err(corrupt(format!(
+                    "{LOG} line {line_no}: resourceVersion {} follows {}: the records between are missing",
+                    ev.rv, h.rv
+                )));
+            }
             if history.last().is_some_and(|h: &Event| h.rv >= ev.rv) {
                 return Err(corrupt(format!(
                     "{LOG} line {line_no}: resourceVersion {} goes backwards",
@@ -202,6 +359,13 @@ pub fn open(dir: &Path, history_cap: usize) -> anyhow::Result<Loaded> {
     let log = crate::files::open_append(&log_path, crate::files::PRIVATE)?;
     sync_dir(dir)?;
     let credentials = read_credentials(dir)?;
+    if credentials.is_none() && (records > 0 || snap_path.exists()) {
+        // Replacing them would make every kubeconfig and ServiceAccount token of this cluster fail.
+        return Err(corrupt(format!(
+            "{CREDENTIALS} is missing, so the kubeconfigs and tokens already handed out could not be trusted again; \
+             restore {CREDENTIALS} from a backup"
+        )));
+    }
     let objects = live
         .iter()
         .map(|((k, _, _), o)| (k.clone(), o.clone()))
@@ -220,6 +384,10 @@ pub fn open(dir: &Path, history_cap: usize) -> anyhow::Result<Loaded> {
             history_cap,
             records,
             buf: Vec::with_capacity(4096),
+            good_len: std::fs::metadata(&log_path).map_or(0, |m| m.len()),
+            broken: None,
+            next_compaction: 0,
+            faults: Arc::new(JournalFaults::default()),
         },
     })
 }
@@ -276,8 +444,11 @@ fn type_code(kind: EventType) -> &'static str {
 
 /// One log line: `{"rv":…,"t":…,"g":…,"p":…,"o":…}`, the object written from its stored JSON.
 fn encode_event(buf: &mut Vec<u8>, e: &Event) -> std::io::Result<()> {
+    let start = buf.len();
     buf.extend_from_slice(format!("{{\"rv\":{},\"t\":\"{}\",", e.rv, type_code(e.kind)).as_bytes());
-    encode_object(buf, &e.key, &e.object)
+    encode_object(buf, &e.key, &e.object)?;
+    seal(buf, start);
+    Ok(())
 }
 
 /// The `"g":…,"p":…,"o":…}` end of a record, and its newline.
@@ -294,10 +465,31 @@ fn encode_object(buf: &mut Vec<u8>, key: &StorageKey, obj: &Stored) -> std::io::
 
 impl Journal for FileJournal {
     fn record(&mut self, event: &Event) -> std::io::Result<()> {
+        if let Some(why) = self.broken.clone() {
+            // Try again to cut the log back; until then nothing more is appended after a torn record.
+            self.cut_back().map_err(|e| {
+                std::io::Error::other(format!(
+                    "the sandbox state's log could not be repaired after a failed write ({why}; {e}): writes are refused until it can"
+                ))
+            })?;
+        }
+        if self.records >= self.next_compaction
+            && self.records > 4 * self.live.len() + 4 * self.history_cap + 10_000
+            && let Err(e) = self.compact(event.rv - 1)
+        {
+            // The old log and snapshot are untouched: the write goes on into the old log.
+            tracing::warn!("sandbox state: compaction failed, kept the log as it was: {e}");
+            self.next_compaction = self.records + 1_000;
+        }
         self.buf.clear();
         encode_event(&mut self.buf, event)?;
-        self.log.write_all(&self.buf)?;
-        self.log.sync_data()?;
+        if let Err(e) = self.append() {
+            if let Err(cut) = self.cut_back() {
+                self.broken = Some(format!("{e}; cutting back: {cut}"));
+            }
+            return Err(e);
+        }
+        self.good_len += self.buf.len() as u64;
         let ident = (
             event.key.clone(),
             event.namespace.clone(),
@@ -313,33 +505,103 @@ impl Journal for FileJournal {
             self.recent.pop_front();
         }
         self.records += 1;
-        if self.records > 4 * self.live.len() + 4 * self.history_cap + 10_000 {
-            self.compact(event.rv)?;
-        }
         Ok(())
     }
 }
 
 impl FileJournal {
-    /// Writes a snapshot of every live object at `rv` and a log of only the recent history.
+    fn append(&mut self) -> std::io::Result<()> {
+        if take(&self.faults.fail_writes) {
+            return Err(full_disk());
+        }
+        if take(&self.faults.tear_writes) {
+            let half = self.buf.len() / 2;
+            self.log.write_all(&self.buf[..half])?;
+            return Err(full_disk());
+        }
+        self.log.write_all(&self.buf)?;
+        self.log.sync_data()
+    }
+
+    /// Cuts the log back to its last good record (after a failed append).
+    fn cut_back(&mut self) -> std::io::Result<()> {
+        self.log.set_len(self.good_len)?;
+        self.log.sync_data()?;
+        self.broken = None;
+        Ok(())
+    }
+
+    /// Writes a snapshot of every live object at `rv` and a log of only the recent history. Both new files
+    /// are written and synced before either replaces the old one, so a failure leaves the state as it was.
     pub fn compact(&mut self, rv: u64) -> std::io::Result<()> {
         let mut out = Vec::with_capacity(1 << 20);
-        serde_json::to_writer(&mut out, &json!({"format": 1, "rv": rv}))?;
+        let start = out.len();
+        serde_json::to_writer(
+            &mut out,
+            &json!({"format": 1, "rv": rv, "count": self.live.len()}),
+        )?;
         out.push(b'\n');
+        seal(&mut out, start);
         for ((key, _, _), obj) in &self.live {
+            let start = out.len();
             out.push(b'{');
             encode_object(&mut out, key, obj)?;
+            seal(&mut out, start);
         }
-        write_synced(&self.dir.join(SNAPSHOT), &out, true).map_err(std::io::Error::other)?;
-        out.clear();
-        for e in &self.recent {
-            encode_event(&mut out, e)?;
+        let snap_tmp = self.write_temp(SNAPSHOT, &out)?;
+        let result = (|| {
+            if take(&self.faults.fail_compactions) {
+                return Err(full_disk());
+            }
+            let mut log = Vec::new();
+            for e in &self.recent {
+                encode_event(&mut log, e)?;
+            }
+            let log_tmp = self.write_temp(LOG, &log)?;
+            Ok((log_tmp, log.len() as u64))
+        })();
+        let (log_tmp, log_len) = match result {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = std::fs::remove_file(&snap_tmp);
+                return Err(e);
+            }
+        };
+        // The snapshot first: with it in place the old log is only history, so the state stays whole
+        // between the two renames.
+        if let Err(e) = std::fs::rename(&snap_tmp, self.dir.join(SNAPSHOT)) {
+            let _ = std::fs::remove_file(&snap_tmp);
+            let _ = std::fs::remove_file(&log_tmp);
+            return Err(e);
         }
-        write_synced(&self.dir.join(LOG), &out, true).map_err(std::io::Error::other)?;
+        if let Err(e) = std::fs::rename(&log_tmp, self.dir.join(LOG)) {
+            let _ = std::fs::remove_file(&log_tmp);
+            crate::files::sync_dir(&self.dir);
+            return Err(e);
+        }
+        crate::files::sync_dir(&self.dir);
         self.log = crate::files::open_append(&self.dir.join(LOG), crate::files::PRIVATE)
             .map_err(std::io::Error::other)?;
+        self.good_len = log_len;
         self.records = self.recent.len();
         Ok(())
+    }
+
+    /// A new file beside `name`, created exclusively (mode 0600) with an unpredictable name, synced.
+    fn write_temp(&self, name: &str, data: &[u8]) -> std::io::Result<PathBuf> {
+        let tmp = self
+            .dir
+            .join(format!(".{name}.{}.tmp", crate::files::random_suffix()));
+        let result = (|| {
+            let mut f = crate::files::create_exclusive(&tmp, crate::files::PRIVATE)?;
+            f.write_all(data)?;
+            f.sync_all()
+        })();
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(e);
+        }
+        Ok(tmp)
     }
 }
 
@@ -464,6 +726,17 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("s");
         let mut loaded = open(&path, 100).expect("open");
+        write_credentials(
+            &path,
+            &Credentials {
+                ca_pem: "ca".into(),
+                cert_pem: "cert".into(),
+                key_pem: "key".into(),
+                token: "t".into(),
+                signing_key: None,
+            },
+        )
+        .expect("credentials");
         for i in 1..=50 {
             loaded
                 .journal
@@ -510,7 +783,7 @@ mod tests {
         std::fs::write(s.join(LOG), "garbage\n{}\n").expect("write");
         let err = open(&s, 10).err().expect("corrupt").to_string();
         assert!(
-            err.contains("corrupt") && err.contains("oplab sandbox reset"),
+            err.contains("damaged") && err.contains("oplab sandbox reset"),
             "{err}"
         );
         assert_eq!(

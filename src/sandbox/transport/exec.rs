@@ -9,8 +9,9 @@
 use crate::sandbox::auth::{self, User};
 use crate::sandbox::controllers::key;
 use crate::sandbox::controllers::procs::{ExecPlan, spec};
-use crate::sandbox::http::{HttpState, error_response};
 use crate::sandbox::status::ApiError;
+use crate::sandbox::transport::codec::error_response;
+use crate::sandbox::transport::http::HttpState;
 use axum::extract::FromRequestParts;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::http::request::Parts;

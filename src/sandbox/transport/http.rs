@@ -1,14 +1,22 @@
 //! The HTTP API: authentication and authorization (via `auth`), routing of Kubernetes REST paths, content negotiation and request bodies.
 
 use crate::sandbox::auth;
+use crate::sandbox::kinds;
 use crate::sandbox::kinds::registry::ResourceType;
-use crate::sandbox::kinds::table::{self, IncludeObject};
+use crate::sandbox::kinds::table;
 use crate::sandbox::meta::{FieldSelector, LabelSelector};
 use crate::sandbox::openapi;
 use crate::sandbox::status::{self, ApiError};
 use crate::sandbox::store::Stored;
-use crate::sandbox::store::api::{Api, DeleteOpts, FieldValidation, PatchType, WriteOpts, Written};
+use crate::sandbox::store::api::{
+    Api, DeleteOpts, FieldValidation, PatchType, SubWritten, Update, WriteOpts, Written,
+};
 use crate::sandbox::store::faults::FaultKind;
+// The codec's items stay reachable at their former paths (`http::json_response`, ...).
+pub use crate::sandbox::transport::codec::{
+    Format, Query, acceptable, error_response, include_object, json_response, negotiate,
+    parse_body, parse_query, partial_metadata, push_partial_metadata, table_layout, with_warnings,
+};
 use crate::sandbox::transport::watch;
 use crate::sandbox::transport::{aggregated, discovery};
 use axum::body::Body;
@@ -16,8 +24,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
-use std::collections::HashMap;
 use std::sync::Arc;
+
+pub use crate::sandbox::transport::codec::render_table;
 
 /// Largest request body accepted, as kube-apiserver's default.
 pub const MAX_BODY: usize = 3 * 1024 * 1024;
@@ -27,109 +36,6 @@ pub struct HttpState {
     pub api: Arc<Api>,
     pub token: String,
     pub address: String,
-}
-
-/// How the client wants objects rendered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    Json,
-    Table,
-    Metadata,
-}
-
-/// Query parameters, last value wins.
-pub type Query = HashMap<String, String>;
-
-pub fn parse_query(q: Option<&str>) -> Query {
-    form_urlencoded::parse(q.unwrap_or_default().as_bytes())
-        .into_owned()
-        .filter(|(k, _)| !k.is_empty())
-        .collect()
-}
-
-/// The first rendering in the Accept header that the sandbox offers.
-pub fn negotiate(headers: &HeaderMap) -> Format {
-    let accept = headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/json");
-    for range in accept.split(',') {
-        let mut parts = range.split(';').map(str::trim);
-        let media = parts.next().unwrap_or_default();
-        let params: HashMap<&str, &str> = parts.filter_map(|p| p.split_once('=')).collect();
-        match media {
-            "application/json" | "*/*" | "application/*" | "application/yaml" => {}
-            _ => continue,
-        }
-        match params.get("as") {
-            Some(&"Table") if params.get("g") == Some(&"meta.k8s.io") => return Format::Table,
-            Some(&"PartialObjectMetadata") | Some(&"PartialObjectMetadataList")
-                if params.get("g") == Some(&"meta.k8s.io") =>
-            {
-                return Format::Metadata;
-            }
-            Some(_) => continue,
-            None => return Format::Json,
-        }
-    }
-    Format::Json
-}
-
-/// Whether the Accept header names anything the server can answer with (else 406, as kube-apiserver's
-/// negotiation does: staging/src/k8s.io/apiserver/pkg/endpoints/handlers/negotiation/negotiate.go).
-pub fn acceptable(headers: &HeaderMap) -> bool {
-    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
-    if accept.trim().is_empty() {
-        return true;
-    }
-    accept.split(',').any(|range| {
-        let media = range.split(';').next().unwrap_or_default().trim();
-        matches!(
-            media,
-            "*/*"
-                | "application/*"
-                | "application/json"
-                | "application/yaml"
-                | "application/vnd.kubernetes.protobuf"
-                | "application/json-patch+json"
-                | "application/merge-patch+json"
-                | "application/apply-patch+yaml"
-                | "application/vnd.kubernetes.protobuf;stream=watch"
-                | "text/plain"
-                | "text/*"
-        )
-    })
-}
-
-pub fn json_response(code: StatusCode, body: &Value) -> Response {
-    let mut bytes = serde_json::to_vec(body).unwrap_or_default();
-    // Go's JSON encoder ends every document with a newline; strict clients compare bodies.
-    bytes.push(b'\n');
-    let mut resp = (code, bytes).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    resp
-}
-
-pub fn error_response(err: &ApiError) -> Response {
-    json_response(
-        StatusCode::from_u16(err.code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-        &err.to_status(),
-    )
-}
-
-fn with_warnings(mut resp: Response, warnings: &[String]) -> Response {
-    for w in warnings {
-        let text = format!("299 - \"{}\"", w.replace('"', "\\\""));
-        if let Ok(v) = HeaderValue::from_str(&text) {
-            resp.headers_mut().append("Warning", v);
-        }
-    }
-    resp
 }
 
 /// The entry point for every request; a bug that panics answers 500 instead of dropping the connection.
@@ -271,19 +177,18 @@ async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -
         Ok(b) => b,
         Err(_) => return error_response(&ApiError::too_large()),
     };
-    if let Err(e) = auth::escalation::check_request(
-        &state.api,
-        &user,
-        &rt,
-        (route.namespace.unwrap_or(""), route.name),
-        &parts.method,
-        &parts.headers,
-        &body,
-    ) {
-        return error_response(&e);
-    }
+    // The body is decoded once, here; the handlers take the object (DELETE's options are their own).
+    let decoded = if matches!(parts.method, Method::POST | Method::PUT | Method::PATCH) {
+        match parse_body(&parts.headers, &body, &parts.method) {
+            Ok(d) => Some(d),
+            Err(e) => return error_response(&e),
+        }
+    } else {
+        None
+    };
     let ctx = Ctx {
         state: &state,
+        user: &user,
         rt: &rt,
         route: &route,
         query: &query,
@@ -292,9 +197,9 @@ async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -
     };
     let result = match (&parts.method, route.sub) {
         (&Method::POST, Some("token")) if rt.plural == "serviceaccounts" => {
-            token_request(&ctx, &body)
+            token_request(&ctx, decoded)
         }
-        _ => dispatch(&ctx, &parts.method, &body).await,
+        _ => dispatch(&ctx, &parts.method, &body, decoded).await,
     };
     if rt.group == auth::rbac::GROUP && parts.method != Method::GET {
         // Read-your-writes for authorization: the next request sees the new rules.
@@ -358,11 +263,11 @@ fn openapi_v3(state: &HttpState, rest: &[&str], query: &Query) -> Response {
 }
 
 /// POST `.../serviceaccounts/{name}/token`.
-fn token_request(ctx: &Ctx<'_>, body: &[u8]) -> Result<Response, ApiError> {
+fn token_request(ctx: &Ctx<'_>, decoded: Option<Decoded>) -> Result<Response, ApiError> {
     let (Some(_), Some(name)) = (ctx.route.namespace, ctx.route.name) else {
         return Err(ApiError::no_route());
     };
-    let (body, _) = parse_body(ctx.headers, body, &Method::POST)?;
+    let (body, _) = take(decoded)?;
     let review = auth::tokens::token_request(ctx.api(), ctx.ns(), name, &body)?;
     Ok(json_response(StatusCode::CREATED, &review))
 }
@@ -447,6 +352,7 @@ impl<'a> Route<'a> {
 
 struct Ctx<'a> {
     state: &'a Arc<HttpState>,
+    user: &'a auth::User,
     rt: &'a Arc<ResourceType>,
     route: &'a Route<'a>,
     query: &'a Query,
@@ -504,6 +410,7 @@ impl Ctx<'_> {
             manager,
             validation,
             force,
+            user: Some(self.user.clone()),
         })
     }
 
@@ -543,126 +450,25 @@ impl Ctx<'_> {
     }
 }
 
-/// What Table rows carry, from `includeObject`.
-pub fn include_object(query: &Query) -> IncludeObject {
-    match query.get("includeObject").map(String::as_str) {
-        Some("None") => IncludeObject::None,
-        Some("Object") => IncludeObject::Object,
-        _ => IncludeObject::Metadata,
-    }
+/// Subresources that stream over an upgraded connection (handled by the transport, not by the kind).
+fn is_stream(sub: &str) -> bool {
+    matches!(sub, "exec" | "attach" | "portforward")
 }
 
-/// A Table of objects of `rt`; watch events after the first leave out the column definitions.
-pub fn render_table(
-    rt: &ResourceType,
-    include: IncludeObject,
-    objects: &[&Value],
-    list_meta: Value,
-    with_columns: bool,
-) -> Value {
-    let columns = rt.crd.as_ref().and_then(|c| c.printer_columns.as_ref());
-    let mut t = table::render(
-        &rt.group,
-        &rt.kind,
-        columns,
-        crate::sandbox::kinds::strategy(rt).printer(),
-        objects,
-        include,
-        list_meta,
-        jiff::Timestamp::now(),
-    );
-    if !with_columns && let Some(m) = t.as_object_mut() {
-        m.remove("columnDefinitions");
-    }
-    t
+/// A decoded request body and its patch type.
+type Decoded = (Value, Option<PatchType>);
+
+/// The decoded body of a POST, PUT or PATCH.
+fn take(decoded: Option<Decoded>) -> Result<Decoded, ApiError> {
+    decoded.ok_or_else(|| ApiError::bad_request("the request has no body"))
 }
 
-/// PartialObjectMetadata of an object.
-pub fn partial_metadata(obj: &Value) -> Value {
-    json!({"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj["metadata"]})
-}
-
-pub(crate) fn parse_body(
-    headers: &HeaderMap,
-    body: &[u8],
+async fn dispatch(
+    ctx: &Ctx<'_>,
     method: &Method,
-) -> Result<(Value, Option<PatchType>), ApiError> {
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("application/json");
-    let media = ct.split(';').next().unwrap_or_default().trim();
-    let patch_type = match media {
-        "application/json-patch+json" => Some(PatchType::Json),
-        "application/merge-patch+json" => Some(PatchType::Merge),
-        "application/strategic-merge-patch+json" => Some(PatchType::Strategic),
-        "application/apply-patch+yaml" | "application/apply-patch+cbor" => Some(PatchType::Apply),
-        _ => None,
-    };
-    if media == "application/vnd.kubernetes.protobuf" && *method != Method::PATCH {
-        let value = crate::sandbox::proto::decode(body).map_err(|e| {
-            ApiError::bad_request(format!("error decoding the protobuf request body: {e}"))
-        })?;
-        return Ok((value, None));
-    }
-    if media == "application/vnd.kubernetes.protobuf" || media == "application/cbor" {
-        return Err(ApiError::unsupported_media_type(format!(
-            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {media})"
-        )));
-    }
-    if *method != Method::PATCH
-        && !matches!(
-            media,
-            "application/json" | "application/yaml" | "application/x-yaml" | "" | "*/*"
-        )
-    {
-        return Err(ApiError::unsupported_media_type(format!(
-            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf, application/cbor (got {media})"
-        )));
-    }
-    if *method == Method::PATCH && patch_type.is_none() {
-        return Err(ApiError::unsupported_media_type(format!(
-            "the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got {media})"
-        )));
-    }
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok((Value::Null, patch_type));
-    }
-    let yaml = matches!(
-        media,
-        "application/yaml" | "application/apply-patch+yaml" | "application/x-yaml"
-    );
-    let value = match serde_json::from_slice::<Value>(body) {
-        Ok(v) => v,
-        Err(_) if yaml => {
-            let text = std::str::from_utf8(body)
-                .map_err(|_| ApiError::bad_request("the body is not valid UTF-8"))?;
-            serde_saphyr::from_str::<Value>(text).map_err(|e| {
-                ApiError::bad_request(format!(
-                    "error converting YAML to JSON: {}",
-                    first_line(&e.to_string())
-                ))
-            })?
-        }
-        Err(e) => {
-            return Err(ApiError::bad_request(format!(
-                "error decoding the request body: {e} (the body must be {})",
-                if patch_type == Some(PatchType::Json) {
-                    "a JSON array of patch operations"
-                } else {
-                    "a JSON object"
-                }
-            )));
-        }
-    };
-    Ok((value, patch_type))
-}
-
-fn first_line(s: &str) -> &str {
-    s.lines().next().unwrap_or(s)
-}
-
-async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Response, ApiError> {
+    body: &[u8],
+    decoded: Option<Decoded>,
+) -> Result<Response, ApiError> {
     let rt = ctx.rt;
     let route = ctx.route;
     if rt.namespaced && route.namespace.is_none() && route.name.is_some() {
@@ -696,7 +502,7 @@ async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Respons
         }
         (Method::GET, None, None) => list(ctx),
         (Method::POST, None, None) => {
-            let (body, _) = parse_body(ctx.headers, body, method)?;
+            let (body, _) = take(decoded)?;
             let w = ctx.api().create(rt, ns, body, &ctx.write_opts(true)?)?;
             Ok(ctx.written(w))
         }
@@ -713,14 +519,14 @@ async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Respons
             &ctx.render_one(&ctx.api().get(rt, ns, name)?),
         )),
         (Method::PUT, Some(name), None | Some("status")) => {
-            let (body, _) = parse_body(ctx.headers, body, method)?;
+            let (body, _) = take(decoded)?;
             let w = ctx
                 .api()
                 .replace(rt, ns, name, body, &ctx.write_opts(true)?, route.sub)?;
             Ok(ctx.written(w))
         }
         (Method::PATCH, Some(name), None | Some("status")) => {
-            let (body, ptype) = parse_body(ctx.headers, body, method)?;
+            let (body, ptype) = take(decoded)?;
             let ptype = ptype.unwrap_or(PatchType::Merge);
             let opts = ctx.write_opts(ptype != PatchType::Apply)?;
             if ptype == PatchType::Apply && opts.manager.is_empty() {
@@ -865,65 +671,36 @@ async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Respons
             &ctx.api().get_scale(rt, ns, name)?,
         )),
         (Method::PUT | Method::PATCH, Some(name), Some("scale")) => {
-            let (body, ptype) = parse_body(ctx.headers, body, method)?;
-            let opts = ctx.write_opts(true)?;
-            let scale = ctx.api().write_scale(
-                rt,
-                ns,
-                name,
-                |current| match ptype {
-                    None => Ok(body),
-                    Some(PatchType::Json) => {
-                        let ops: json_patch::Patch = serde_json::from_value(body).map_err(|e| {
-                            ApiError::bad_request(format!("error decoding patch: {e}"))
-                        })?;
-                        let mut doc = current;
-                        json_patch::patch(&mut doc, &ops)
-                            .map_err(|e| ApiError::new(422, "Invalid", e.to_string()))?;
-                        Ok(doc)
-                    }
-                    Some(_) => {
-                        let mut doc = current;
-                        json_patch::merge(&mut doc, &body);
-                        Ok(doc)
-                    }
-                },
-                &opts,
-            )?;
+            let (body, ptype) = take(decoded)?;
+            let update = match ptype {
+                None => Update::Replace(body),
+                Some(ptype) => Update::Patch(ptype, body),
+            };
+            let scale = ctx
+                .api()
+                .write_scale(rt, ns, name, update, &ctx.write_opts(true)?)?;
             Ok(json_response(StatusCode::OK, &scale))
         }
-        (Method::GET, Some(name), Some("log")) => {
-            let pod = ctx.api().get(rt, ns, name)?;
-            if let Some(resp) =
-                crate::sandbox::controllers::procs::logs::serve(ctx.api(), &pod, ctx.query)
+        (Method::GET, Some(name), Some(sub)) if rt.has_sub(sub) && !is_stream(sub) => {
+            let obj = ctx.api().get(rt, ns, name)?;
+            // A process-backed container's log streams from its process (a transport of its own).
+            if sub == "log"
+                && let Some(resp) =
+                    crate::sandbox::controllers::procs::logs::serve(ctx.api(), &obj, ctx.query)
             {
                 return Ok(resp);
             }
-            let container = ctx
-                .query
-                .get("container")
-                .cloned()
-                .or_else(|| {
-                    pod["spec"]["containers"][0]["name"]
-                        .as_str()
-                        .map(String::from)
-                })
-                .unwrap_or_default();
-            let image = pod["spec"]["containers"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find(|c| c["name"].as_str() == Some(container.as_str()))
-                .and_then(|c| c["image"].as_str())
-                .unwrap_or("?")
-                .to_string();
-            let text = format!(
-                "oplab sandbox: container \"{container}\" of pod {ns}/{name} (image {image}) is simulated; it runs no process and writes no logs.\n"
-            );
-            let mut resp = (StatusCode::OK, text).into_response();
-            resp.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
-            Ok(resp)
+            match kinds::strategy(rt).subresource_text(sub, &obj, ctx.query) {
+                Some(text) => {
+                    let mut resp = (StatusCode::OK, text?).into_response();
+                    resp.headers_mut()
+                        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/plain"));
+                    Ok(resp)
+                }
+                None => Err(ApiError::method_not_allowed(
+                    "the server does not allow this method on the requested resource",
+                )),
+            }
         }
         (_, Some(name), Some(sub @ ("exec" | "attach" | "portforward"))) => {
             ctx.api().get(rt, ns, name)?;
@@ -931,60 +708,20 @@ async fn dispatch(ctx: &Ctx<'_>, method: &Method, body: &[u8]) -> Result<Respons
                 "pods in the oplab sandbox are simulated: {sub} is not available (pod {ns}/{name} runs no containers). Use a real cluster (kind, minikube, k3d) for tasks that need {sub}."
             )))
         }
-        (Method::POST, Some(name), Some("eviction")) => {
-            let d = ctx.api().delete(rt, ns, name, &DeleteOpts::default())?;
-            let _ = d;
-            Ok(json_response(
-                StatusCode::CREATED,
-                &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
-            ))
-        }
-        (Method::POST, Some(name), Some("binding")) => {
-            let (body, _) = parse_body(ctx.headers, body, method)?;
-            let node = body["target"]["name"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string();
-            let pod = ctx.api().get(rt, ns, name)?;
-            if pod["spec"]["nodeName"]
-                .as_str()
-                .is_some_and(|n| !n.is_empty())
-            {
-                return Err(ApiError::conflict(
-                    &rt.group,
-                    &rt.plural,
-                    name,
-                    &format!(
-                        "pod {name} is already assigned to node \"{}\"",
-                        pod["spec"]["nodeName"].as_str().unwrap_or("")
-                    ),
-                ));
-            }
-            let key = rt.storage_key();
-            ctx.api().mutate(&key, ns, name, |p| {
-                p["spec"]["nodeName"] = json!(node);
-                true
-            });
-            Ok(json_response(
-                StatusCode::CREATED,
-                &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
-            ))
-        }
-        (Method::PUT, Some(name), Some("finalize")) => {
-            let (body, _) = parse_body(ctx.headers, body, method)?;
-            let key = rt.storage_key();
-            let finalizers = body["spec"]["finalizers"].clone();
-            ctx.api().get(rt, ns, name)?;
-            let obj = ctx.api().mutate(&key, ns, name, |n| {
-                n["spec"]["finalizers"] = if finalizers.is_null() {
-                    json!([])
-                } else {
-                    finalizers
-                };
-                true
-            });
-            let obj = obj.unwrap_or(Value::Null);
-            Ok(json_response(StatusCode::OK, &obj))
+        (Method::POST | Method::PUT, Some(name), Some(sub))
+            if rt.has_sub(sub) && !is_stream(sub) =>
+        {
+            let (body, _) = take(decoded)?;
+            let written =
+                ctx.api()
+                    .write_subresource(rt, ns, name, sub, body, &ctx.write_opts(true)?)?;
+            Ok(match written {
+                SubWritten::Object(obj) => json_response(StatusCode::OK, &obj),
+                SubWritten::Success => json_response(
+                    StatusCode::CREATED,
+                    &json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "code": 201}),
+                ),
+            })
         }
         _ => Err(ApiError::method_not_allowed(
             "the server does not allow this method on the requested resource",
@@ -1160,26 +897,6 @@ fn bytes_response(mut body: Vec<u8>) -> Response {
         HeaderValue::from_static("application/json"),
     );
     resp
-}
-
-/// The Table layout of a resource (its CRD version's printer columns, or the built-in kind's columns).
-pub fn table_layout(rt: &ResourceType) -> table::Layout {
-    let columns = rt.crd.as_ref().and_then(|c| c.printer_columns.as_ref());
-    table::Layout::with_printer(
-        &rt.group,
-        &rt.kind,
-        columns,
-        crate::sandbox::kinds::strategy(rt).printer(),
-    )
-}
-
-/// Writes the PartialObjectMetadata of a stored object.
-pub fn push_partial_metadata(out: &mut Vec<u8>, obj: &Stored) {
-    out.extend_from_slice(
-        b"{\"kind\":\"PartialObjectMetadata\",\"apiVersion\":\"meta.k8s.io/v1\",\"metadata\":",
-    );
-    out.extend_from_slice(obj.metadata_json().as_bytes());
-    out.push(b'}');
 }
 
 fn encode_continue(namespace: &str, name: &str, rv: u64) -> String {

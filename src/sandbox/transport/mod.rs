@@ -2,6 +2,7 @@
 //! Nothing here knows a kind: requests are decoded once and handed to the store layer.
 
 pub mod aggregated;
+pub mod codec;
 pub mod discovery;
 pub mod exec;
 pub mod http;

@@ -7,7 +7,7 @@ use crate::sandbox::status::ApiError;
 use crate::sandbox::store::api::Api;
 use crate::sandbox::store::convert::from_storage_shared;
 use crate::sandbox::store::{Event, EventType, Stored};
-use crate::sandbox::transport::http::{
+use crate::sandbox::transport::codec::{
     Format, Query, include_object, push_partial_metadata, table_layout,
 };
 use axum::body::Body;

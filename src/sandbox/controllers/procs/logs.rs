@@ -20,7 +20,7 @@ pub fn serve(api: &Api, pod: &Value, query: &HashMap<String, String>) -> Option<
     if let Some(c) = query.get("container")
         && *c != proc.container
     {
-        return Some(crate::sandbox::http::error_response(
+        return Some(crate::sandbox::transport::codec::error_response(
             &ApiError::bad_request(format!("container {c} is not valid for pod {name}")),
         ));
     }
