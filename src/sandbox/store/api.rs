@@ -354,11 +354,16 @@ impl Api {
         if let Some(user) = opts.checked_writer() {
             strategy.admit_writer(self.ctx(opts.dry_run), rt, ns, &obj, user)?;
         }
-        let mut stored = to_storage(rt, obj);
-        if let Some(managed) = applied_managed {
-            stored["metadata"]["managedFields"] = managed.clone();
-        }
-        let result = self.commit_create(rt, ns, &stored, &name, &generate, opts, warnings);
+        let stored = to_storage(rt, obj);
+        let result = self.commit_create(
+            rt,
+            ns,
+            &stored,
+            (&name, &generate),
+            opts,
+            warnings,
+            applied_managed,
+        );
         if result.is_err() && !opts.dry_run {
             // Whatever the strategy took for this object (NodePorts) goes back.
             strategy.release(self.ctx(false), &stored);
@@ -373,10 +378,10 @@ impl Api {
         rt: &ResourceType,
         ns: &str,
         stored: &Value,
-        name: &Option<String>,
-        generate: &Option<String>,
+        (name, generate): (&Option<String>, &Option<String>),
         opts: &WriteOpts,
         warnings: Vec<String>,
+        applied_managed: Option<&Value>,
     ) -> Result<Written, ApiError> {
         let strategy = kinds::strategy(rt);
         let key = rt.storage_key();
@@ -396,6 +401,9 @@ impl Api {
                 &mut candidate,
                 manager_opts(rt, opts, None).as_opts(),
             );
+            if let Some(managed) = applied_managed {
+                candidate["metadata"]["managedFields"] = managed.clone();
+            }
             if opts.dry_run {
                 if self.store.contains(&key, ns, &name) {
                     return Err(ApiError::already_exists(&rt.group, &rt.plural, &name));
