@@ -5,6 +5,8 @@ mod board;
 mod common;
 #[path = "classroom/integrity.rs"]
 mod integrity;
+#[path = "classroom/messages.rs"]
+mod messages;
 #[path = "classroom/rbac.rs"]
 mod rbac;
 #[path = "classroom/setup.rs"]

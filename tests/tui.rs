@@ -19,7 +19,11 @@ mod messages;
 mod progress;
 #[path = "tui/services.rs"]
 mod services;
+#[path = "tui/shared_sandbox.rs"]
+mod shared_sandbox;
 #[path = "tui/snapshots.rs"]
 mod snapshots;
+#[path = "tui/terminal.rs"]
+mod terminal;
 #[path = "tui/tmux.rs"]
 mod tmux;

@@ -36,6 +36,8 @@ pub struct Board {
     shared: Vec<(Column, usize)>,
     /// Engine index of each attendee's per-attendee tasks (`None` for quizzes), known attendees.
     known: BTreeMap<String, Vec<Option<usize>>>,
+    /// Each known attendee's task titles (their namespaces filled in), by column.
+    titles: BTreeMap<String, Vec<String>>,
     /// Attendees whose namespaces exist now.
     present: BTreeSet<String>,
     cells: HashMap<usize, Cell>,
@@ -86,6 +88,7 @@ impl Board {
             specs,
             shared,
             known: BTreeMap::new(),
+            titles: BTreeMap::new(),
             present: BTreeSet::new(),
             cells: HashMap::new(),
             namespaces,
@@ -204,6 +207,16 @@ impl Board {
             .iter()
             .map(|l| l.render_vars(&l.attendee_vars(name)))
             .collect();
+        let titles = self
+            .specs
+            .iter()
+            .map(|spec| {
+                rendered[spec.lab]
+                    .task(&spec.column.task)
+                    .map_or_else(|| spec.column.title.clone(), |t| t.title.clone())
+            })
+            .collect();
+        self.titles.insert(name.to_string(), titles);
         let mut ids = Vec::with_capacity(self.specs.len());
         for spec in &self.specs {
             if spec.column.kind == TaskKind::Quiz {
@@ -259,6 +272,7 @@ impl Board {
                 Some(Row {
                     name: name.clone(),
                     cells: ids.iter().map(|&i| self.cell(i)).collect(),
+                    titles: self.titles.get(name).cloned().unwrap_or_default(),
                 })
             })
             .collect();

@@ -80,6 +80,18 @@ impl Cell {
 pub struct Row {
     pub name: String,
     pub cells: Vec<Cell>,
+    /// The tasks' titles as this attendee reads them (their namespaces), by column; empty: the
+    /// columns' own titles.
+    pub titles: Vec<String>,
+}
+
+impl Row {
+    /// The title of column `i` for this attendee.
+    pub fn title<'a>(&'a self, i: usize, column: &'a Column) -> &'a str {
+        self.titles
+            .get(i)
+            .map_or(column.title.as_str(), String::as_str)
+    }
 }
 
 impl Row {

@@ -4,6 +4,7 @@ pub mod apply;
 pub mod bench;
 pub mod check;
 pub mod classroom;
+pub mod env;
 pub mod labs;
 pub mod manifests;
 pub mod operator;
@@ -43,6 +44,8 @@ pub enum Command {
     /// Measure oplab's own performance (for developers).
     #[command(hide = true)]
     Bench(bench::BenchArgs),
+    /// Print the shell lines that point kubectl at oplab's cluster: eval "$(oplab env)".
+    Env(env::EnvArgs),
     /// Run the built-in Gordon operator in the foreground.
     Operator(operator::OperatorArgs),
     /// The labs' solution files (chapter 3's Python operator): list, show, write DIR [LAB].
@@ -66,6 +69,7 @@ pub fn main() -> ExitCode {
         Some(Command::Manifests(args)) => manifests::run(args),
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Operator(args)) => operator::run(args),
+        Some(Command::Env(args)) => env::run(args),
         Some(Command::Solutions(args)) => solutions::run(args),
         None => tui::run(&cli.tui),
     };

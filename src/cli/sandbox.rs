@@ -1,7 +1,7 @@
 //! `oplab sandbox`: run the sandbox cluster in the foreground.
 
 use anyhow::Context;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
@@ -49,9 +49,8 @@ pub fn default_state_dir() -> anyhow::Result<PathBuf> {
     Ok(data_dir()?.join("sandbox").join("state"))
 }
 
-/// `oplab sandbox reset`: empties a state directory after confirmation.
+/// `oplab sandbox reset`: empties a state directory after confirmation; refused while a sandbox runs on it.
 pub fn reset(args: ResetArgs) -> anyhow::Result<ExitCode> {
-    use std::io::{BufRead, IsTerminal, Write};
     let dir = match args.state {
         Some(d) => d,
         None => default_state_dir()?,
@@ -60,31 +59,64 @@ pub fn reset(args: ResetArgs) -> anyhow::Result<ExitCode> {
         println!("{} does not exist: nothing to reset", dir.display());
         return Ok(ExitCode::SUCCESS);
     }
+    // Refuse before asking: a running sandbox would lose acknowledged writes.
+    let lock = take_lock(&dir)?;
     if !args.yes {
-        if !std::io::stdin().is_terminal() {
-            anyhow::bail!(
-                "refusing to empty {} without confirmation: run it in a terminal, or pass --yes",
-                dir.display()
-            );
-        }
-        print!(
-            "Empty the sandbox state in {}? Everything in that cluster is lost. [y/N] ",
+        let question = format!(
+            "Empty the sandbox state in {}? Everything in that cluster is lost.",
             dir.display()
         );
-        std::io::stdout().flush().ok();
-        let mut answer = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut answer)
-            .context("reading the answer")?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+        if !confirm(&question, "--yes")? {
             println!("nothing changed");
             return Ok(ExitCode::FAILURE);
         }
     }
     crate::sandbox::store::state::reset(&dir)?;
+    drop(lock);
     println!("emptied {}", dir.display());
     Ok(ExitCode::SUCCESS)
+}
+
+/// The state directory's lock, or an error naming the sandbox that holds it and what to do.
+fn take_lock(dir: &Path) -> anyhow::Result<crate::sandbox::lock::StateLock> {
+    crate::sandbox::lock::StateLock::acquire(dir).map_err(|e| match e.downcast_ref::<crate::sandbox::lock::Locked>() {
+        Some(l) => anyhow::anyhow!(
+            "refusing to empty {}: a sandbox runs on it ({}). Quit that oplab (or stop that `oplab sandbox`) first; \
+             in the TUI, :reset-cluster starts its cluster over.",
+            dir.display(),
+            l.holder
+        ),
+        None => e,
+    })
+}
+
+/// Empties `dir` unless a sandbox runs on it (for `--fresh-sandbox`, after its confirmation).
+pub fn reset_locked(dir: &Path) -> anyhow::Result<()> {
+    if !dir.exists() {
+        return Ok(());
+    }
+    let lock = take_lock(dir)?;
+    crate::sandbox::state::reset(dir)?;
+    drop(lock);
+    Ok(())
+}
+
+/// Asks `question` [y/N] on the terminal; without one, refuses and names `flag` to pass instead.
+pub fn confirm(question: &str, flag: &str) -> anyhow::Result<bool> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!(
+            "{question} Refusing without confirmation: run it in a terminal, or pass {flag}"
+        );
+    }
+    print!("{question} [y/N] ");
+    std::io::stdout().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .context("reading the answer")?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes"))
 }
 
 pub fn run(args: SandboxArgs) -> anyhow::Result<ExitCode> {

@@ -24,12 +24,28 @@ pub struct TuiArgs {
     /// progress file, so later runs need no flag; `--attendee ''` forgets it.
     #[arg(long, value_name = "NAME", env = "OPLAB_ATTENDEE")]
     pub attendee: Option<String>,
+    /// Keep the sandbox cluster's state in this directory (default: oplab's data directory,
+    /// `~/.local/share/oplab/sandbox/state`). One sandbox per directory: a second oplab uses the
+    /// running one.
+    #[arg(long, value_name = "DIR", env = "OPLAB_SANDBOX_STATE")]
+    pub sandbox_state: Option<PathBuf>,
+    /// Start the sandbox cluster empty (asks first): its kept state is deleted.
+    #[arg(long)]
+    pub fresh_sandbox: bool,
     /// Progress file (default: oplab/progress.json in your state directory).
     #[arg(long, value_name = "FILE", env = "OPLAB_PROGRESS", hide = true)]
     pub progress: Option<PathBuf>,
 }
 
 impl TuiArgs {
+    /// The sandbox's state directory: `--sandbox-state`, else the default one (in memory when there
+    /// is no home directory).
+    pub fn state_dir(&self) -> Option<PathBuf> {
+        self.sandbox_state
+            .clone()
+            .or_else(|| super::sandbox::default_state_dir().ok())
+    }
+
     pub fn options(&self) -> TuiOptions {
         TuiOptions {
             labs_dir: self.labs.clone(),
@@ -37,6 +53,7 @@ impl TuiArgs {
                 kubeconfig: self.kubeconfig.clone(),
                 context: self.context.clone(),
                 force_sandbox: self.sandbox,
+                sandbox_state: self.state_dir(),
                 ..ClusterOptions::default()
             },
             progress: self.progress.clone(),
@@ -49,6 +66,22 @@ pub fn run(args: &TuiArgs) -> anyhow::Result<ExitCode> {
     if let Some(name) = args.attendee.as_deref().filter(|n| !n.is_empty()) {
         crate::classroom::validate_attendee_name(name)
             .map_err(|e| anyhow::anyhow!("--attendee: {e}"))?;
+    }
+    if args.fresh_sandbox {
+        match args.state_dir() {
+            Some(dir) => {
+                let question = format!(
+                    "Start with an empty sandbox? Everything kept in {} is deleted.",
+                    dir.display()
+                );
+                if !super::sandbox::confirm(&question, "--fresh-sandbox")? {
+                    println!("nothing changed");
+                    return Ok(ExitCode::FAILURE);
+                }
+                super::sandbox::reset_locked(&dir)?;
+            }
+            None => anyhow::bail!("--fresh-sandbox: no home directory, so no kept sandbox state"),
+        }
     }
     crate::tui::run(args.options())?;
     Ok(ExitCode::SUCCESS)

@@ -16,8 +16,10 @@
 
 pub mod auth;
 pub mod controllers;
+pub mod embedded;
 pub mod kinds;
 pub mod kubeconfig;
+pub mod lock;
 pub mod meta;
 pub mod openapi;
 pub mod operators;
@@ -68,13 +70,34 @@ pub struct Sandbox {
     pub token: String,
     pub ca_pem: String,
     pub api: Arc<Api>,
+    /// Objects restored from the state directory at start (0: a new or empty cluster).
+    pub restored: usize,
     stop: CancellationToken,
+    /// The state directory's lock, held for the sandbox's life (one sandbox per directory).
+    lock: Option<lock::StateLock>,
 }
 
 impl Sandbox {
     /// Starts a sandbox on a tokio runtime: HTTPS server, controllers, the built-in objects.
+    /// With a state directory it first takes the directory's lock: a second sandbox on it fails with
+    /// [`lock::Locked`], and the address the last one listened on is tried first.
     pub async fn start(options: Options) -> anyhow::Result<Self> {
-        let listener = server::bind(options.addr).await?;
+        let lock = match &options.state_dir {
+            Some(dir) => Some(lock::StateLock::acquire(dir)?),
+            None => None,
+        };
+        let remembered = options
+            .state_dir
+            .as_deref()
+            .filter(|_| options.addr.port() == 0)
+            .and_then(lock::last_address);
+        let listener = match remembered {
+            Some(addr) => match server::bind(addr).await {
+                Ok(l) => l,
+                Err(_) => server::bind(options.addr).await?,
+            },
+            None => server::bind(options.addr).await?,
+        };
         let addr = listener
             .local_addr()
             .context("reading the listening address")?;
@@ -83,6 +106,7 @@ impl Sandbox {
             Some(dir) => restore_state(&api, dir)?,
             None => (tls::TlsMaterial::generate()?, random_token()),
         };
+        let restored = api.store.count();
         api.set_ca_pem(tls.ca_pem.clone());
         api.procs.set_base(options.state_dir.as_deref())?;
         controllers::bootstrap::run(&api);
@@ -106,13 +130,18 @@ impl Sandbox {
             state,
             stop.clone(),
         ));
+        if let Some(lock) = &lock {
+            lock.record(&url)?;
+        }
         Ok(Self {
             url,
             addr,
             token,
             ca_pem: tls.ca_pem,
             api,
+            restored,
             stop,
+            lock,
         })
     }
 
@@ -157,6 +186,11 @@ impl Sandbox {
     /// Stops the server and the controllers.
     pub fn shutdown(&self) {
         self.stop.cancel();
+    }
+
+    /// The state directory this sandbox keeps (and holds the lock of).
+    pub fn state_dir(&self) -> Option<&Path> {
+        self.lock.as_ref().map(lock::StateLock::dir)
     }
 }
 

@@ -59,4 +59,20 @@ pub enum Action {
     ToggleOperator,
     /// The terminal changed size.
     Resize(u16, u16),
+    /// `t`: open the terminal pane (a shell) and focus it.
+    Terminal,
+    /// `ctrl-]`: keys go back to the lab.
+    TermLeave,
+    /// A key for the focused shell.
+    TermKey(crossterm::event::KeyEvent),
+    /// Text pasted into the focused shell.
+    TermPaste(String),
+    /// Scroll the shell back (positive) or forward, in rows.
+    TermScroll(isize),
+    /// `z`: the terminal pane full-screen, or back.
+    TermZoom,
+    /// `T`: the terminal pane beside the lab or below it.
+    TermPlacement,
+    /// `L`: the log full-screen, or back.
+    LogFull,
 }

@@ -15,6 +15,8 @@ use ratatui::layout::Size;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+mod terminal;
+
 /// The pane keys go to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -169,6 +171,14 @@ pub struct App {
     pub content_height: usize,
     pub effects: Vec<Effect>,
     pub should_quit: bool,
+    /// The terminal pane's shells (issue 15).
+    pub term: super::terminal::Pane,
+    /// The log fills the screen (`L`).
+    pub log_full: bool,
+    /// `--context` as given: the pane's shells use it too.
+    pub context: Option<String>,
+    /// The last screen size laid out.
+    pub screen: Size,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -229,7 +239,20 @@ impl App {
             content_height: 0,
             effects: Vec::new(),
             should_quit: false,
+            term: super::terminal::Pane::default(),
+            log_full: false,
+            context: None,
+            screen: Size::new(80, 24),
         };
+        if let Some(p) = app
+            .progress
+            .preferences
+            .terminal
+            .as_deref()
+            .and_then(super::terminal::Placement::parse)
+        {
+            app.term.placement = p;
+        }
         if let Some(note) = loaded.note {
             app.push_log(LogLine::warn("progress", note));
         }
@@ -389,6 +412,8 @@ impl App {
             Mode::Help
         } else if self.prompt.is_some() {
             Mode::Prompt
+        } else if self.term.focused && self.term.is_open() {
+            Mode::Terminal
         } else if self.search.as_ref().is_some_and(|s| !s.query.is_empty()) {
             Mode::Searching
         } else {
@@ -604,6 +629,8 @@ impl App {
             },
             Action::Enter => self.enter(),
             Action::NextStep => self.next_step(true),
+            // `p` on a selected code block pastes it into the shell.
+            Action::PrevStep if self.code_sel.is_some() => self.paste_code(),
             Action::PrevStep => self.next_step(false),
             Action::NextChapter => self.next_chapter(true),
             Action::PrevChapter => self.next_chapter(false),
@@ -742,8 +769,21 @@ impl App {
                     None => self.info("This step has no tasks."),
                 }
             }
-            Action::ToggleOperator => self.effects.push(Effect::Request(Request::ToggleOperator)),
+            Action::ToggleOperator => {
+                let on = !self.operator_wanted();
+                self.progress.preferences.operator = Some(on);
+                self.save();
+                self.effects.push(Effect::Request(Request::ToggleOperator))
+            }
             Action::Resize(..) => {}
+            Action::Terminal
+            | Action::TermLeave
+            | Action::TermKey(_)
+            | Action::TermPaste(_)
+            | Action::TermScroll(_)
+            | Action::TermZoom
+            | Action::TermPlacement
+            | Action::LogFull => self.terminal_action(action),
         }
     }
 
@@ -971,7 +1011,9 @@ impl App {
     }
 
     fn back(&mut self) {
-        if self.editor.take().is_some() {
+        if self.log_full {
+            self.log_full = false;
+        } else if self.editor.take().is_some() {
             self.info("Edit discarded.");
         } else if self.help {
             self.help = false;
@@ -1052,6 +1094,20 @@ impl App {
                     )),
                 }
             }
+            ("kubeconfig" | "kc", _) => self.show_kubeconfig(),
+            ("shell" | "terminal", None) => self.open_shell(),
+            ("shell" | "terminal", Some(n)) => match n.parse::<usize>() {
+                Ok(k) if k >= 1 && k <= self.term.tabs.len() => {
+                    self.term.active = k - 1;
+                    self.term.focused = true;
+                }
+                _ => self.push_log(LogLine::error(
+                    "oplab",
+                    format!("no shell {n}; {} open", self.term.tabs.len()),
+                )),
+            },
+            ("split", _) => self.multiplexer_split(),
+            ("python" | "venv", _) => self.python_venv(),
             ("lab" | "chapter" | "step", None) => {
                 self.push_log(LogLine::error("oplab", format!(":{cmd} needs an argument")))
             }
@@ -1192,6 +1248,20 @@ impl App {
                     .collect();
                 self.revision += 1;
             }
+            AppMessage::Terminal(ev) => self.terminal_event(ev),
+            AppMessage::NewCluster => {
+                let done: usize = self.progress.labs.values().map(|l| l.done.len()).sum();
+                if done > 0 {
+                    self.push_log(LogLine::warn(
+                        "cluster",
+                        format!(
+                            "This cluster is new, but the progress file has {done} done task{}: \
+                             [x] is what you did before, the check beside it what holds now.",
+                            if done == 1 { "" } else { "s" }
+                        ),
+                    ));
+                }
+            }
             AppMessage::Verdict { lab, task, verdict } => {
                 if verdict == Verdict::Pass && self.progress.done_record(&lab, &task).is_none() {
                     let by = self.attendee.clone();
@@ -1207,7 +1277,17 @@ impl App {
     /// Lays the current step out for a terminal of `size`: renders it for the content width,
     /// finds search matches, keeps the scroll position in range. Call before drawing.
     pub fn prepare(&mut self, size: Size) {
-        let panes = layout::panes(size, self.focus);
+        self.screen = size;
+        let (panes, shell) = layout::panes_with(size, self.focus, self.term_layout());
+        if let Some(r) = shell {
+            // The shell's screen inside the pane's border and tab line.
+            let reqs = self
+                .term
+                .resize(r.height.saturating_sub(2), r.width.saturating_sub(2));
+            for req in reqs {
+                self.effects.push(Effect::Request(Request::Terminal(req)));
+            }
+        }
         self.content_height = panes.content.height.saturating_sub(2) as usize;
         let width = panes.content.width.saturating_sub(2) as usize;
         let key = ViewKey {

@@ -78,6 +78,8 @@ pub enum Request {
     ToggleOperator,
     /// Start the built-in operator if it is not running (on by default once connected).
     StartOperator,
+    /// Start, feed or resize a shell of the terminal pane.
+    Terminal(super::terminal::ShellRequest),
     /// Stop the built-in operator if it runs (a step that grades the attendee's own operator opened).
     StopOperator,
 }
@@ -92,6 +94,7 @@ impl Request {
             Self::ToggleOperator | Self::StartOperator | Self::StopOperator => {
                 "toggling the built-in operator"
             }
+            Self::Terminal(_) => "the terminal pane",
         }
     }
 }

@@ -19,6 +19,9 @@ pub struct ClusterOptions {
     pub sandbox_kubeconfig: Option<PathBuf>,
     /// How long the `/version` probe may take.
     pub probe_timeout: Duration,
+    /// The sandbox keeps its state here (one sandbox per directory: a running one is joined);
+    /// `None`: in memory, gone at quit.
+    pub sandbox_state: Option<PathBuf>,
 }
 
 impl Default for ClusterOptions {
@@ -29,6 +32,7 @@ impl Default for ClusterOptions {
             force_sandbox: false,
             sandbox_kubeconfig: None,
             probe_timeout: Duration::from_secs(2),
+            sandbox_state: None,
         }
     }
 }
@@ -74,8 +78,11 @@ pub fn spawn_discovery(bg: &Background, opts: ClusterOptions) {
                 ),
             }
         };
-        let sandbox = match crate::sandbox::Sandbox::start(crate::sandbox::Options::default()).await
-        {
+        let options = crate::sandbox::Options {
+            state_dir: opts.sandbox_state.clone(),
+            ..Default::default()
+        };
+        let sandbox = match crate::sandbox::embedded::start_or_join(options).await {
             Ok(s) => s,
             Err(e) => {
                 bg.send(AppMessage::Cluster(ClusterState::Disconnected {
@@ -109,7 +116,7 @@ pub fn spawn_discovery(bg: &Background, opts: ClusterOptions) {
             None => None,
         };
         bg.send(AppMessage::Cluster(ClusterState::Sandbox {
-            url: sandbox.url.clone(),
+            url: sandbox.url().to_string(),
             kubeconfig: written.clone(),
         }));
         let why_line = if opts.force_sandbox {
@@ -126,6 +133,30 @@ pub fn spawn_discovery(bg: &Background, opts: ClusterOptions) {
             None => "No cluster reachable: running the oplab sandbox".to_string(),
         };
         bg.log(LogLine::info("cluster", line));
+        match &sandbox {
+            crate::sandbox::embedded::Embedded::Joined { holder, .. } => {
+                bg.log(LogLine::info(
+                    "cluster",
+                    format!("The sandbox was already running ({holder}): using it, not starting another."),
+                ));
+            }
+            crate::sandbox::embedded::Embedded::Owned(s) => {
+                if let Some(dir) = s.state_dir() {
+                    let what = if s.restored == 0 {
+                        "a new cluster"
+                    } else {
+                        "its objects kept"
+                    };
+                    bg.log(LogLine::info(
+                        "cluster",
+                        format!("Sandbox state in {} ({what}).", dir.display()),
+                    ));
+                }
+                if s.restored == 0 {
+                    bg.send(AppMessage::NewCluster);
+                }
+            }
+        }
         match sandbox.client().await {
             Ok(c) => {
                 bg.send(AppMessage::Client(c));

@@ -17,6 +17,8 @@ pub enum Mode {
     Editor,
     /// A scrollable overlay (the diff) is open.
     Overlay,
+    /// The terminal pane has the focus: every key goes to the shell but `ctrl-]`.
+    Terminal,
 }
 
 /// Maps a terminal event to an action, if it means one.
@@ -24,6 +26,17 @@ pub fn map_event(event: &Event, mode: Mode) -> Option<Action> {
     match event {
         Event::Key(key) if key.kind != KeyEventKind::Release => map_key(key, mode),
         Event::Resize(w, h) => Some(Action::Resize(*w, *h)),
+        Event::Paste(text) if mode == Mode::Terminal => Some(Action::TermPaste(text.clone())),
+        Event::Mouse(m) => {
+            use crossterm::event::MouseEventKind;
+            match (m.kind, mode) {
+                (MouseEventKind::ScrollUp, Mode::Terminal) => Some(Action::TermScroll(3)),
+                (MouseEventKind::ScrollDown, Mode::Terminal) => Some(Action::TermScroll(-3)),
+                (MouseEventKind::ScrollUp, Mode::Normal | Mode::Searching) => Some(Action::Up),
+                (MouseEventKind::ScrollDown, Mode::Normal | Mode::Searching) => Some(Action::Down),
+                _ => None,
+            }
+        }
         _ => None,
     }
 }
@@ -31,6 +44,16 @@ pub fn map_event(event: &Event, mode: Mode) -> Option<Action> {
 /// Maps one key press.
 pub fn map_key(key: &KeyEvent, mode: Mode) -> Option<Action> {
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+    if mode == Mode::Terminal {
+        let shift = key.modifiers.contains(KeyModifiers::SHIFT);
+        // ctrl-] arrives as ctrl-5 from terminals that send the raw control byte (0x1d).
+        return Some(match key.code {
+            KeyCode::Char(']') | KeyCode::Char('5') if ctrl => Action::TermLeave,
+            KeyCode::PageUp if shift => Action::TermScroll(10),
+            KeyCode::PageDown if shift => Action::TermScroll(-10),
+            _ => Action::TermKey(*key),
+        });
+    }
     if ctrl && matches!(key.code, KeyCode::Char('c')) {
         return Some(Action::Quit);
     }
@@ -71,6 +94,8 @@ pub fn map_key(key: &KeyEvent, mode: Mode) -> Option<Action> {
             _ => None,
         },
         Mode::Normal | Mode::Searching => normal_key(key, mode == Mode::Searching, ctrl),
+        // Handled above: every key goes to the shell.
+        Mode::Terminal => None,
     }
 }
 
@@ -109,6 +134,10 @@ fn normal_key(key: &KeyEvent, searching: bool, ctrl: bool) -> Option<Action> {
         KeyCode::Char('d') => Action::Diff,
         KeyCode::Char('v') => Action::Probe,
         KeyCode::Char('o') => Action::ToggleOperator,
+        KeyCode::Char('t') => Action::Terminal,
+        KeyCode::Char('T') => Action::TermPlacement,
+        KeyCode::Char('z') => Action::TermZoom,
+        KeyCode::Char('L') => Action::LogFull,
         KeyCode::Char(c @ '1'..='9') => Action::Answer(c as usize - '0' as usize),
         _ => return None,
     };
@@ -117,7 +146,10 @@ fn normal_key(key: &KeyEvent, searching: bool, ctrl: bool) -> Option<Action> {
 
 /// The key reference shown by `?`: (keys, what they do).
 pub const HELP: &[(&str, &str)] = &[
-    ("n / p, → / ←", "next / previous step"),
+    (
+        "n / p, → / ←",
+        "next / previous step (p on a selected code block: paste it)",
+    ),
     ("} / {", "next / previous chapter"),
     ("j / k, ↓ / ↑", "scroll or select in the focused pane"),
     ("PgDn / PgUp, space", "scroll a page"),
@@ -136,7 +168,28 @@ pub const HELP: &[(&str, &str)] = &[
         "1-9",
         "answer the selected quiz (tasks pane); pick-all: pick, then enter",
     ),
-    ("v o", "run a task's probe / toggle the operator (coming)"),
+    (
+        "v o",
+        "run a task's probe / start or stop the operator (kept)",
+    ),
+    (
+        "t",
+        "terminal: open a shell and type in it; ctrl-] back to the lab",
+    ),
+    ("T z", "terminal beside / below the lab; full-screen"),
+    (
+        "shift-PgUp/PgDn",
+        "in the terminal: scroll back (or the mouse wheel)",
+    ),
+    ("L", "the log full-screen"),
+    (
+        ":kubeconfig",
+        "the export KUBECONFIG= line for other terminals (copied)",
+    ),
+    (
+        ":shell :python",
+        "another shell tab; make the Python venv of chapter 3",
+    ),
     ("esc", "back, close"),
     ("q, ctrl-c", "quit"),
 ];

@@ -18,8 +18,54 @@ pub const NAV_MIN_WIDTH: u16 = 90;
 /// Width from which tasks get a column of their own.
 pub const WIDE: u16 = 130;
 
-pub fn panes(size: Size, focus: Focus) -> Panes {
+/// Where the terminal pane goes, if it is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TermLayout {
+    pub open: bool,
+    pub placement: super::terminal::Placement,
+    /// The terminal fills the screen above the status bar.
+    pub full: bool,
+}
+
+/// Width from which the terminal goes beside the lab.
+pub const TERM_SIDE_MIN_WIDTH: u16 = 120;
+
+/// The panes with the terminal pane carved out (returned beside them; `None` when closed).
+pub fn panes_with(size: Size, focus: Focus, term: TermLayout) -> (Panes, Option<Rect>) {
+    if !term.open {
+        return (panes(size, focus), None);
+    }
     let area = Rect::new(0, 0, size.width, size.height);
+    let [main, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
+    if term.full || size.height < 16 {
+        let mut p = panes(size, focus);
+        p.status = status;
+        return (p, Some(main));
+    }
+    let side =
+        term.placement == super::terminal::Placement::Side && size.width >= TERM_SIDE_MIN_WIDTH;
+    let (lab, shell) = if side {
+        let [l, s] = Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+            .areas(main);
+        (l, s)
+    } else {
+        let [l, s] =
+            Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(main);
+        (l, s)
+    };
+    // The lab's panes laid out in what is left, as on a terminal of that size.
+    let mut p = panes_in(Rect::new(lab.x, lab.y, lab.width, lab.height + 1), focus);
+    p.status = status;
+    (p, Some(shell))
+}
+
+pub fn panes(size: Size, focus: Focus) -> Panes {
+    panes_in(Rect::new(0, 0, size.width, size.height), focus)
+}
+
+/// The panes in `area`, its last row the status bar.
+fn panes_in(area: Rect, focus: Focus) -> Panes {
+    let size = area.as_size();
     let [main, status] = Layout::vertical([Constraint::Min(1), Constraint::Length(1)]).areas(area);
     let log_h = match size.height {
         h if h >= 45 => 10,

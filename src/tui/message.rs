@@ -106,6 +106,11 @@ pub enum AppMessage {
     Diff { title: String, text: String },
     /// What the attendee may do in each instructor step (asked again on every reconnect).
     InstructorSteps(Vec<StepAccess>),
+    /// The cluster in use is new (a sandbox with no kept state): done ticks in the progress file
+    /// are from an earlier cluster.
+    NewCluster,
+    /// Output of a terminal pane's shell, or its exit (see [`super::terminal`]).
+    Terminal(super::terminal::TermEvent),
     /// The built-in operator's state changed (for the status bar).
     Operator(super::status::OperatorState),
 }
@@ -141,6 +146,8 @@ impl std::fmt::Debug for AppMessage {
                 .field("text", text)
                 .finish(),
             Self::InstructorSteps(s) => f.debug_tuple("InstructorSteps").field(s).finish(),
+            Self::NewCluster => f.write_str("NewCluster"),
+            Self::Terminal(e) => f.debug_tuple("Terminal").field(e).finish(),
             Self::Operator(s) => f.debug_tuple("Operator").field(s).finish(),
         }
     }

@@ -21,6 +21,7 @@ pub mod runner;
 pub mod search;
 pub mod services;
 pub mod status;
+pub mod terminal;
 pub mod theme;
 pub mod ui;
 pub mod wrap;
@@ -141,8 +142,9 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
     crate::files::regular_file(&progress)?;
     let runtime = tokio::runtime::Runtime::new()?;
     let set = load_labs(&opts);
-    let app = build_app_with(set.clone(), &opts, Theme::from_env());
+    let mut app = build_app_with(set.clone(), &opts, Theme::from_env());
     let checks = live_checks(set, &app);
+    app.context = opts.cluster.context.clone();
     on_terminal(runtime, |terminal| async {
         let (bg, rx) = Background::new();
         let _watcher = start_background(&opts, &bg);
@@ -158,6 +160,9 @@ pub fn run(opts: TuiOptions) -> anyhow::Result<()> {
             runner.services.push(Box::new(c));
         }
         runner.services.push(Box::new(checks));
+        runner
+            .services
+            .push(Box::new(terminal::TerminalService::default()));
         runner.autostart_operator = true;
         let mut events = crossterm::event::EventStream::new();
         let result = runner.run(&mut events).await;
@@ -180,7 +185,18 @@ where
             return Err(e.into());
         }
     };
+    // Pastes arrive whole (for the terminal pane); the wheel scrolls.
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::event::EnableBracketedPaste,
+        crossterm::event::EnableMouseCapture
+    );
     let result = runtime.block_on(body(terminal));
+    let _ = crossterm::execute!(
+        std::io::stdout(),
+        crossterm::event::DisableBracketedPaste,
+        crossterm::event::DisableMouseCapture
+    );
     ratatui::restore();
     runtime.shutdown_timeout(std::time::Duration::from_millis(500));
     Ok(result?)

@@ -18,6 +18,27 @@ pub struct Progress {
     /// The classroom attendee whose namespaces the labs use (`oplab --attendee NAME` saves it here).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub attendee: Option<String>,
+    /// Choices that stick across runs (issue 15).
+    #[serde(default, skip_serializing_if = "Preferences::is_empty")]
+    pub preferences: Preferences,
+}
+
+/// The attendee's choices kept in the progress file.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Preferences {
+    /// The built-in operator on (the default) or off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operator: Option<bool>,
+    /// Where the terminal pane goes: `side` or `below`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terminal: Option<String>,
+}
+
+impl Preferences {
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -100,6 +100,8 @@ impl<B: Backend, C: Clipboard> Runner<B, C> {
     pub fn draw(&mut self) -> Result<(), B::Error> {
         let size = self.terminal.size()?;
         self.app.prepare(size);
+        // Layout may resize the pane's shells.
+        self.run_effects();
         let app = &self.app;
         self.terminal.draw(|f| ui::draw(f, app))?;
         self.frames += 1;
@@ -168,7 +170,17 @@ impl<B: Backend, C: Clipboard> Runner<B, C> {
             }
         }
         self.app.handle(msg);
-        if connected && self.autostart_operator && !self.app.own_operator_step() {
+        if connected && self.autostart_operator && !self.app.operator_wanted() {
+            self.app.push_log(LogLine::info(
+                "operator",
+                "The built-in operator stays off, as you left it: o starts it.",
+            ));
+        }
+        if connected
+            && self.autostart_operator
+            && self.app.operator_wanted()
+            && !self.app.own_operator_step()
+        {
             self.app.effects.push(super::app::Effect::Request(
                 super::background::Request::StartOperator,
             ));

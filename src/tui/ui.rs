@@ -17,7 +17,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 /// Draws the whole screen. `App::prepare` must have run for this size.
 pub fn draw(frame: &mut Frame<'_>, app: &App) {
     let area = frame.area();
-    let panes = layout::panes(area.as_size(), app.focus);
+    let (panes, shell) = layout::panes_with(area.as_size(), app.focus, app.term_layout());
     draw_content(frame, app, panes.content);
     if let Some(nav) = panes.nav {
         draw_nav(frame, app, nav);
@@ -27,6 +27,14 @@ pub fn draw(frame: &mut Frame<'_>, app: &App) {
     }
     if let Some(log) = panes.log {
         draw_log(frame, app, log);
+    }
+    if app.log_full {
+        let full = Rect::new(0, 0, area.width, area.height.saturating_sub(1));
+        frame.render_widget(Clear, full);
+        draw_log(frame, app, full);
+    }
+    if let Some(r) = shell {
+        super::terminal::draw::draw(frame, app, r);
     }
     draw_status(frame, app, &panes);
     if app.help {
@@ -530,7 +538,10 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, panes: &Panes) {
     let (dot, text) = match &app.cluster {
         ClusterState::Connecting => ("○", "connecting…".to_string()),
         ClusterState::Connected { context, version } => ("●", format!("{context} {version}")),
-        ClusterState::Sandbox { .. } => ("●", "sandbox".to_string()),
+        ClusterState::Sandbox { url, .. } if area.width >= 120 => {
+            ("●", format!("sandbox {url} · :kubeconfig"))
+        }
+        ClusterState::Sandbox { .. } => ("●", "sandbox :kubeconfig".to_string()),
         ClusterState::Disconnected { .. } => ("✗", "disconnected".to_string()),
     };
     let dot_style = match &app.cluster {
@@ -568,6 +579,15 @@ fn draw_status(frame: &mut Frame<'_>, app: &App, panes: &Panes) {
                 format!("/{} {pos}/{n} · n/N match · esc clear ", s.query),
                 t.status,
             )]
+        }
+        _ if app.mode() == super::keymap::Mode::Terminal => {
+            left.insert(0, Span::styled(" TERMINAL ", t.status_key));
+            vec![
+                Span::styled("ctrl-]", t.status_key),
+                Span::styled(" back to the lab  ", t.status),
+                Span::styled("shift-PgUp", t.status_key),
+                Span::styled(" scroll ", t.status),
+            ]
         }
         _ => keys(app, area.width),
     };
@@ -611,6 +631,7 @@ fn keys(app: &App, width: u16) -> Vec<Span<'static>> {
         ("tab", "pane"),
         ("]", "code"),
         ("c", "copy"),
+        ("t", "terminal"),
         ("h", "hint"),
         ("/", "search"),
         (":", "cmd"),

@@ -47,6 +47,7 @@ fn snapshot() -> Snapshot {
             Row {
                 name: name.into(),
                 cells,
+                titles: Vec::new(),
             }
         })
         .collect();

@@ -312,7 +312,7 @@ fn detail(f: &mut Frame, area: Rect, s: &Snapshot, name: &str, scroll: usize, th
     let width = body.width as usize;
     let mut lines = Vec::new();
     let mut lab = "";
-    for (t, c) in s.tasks.iter().zip(&row.cells) {
+    for (i, (t, c)) in s.tasks.iter().zip(&row.cells).enumerate() {
         if t.lab != lab {
             lab = &t.lab;
             lines.push(Line::styled(format!(" {lab}"), theme.h2));
@@ -322,7 +322,7 @@ fn detail(f: &mut Frame, area: Rect, s: &Snapshot, name: &str, scroll: usize, th
             Span::styled(format!("   {} ", c.glyph()), cell_style(c, theme)),
             Span::styled(format!("{:<12} ", c.status()), cell_style(c, theme)),
             Span::raw(format!("{}  ", t.task)),
-            Span::styled(first_line(&t.title, room), theme.muted),
+            Span::styled(first_line(row.title(i, t), room), theme.muted),
         ]));
         if !matches!(c, Cell::Pass | Cell::NotGradable(_)) {
             for l in c.reason().lines().take(3) {

@@ -620,7 +620,7 @@ fn sync_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn read_credentials(dir: &Path) -> anyhow::Result<Option<Credentials>> {
+pub fn read_credentials(dir: &Path) -> anyhow::Result<Option<Credentials>> {
     let path = dir.join(CREDENTIALS);
     if !path.exists() {
         return Ok(None);
