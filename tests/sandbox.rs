@@ -9,6 +9,8 @@ mod durability;
 mod etcd;
 #[path = "sandbox/exec.rs"]
 mod exec;
+#[path = "sandbox/fidelity.rs"]
+mod fidelity;
 #[path = "sandbox/journal.rs"]
 mod journal;
 #[path = "sandbox/kube_rs.rs"]

@@ -45,6 +45,7 @@ MODULES = [
     "api::scheduling::v1",
     "api::storage::v1",
     "api::autoscaling::v1",
+    "api::certificates::v1",
     "apiextensions_apiserver::pkg::apis::apiextensions::v1",
     "kube_aggregator::pkg::apis::apiregistration::v1",
     "apimachinery::pkg::apis::meta::v1",

@@ -64,6 +64,8 @@ pub async fn walk(
                     engine.stores().rediscover();
                     if task.check.changes_cluster() {
                         engine.wait_pass_probe(i).await.verdict
+                    } else if task.check.uses_exec() {
+                        engine.wait_pass_exec(i, task.timeout).await.verdict
                     } else {
                         engine.wait_pass(i, task.timeout).await.verdict
                     }
@@ -95,9 +97,14 @@ pub async fn walk(
             Check::Probe(p) => p.expect.as_ref().clone(),
             other => other.clone(),
         };
+        let exec = check.uses_exec();
         let i = engine.add_check(&lab.id, &task.id, &task.title, check);
         engine.settle(SETTLE).await;
-        let now = engine.wait_pass(i, AT_THE_END).await.verdict;
+        let now = if exec {
+            engine.wait_pass_exec(i, AT_THE_END).await.verdict
+        } else {
+            engine.wait_pass(i, AT_THE_END).await.verdict
+        };
         let end = match (failed, now) {
             (None, Verdict::Pass) => Verdict::Pass,
             (Some(r), Verdict::Pass) => Verdict::Fail(format!("never passed on the way: {r}")),

@@ -79,6 +79,10 @@ pub enum Requirement {
     NotIn(String, Vec<String>),
     Exists(String),
     NotExists(String),
+    /// `key>N`: the label's value is an integer greater than N.
+    Gt(String, i64),
+    /// `key<N`: the label's value is an integer less than N.
+    Lt(String, i64),
 }
 
 /// A label selector (`a=b,c!=d,e,!f,g in (x,y),h notin (z)`).
@@ -94,6 +98,35 @@ impl LabelSelector {
         for part in split_top_level(s) {
             let part = part.trim();
             if part.is_empty() {
+                continue;
+            }
+            // `key>N` and `key<N` (apimachinery's Gt/Lt: one integer value) are for servers only; the
+            // shared parser knows the operators clients write.
+            if let Some((k, v, gt)) = part
+                .split_once('>')
+                .map(|(k, v)| (k, v, true))
+                .or_else(|| part.split_once('<').map(|(k, v)| (k, v, false)))
+            {
+                let key = crate::selector::parse_requirement(k.trim())
+                    .ok()
+                    .filter(|r| r.op == SelectorOp::Exists)
+                    .map(|r| r.key)
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "unable to parse requirement: found '{part}', expected: identifier"
+                        ))
+                    })?;
+                let n: i64 = v.trim().parse().map_err(|_| {
+                    ApiError::bad_request(format!(
+                        "unable to parse requirement: values[0]: Invalid value: {:?}: for 'Gt', 'Lt' operators, the value must be an integer",
+                        v.trim()
+                    ))
+                })?;
+                reqs.push(if gt {
+                    Requirement::Gt(key, n)
+                } else {
+                    Requirement::Lt(key, n)
+                });
                 continue;
             }
             let r = crate::selector::parse_requirement(part).map_err(|why| {
@@ -124,6 +157,12 @@ impl LabelSelector {
             Requirement::NotIn(k, vs) => get(k).is_none_or(|x| !vs.iter().any(|v| v == x)),
             Requirement::Exists(k) => get(k).is_some(),
             Requirement::NotExists(k) => get(k).is_none(),
+            Requirement::Gt(k, n) => get(k)
+                .and_then(|x| x.parse::<i64>().ok())
+                .is_some_and(|x| x > *n),
+            Requirement::Lt(k, n) => get(k)
+                .and_then(|x| x.parse::<i64>().ok())
+                .is_some_and(|x| x < *n),
         })
     }
 
@@ -168,6 +207,8 @@ impl LabelSelector {
                 Requirement::NotIn(k, vs) => format!("{k} notin ({})", vs.join(",")),
                 Requirement::Exists(k) => k.clone(),
                 Requirement::NotExists(k) => format!("!{k}"),
+                Requirement::Gt(k, n) => format!("{k}>{n}"),
+                Requirement::Lt(k, n) => format!("{k}<{n}"),
             })
             .collect::<Vec<_>>()
             .join(",")
@@ -193,6 +234,10 @@ fn split_top_level(s: &str) -> Vec<&str> {
     out.push(&s[start..]);
     out
 }
+
+/// Field labels of boolean fields: kube-apiserver's field sets print them with `fmt.Sprint`, so unset is "false"
+/// (pkg/registry/core/node/strategy.go, pkg/registry/core/pod/strategy.go).
+const BOOLEAN_FIELDS: &[&str] = &["spec.unschedulable", "spec.hostNetwork"];
 
 /// A field selector: `metadata.name=x,status.phase!=Running`.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -245,6 +290,8 @@ impl FieldSelector {
                 Some(Value::String(s)) => s.clone(),
                 Some(Value::Bool(b)) => b.to_string(),
                 Some(Value::Number(n)) => n.to_string(),
+                // Boolean fields the server selects on print Go's zero value when unset.
+                _ if BOOLEAN_FIELDS.contains(&path) => "false".to_string(),
                 _ => String::new(),
             };
             (actual == *want) == *eq

@@ -21,6 +21,7 @@ pub mod kinds;
 pub mod kubeconfig;
 pub mod lock;
 pub mod meta;
+pub mod openapi;
 pub mod operators;
 pub mod patch;
 pub mod proto;

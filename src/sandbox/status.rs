@@ -119,7 +119,8 @@ impl ApiError {
         Self::new(410, "Expired", message)
     }
 
-    /// The JSON body of this error.
+    /// The JSON body of this error, in the field order of Go's `metav1.Status` (details before code) and
+    /// with the details' empty `group` left out (`omitempty`, as for core resources).
     pub fn to_status(&self) -> Value {
         let mut status = json!({
             "kind": "Status",
@@ -128,13 +129,43 @@ impl ApiError {
             "status": "Failure",
             "message": self.message,
             "reason": self.reason,
-            "code": self.code,
         });
         if let Some(details) = &self.details {
-            status["details"] = details.clone();
+            status["details"] = go_details(details);
         }
+        status["code"] = json!(self.code);
         status
     }
+}
+
+/// `StatusDetails` in Go's field order, empty strings left out.
+fn go_details(details: &Value) -> Value {
+    let Some(map) = details.as_object() else {
+        return details.clone();
+    };
+    let mut out = serde_json::Map::new();
+    for key in [
+        "name",
+        "group",
+        "kind",
+        "uid",
+        "causes",
+        "retryAfterSeconds",
+    ] {
+        match map.get(key) {
+            None | Some(Value::Null) => {}
+            Some(Value::String(s)) if s.is_empty() => {}
+            Some(v) => {
+                out.insert(key.into(), v.clone());
+            }
+        }
+    }
+    for (k, v) in map {
+        if !out.contains_key(k) && v.as_str() != Some("") {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    Value::Object(out)
 }
 
 impl std::fmt::Display for ApiError {
@@ -161,7 +192,7 @@ pub fn success(group: &str, plural: &str, name: &str, uid: &str) -> Value {
         "apiVersion": "v1",
         "metadata": {},
         "status": "Success",
-        "details": {"name": name, "group": group, "kind": plural, "uid": uid},
+        "details": go_details(&json!({"name": name, "group": group, "kind": plural, "uid": uid})),
     })
 }
 

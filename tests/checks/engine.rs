@@ -258,6 +258,53 @@ async fn exec_on_the_sandbox_cannot_check_with_the_reason() {
     }
 }
 
+/// `v` on a task whose check is an exec (the TUI's probe request): the command runs and its verdict
+/// comes back, here against a real etcd member of the sandbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exec_checks_run_on_request_against_an_etcd_pod() {
+    let tc = TestCluster::start().await;
+    let client = tc.client().await;
+    let o = tc.kubectl_stdin(
+        &common::kubectl_default(),
+        &["apply", "-f", "-"],
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: solo}\nspec:\n  containers:\n  - {name: etcd, image: quay.io/coreos/etcd:v3.5.21, args: [--name=solo]}\n",
+    );
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let mut engine = Engine::new(client);
+    let i = engine.add_check(
+        "lab",
+        "members",
+        "one member",
+        Check::Exec(ExecCheck {
+            exec: ExecSpec {
+                namespace: "default".into(),
+                pod: PodRef::Name("solo".into()),
+                container: None,
+                command: vec!["etcdctl".into(), "member".into(), "list".into()],
+                timeout: Duration::from_secs(5),
+            },
+            expect: OutputExpect {
+                lines: Some(1),
+                contains: vec!["started, solo".into()],
+                ..Default::default()
+            },
+        }),
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let v = engine.run_probe(i).await;
+        if v.verdict.is_pass() {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the exec check never passed: {}",
+            v.verdict
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 #[tokio::test]
 async fn dropped_and_compacted_watches_reconnect_without_a_stale_pass() {
     let tc = TestCluster::start().await;

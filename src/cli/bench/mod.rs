@@ -1,6 +1,7 @@
 //! `oplab bench` (hidden): developer benchmarks that print their numbers.
 
 pub mod apply;
+pub mod chapter2;
 pub mod checks;
 pub mod classroom;
 pub mod tui;
@@ -46,6 +47,12 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 300)]
         rounds: usize,
     },
+    /// Chapter 2 on a sandbox: kubectl exec vs direct etcdctl, EtcdCluster 3 / 3 -> 5 to healthy,
+    /// memory and disk per etcd member, Subscription -> InstallPlan, approval -> CSV Succeeded.
+    Chapter2 {
+        #[arg(long, default_value_t = 20)]
+        rounds: usize,
+    },
     /// Child process of the first-frame measurement: start, draw one frame, print, exit.
     #[command(hide = true)]
     FirstFrame,
@@ -61,6 +68,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<ExitCode> {
         BenchWhat::Tui { seconds, runs } => tui::bench_tui(seconds, runs),
         BenchWhat::Checks { rounds } => checks::run(rounds),
         BenchWhat::Classroom { attendees, rounds } => classroom::run(attendees, rounds),
+        BenchWhat::Chapter2 { rounds } => chapter2::run(rounds),
         BenchWhat::FirstFrame => tui::first_frame_child(),
     }
 }

@@ -2,6 +2,8 @@
 
 pub mod attributes;
 pub mod bootstrap;
+
+pub mod impersonation;
 pub mod rbac;
 pub mod reviews;
 pub mod rules;

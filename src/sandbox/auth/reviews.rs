@@ -230,14 +230,29 @@ fn rules_review(api: &Api, user: &User, spec: &Value) -> Value {
 
 fn token_review(api: &Api, admin_token: &str, spec: &Value) -> Value {
     let token = spec["token"].as_str().unwrap_or_default();
-    let user = if !token.is_empty() && constant_time_eq(token.as_bytes(), admin_token.as_bytes()) {
-        Some(User::admin())
+    // No audiences asked for means the API server's own (kube-apiserver's TokenReview REST storage,
+    // pkg/registry/authentication/tokenreview/storage.go).
+    let asked = strings(&spec["audiences"]);
+    let wanted = if asked.is_empty() {
+        vec![tokens::API_AUDIENCE.to_string()]
     } else {
-        tokens::authenticate(api, token)
+        asked.clone()
     };
-    match user {
-        Some(u) => {
-            json!({"authenticated": true, "user": u.to_user_info(), "audiences": [tokens::API_AUDIENCE]})
+    let found = if !token.is_empty() && constant_time_eq(token.as_bytes(), admin_token.as_bytes()) {
+        let audiences = tokens::implicit_audiences(&wanted);
+        (!audiences.is_empty()).then(|| (User::admin(), audiences))
+    } else {
+        tokens::authenticate_for(api, token, &wanted)
+    };
+    match found {
+        Some((u, audiences)) => {
+            json!({"authenticated": true, "user": u.to_user_info(), "audiences": audiences})
+        }
+        None if !asked.is_empty()
+            && tokens::authenticate_for(api, token, &[tokens::API_AUDIENCE.to_string()])
+                .is_some() =>
+        {
+            json!({"authenticated": false, "error": "[invalid bearer token, token audiences don't match]"})
         }
         None => {
             json!({"authenticated": false, "error": "[invalid bearer token, token lookup failed]"})

@@ -74,6 +74,23 @@ fn live_sa_uid(api: &Api, ns: &str, name: &str) -> Option<String> {
 /// The user of a ServiceAccount token, if the token is valid now: signed here, not expired, meant for the
 /// API server, and its ServiceAccount (and Secret, for legacy tokens) still the one it was issued for.
 pub fn authenticate(api: &Api, token: &str) -> Option<User> {
+    authenticate_for(api, token, &[API_AUDIENCE.to_string()]).map(|(user, _)| user)
+}
+
+/// Audience-agnostic credentials (the admin token, legacy Secret tokens) count as meant for the API server's
+/// own audience: the audiences of `wanted` they satisfy (kube-apiserver's `WrapAudienceAgnosticToken`,
+/// staging/src/k8s.io/apiserver/pkg/authentication/authenticator/audiences.go).
+pub fn implicit_audiences(wanted: &[String]) -> Vec<String> {
+    wanted
+        .iter()
+        .filter(|a| a.as_str() == API_AUDIENCE)
+        .cloned()
+        .collect()
+}
+
+/// The user of a ServiceAccount token valid for at least one of `wanted` audiences, with the audiences it
+/// is valid for (a TokenReview's `status.audiences`).
+pub fn authenticate_for(api: &Api, token: &str, wanted: &[String]) -> Option<(User, Vec<String>)> {
     let claims = verify(&api.auth.signing_key(), token)?;
     if claims["iss"] == LEGACY_ISSUER {
         let ns = claims["kubernetes.io/serviceaccount/namespace"].as_str()?;
@@ -85,7 +102,9 @@ pub fn authenticate(api: &Api, token: &str) -> Option<User> {
         if kept != STANDARD.encode(token) || !secret["metadata"]["deletionTimestamp"].is_null() {
             return None;
         }
-        return (live_sa_uid(api, ns, name)? == uid).then(|| User::service_account(ns, name, uid));
+        let audiences = implicit_audiences(wanted);
+        return (live_sa_uid(api, ns, name)? == uid && !audiences.is_empty())
+            .then(|| (User::service_account(ns, name, uid), audiences));
     }
     if claims["iss"] != API_AUDIENCE {
         return None;
@@ -95,10 +114,20 @@ pub fn authenticate(api: &Api, token: &str) -> Option<User> {
     if exp <= now || claims["nbf"].as_i64().is_some_and(|nbf| nbf > now + 60) {
         return None;
     }
-    let for_api = claims["aud"]
-        .as_array()
-        .is_some_and(|a| a.iter().any(|x| x == API_AUDIENCE));
-    if !for_api {
+    let audiences: Vec<String> = match &claims["aud"] {
+        Value::String(a) => vec![a.clone()],
+        Value::Array(a) => a
+            .iter()
+            .filter_map(|x| x.as_str().map(String::from))
+            .collect(),
+        _ => Vec::new(),
+    };
+    let audiences: Vec<String> = wanted
+        .iter()
+        .filter(|w| audiences.contains(w))
+        .cloned()
+        .collect();
+    if audiences.is_empty() {
         return None;
     }
     let k = &claims["kubernetes.io"];
@@ -115,7 +144,7 @@ pub fn authenticate(api: &Api, token: &str) -> Option<User> {
             vec![format!("JTI={jti}")],
         );
     }
-    Some(user)
+    Some((user, audiences))
 }
 
 /// Issues a token for a ServiceAccount with a given lifetime; returns it and its expiry time.

@@ -14,7 +14,21 @@ pub fn run(api: &Api) {
     let ns_rt = reg.get("", "v1", "namespaces");
     let node_rt = reg.get("", "v1", "nodes");
     let svc_rt = reg.get("", "v1", "services");
+    let cs_rt = reg.get("", "v1", "componentstatuses");
     drop(reg);
+    // The (deprecated) component statuses a cluster reports; the sandbox's components are all in-process.
+    if let Some(rt) = cs_rt {
+        for name in ["controller-manager", "scheduler", "etcd-0"] {
+            if api
+                .store
+                .get(&key("", "componentstatuses"), "", name)
+                .is_none()
+            {
+                let cs = json!({"metadata": {"name": name}, "conditions": [{"type": "Healthy", "status": "True", "message": "ok"}]});
+                let _ = api.create(&rt, "", cs, &opts);
+            }
+        }
+    }
     if let Some(rt) = ns_rt {
         for ns in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             if api.store.get(&key("", "namespaces"), "", ns).is_none() {

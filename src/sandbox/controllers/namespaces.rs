@@ -87,7 +87,17 @@ pub fn on_crd(api: &Arc<Api>, crd: &Value) {
     let plural = crd["spec"]["names"]["plural"].as_str().unwrap_or_default();
     let name = crd["metadata"]["name"].as_str().unwrap_or_default();
     let k = key(group, plural);
-    let (objects, _) = api.store.list_stored(&k, None);
+    // A CRD whose names collide with another resource (a built-in kind, another CRD) never served that
+    // resource: the objects stored under it are not its custom resources and stay.
+    let owns = api
+        .registry()
+        .by_storage(&k)
+        .is_some_and(|rt| rt.crd.as_ref().is_some_and(|c| c.crd_name == name));
+    let objects = if owns {
+        api.store.list_stored(&k, None).0
+    } else {
+        Vec::new()
+    };
     if objects.is_empty() {
         crate::sandbox::kinds::crd::unserve(&api.served, crd);
         api.remove_finalizer(

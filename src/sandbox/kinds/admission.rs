@@ -75,9 +75,9 @@ fn workload(rt: &ResourceType, old: Option<&Value>, obj: &Value, errs: &mut Vec<
                 },
             });
         }
+        // apps/v1 made every workload's selector immutable (pkg/apis/apps/validation/validation.go);
+        // a Job's selector is generated and immutable too.
         if let Some(old) = old
-            && rt.kind != "Deployment"
-            && rt.kind != "DaemonSet"
             && old["spec"]["selector"] != *selector
         {
             errs.push(FieldError {
@@ -97,6 +97,21 @@ fn workload(rt: &ResourceType, old: Option<&Value>, obj: &Value, errs: &mut Vec<
             kind: ErrorKind::Invalid {
                 value: json!(r),
                 detail: "must be greater than or equal to 0".into(),
+            },
+        });
+    }
+    if rt.kind == "Job"
+        && let Some(old) = old
+        && old["spec"]["suspend"].as_bool() != Some(true)
+        && old["spec"]["template"] != spec["template"]
+    {
+        // pkg/apis/batch/validation/validation.go ValidateJobSpecUpdate: the template of a Job that is
+        // not suspended never changes.
+        errs.push(FieldError {
+            path: "spec.template".into(),
+            kind: ErrorKind::Invalid {
+                value: spec["template"].clone(),
+                detail: "field is immutable".into(),
             },
         });
     }

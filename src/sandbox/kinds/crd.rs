@@ -32,9 +32,24 @@ impl Strategy for Crd {
         &self,
         ctx: Ctx<'_>,
         rt: &ResourceType,
-        _current: &Value,
+        current: &Value,
         obj: &mut Value,
     ) -> Result<(), ApiError> {
+        // staging/src/k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/validation/validation.go:
+        // the scope of a CRD never changes (its objects would become unreachable).
+        if obj["spec"]["scope"] != current["spec"]["scope"] {
+            let name = obj["metadata"]["name"].as_str().unwrap_or_default();
+            return Err(rt.invalid(
+                name,
+                &[FieldError {
+                    path: "spec.scope".into(),
+                    kind: ErrorKind::Invalid {
+                        value: obj["spec"]["scope"].clone(),
+                        detail: "field is immutable".into(),
+                    },
+                }],
+            ));
+        }
         self.prepare_create(ctx, rt, obj)
     }
 

@@ -10,6 +10,7 @@
 //! their own use [`generic::GENERIC`].
 
 pub mod admission;
+pub mod config;
 pub mod crd;
 pub mod defaults;
 pub mod generic;
@@ -19,6 +20,7 @@ pub mod rbac;
 pub mod registry;
 pub mod service;
 pub mod table;
+pub mod validation;
 
 use crate::sandbox::auth::attributes::Attributes;
 use crate::sandbox::auth::rules::Rule;

@@ -23,6 +23,7 @@ pub const SUBRESOURCES: &[&str] = &[
     "attach",
     "binding",
     "eviction",
+    "ephemeralcontainers",
 ];
 
 /// The Pod strategy.

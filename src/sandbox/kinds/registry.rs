@@ -34,6 +34,8 @@ pub struct Builtin {
     pub stored_as: Option<(&'static str, &'static str)>,
     /// What the kind does differently (`kinds/<kind>.rs`); most kinds use the generic strategy.
     pub strategy: &'static dyn Strategy,
+    /// The kind's OpenAPI schema (`/openapi/v3`, `kubectl explain`).
+    pub schema: crate::sandbox::openapi::SchemaFn,
 }
 
 const ALL: &[&str] = &["all"];
@@ -57,6 +59,7 @@ macro_rules! builtin {
             unknown_fields: unknown_fields::<$ty>,
             stored_as: None,
             strategy: &GENERIC,
+            schema: crate::sandbox::openapi::schema_of::<$ty>,
         }
     };
 }
@@ -78,8 +81,14 @@ pub static BUILTINS: &[Builtin] = &[
         ..builtin!(k::core::v1::Service, "", "v1", "Service", "services", true, &["svc"], ALL, STATUS, false, &["spec.clusterIP", "spec.type"])
     },
     builtin!(k::core::v1::Endpoints, "", "v1", "Endpoints", "endpoints", true, &["ep"], NONE, NONE, false, &[]),
-    builtin!(k::core::v1::ConfigMap, "", "v1", "ConfigMap", "configmaps", true, &["cm"], NONE, NONE, false, &[]),
-    builtin!(k::core::v1::Secret, "", "v1", "Secret", "secrets", true, NONE, NONE, NONE, false, &["type"]),
+    Builtin {
+        strategy: &super::config::CONFIG,
+        ..builtin!(k::core::v1::ConfigMap, "", "v1", "ConfigMap", "configmaps", true, &["cm"], NONE, NONE, false, &[])
+    },
+    Builtin {
+        strategy: &super::config::CONFIG,
+        ..builtin!(k::core::v1::Secret, "", "v1", "Secret", "secrets", true, NONE, NONE, NONE, false, &["type"])
+    },
     builtin!(k::core::v1::ServiceAccount, "", "v1", "ServiceAccount", "serviceaccounts", true, &["sa"], NONE, &["token"], false, &[]),
     builtin!(k::core::v1::Event, "", "v1", "Event", "events", true, &["ev"], NONE, NONE, false,
         &["involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason", "reportingComponent", "source", "type"]),
@@ -116,6 +125,20 @@ pub static BUILTINS: &[Builtin] = &[
     builtin!(k::scheduling::v1::PriorityClass, "scheduling.k8s.io", "v1", "PriorityClass", "priorityclasses", false, &["pc"], NONE, NONE, false, &[]),
     builtin!(k::storage::v1::StorageClass, "storage.k8s.io", "v1", "StorageClass", "storageclasses", false, &["sc"], NONE, NONE, false, &[]),
     builtin!(k::core::v1::PersistentVolumeClaim, "", "v1", "PersistentVolumeClaim", "persistentvolumeclaims", true, &["pvc"], NONE, STATUS, false, &[]),
+    builtin!(k::core::v1::ReplicationController, "", "v1", "ReplicationController", "replicationcontrollers", true, &["rc"], ALL, STATUS_SCALE, true, &["status.replicas"]),
+    builtin!(k::core::v1::PodTemplate, "", "v1", "PodTemplate", "podtemplates", true, NONE, NONE, NONE, false, &[]),
+    builtin!(k::core::v1::PersistentVolume, "", "v1", "PersistentVolume", "persistentvolumes", false, &["pv"], NONE, STATUS, false, &[]),
+    builtin!(k::core::v1::LimitRange, "", "v1", "LimitRange", "limitranges", true, &["limits"], NONE, NONE, false, &[]),
+    builtin!(k::core::v1::ResourceQuota, "", "v1", "ResourceQuota", "resourcequotas", true, &["quota"], NONE, STATUS, false, &[]),
+    builtin!(k::core::v1::ComponentStatus, "", "v1", "ComponentStatus", "componentstatuses", false, &["cs"], NONE, NONE, false, &[]),
+    // autoscaling/v1 first: v2 (inserted last) is the preferred version; both share one storage (v2's form).
+    builtin!(k::autoscaling::v1::HorizontalPodAutoscaler, "autoscaling", "v1", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true, &["hpa"], ALL, STATUS, true, &[]),
+    builtin!(k::autoscaling::v2::HorizontalPodAutoscaler, "autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers", true, &["hpa"], ALL, STATUS, true, &[]),
+    builtin!(k::certificates::v1::CertificateSigningRequest, "certificates.k8s.io", "v1", "CertificateSigningRequest", "certificatesigningrequests", false, &["csr"], NONE, &["status", "approval"], true, &["spec.signerName"]),
+    builtin!(k::resource::v1::DeviceClass, "resource.k8s.io", "v1", "DeviceClass", "deviceclasses", false, NONE, NONE, NONE, true, &[]),
+    builtin!(k::resource::v1::ResourceClaim, "resource.k8s.io", "v1", "ResourceClaim", "resourceclaims", true, NONE, NONE, STATUS, true, &[]),
+    builtin!(k::resource::v1::ResourceClaimTemplate, "resource.k8s.io", "v1", "ResourceClaimTemplate", "resourceclaimtemplates", true, NONE, NONE, NONE, true, &[]),
+    builtin!(k::resource::v1::ResourceSlice, "resource.k8s.io", "v1", "ResourceSlice", "resourceslices", false, NONE, NONE, NONE, true, &["spec.nodeName", "spec.driver"]),
     builtin!(k8s_openapi::kube_aggregator::pkg::apis::apiregistration::v1::APIService, "apiregistration.k8s.io", "v1", "APIService", "apiservices", false, NONE, &["api-extensions"], STATUS, false, &[]),
 ];
 

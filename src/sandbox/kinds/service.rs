@@ -2,7 +2,7 @@
 
 use crate::sandbox::kinds::defaults::set_default;
 use crate::sandbox::kinds::registry::ResourceType;
-use crate::sandbox::kinds::{Ctx, Strategy};
+use crate::sandbox::kinds::{Ctx, Strategy, validation};
 use crate::sandbox::schema::{ErrorKind, FieldError};
 use crate::sandbox::status::ApiError;
 use serde_json::{Value, json};
@@ -33,12 +33,50 @@ impl Strategy for Service {
         }
     }
 
+    /// Valid ports and cluster IPs that never change once set (pkg/apis/core/validation/validation.go
+    /// `ValidateService`, `ValidateServiceUpdate`).
+    fn validate(&self, _rt: &ResourceType, old: Option<&Value>, obj: &Value) -> Vec<FieldError> {
+        let mut errs = Vec::new();
+        let spec = &obj["spec"];
+        for (i, p) in spec["ports"].as_array().into_iter().flatten().enumerate() {
+            let at = format!("spec.ports[{i}]");
+            validation::port(&p["port"], &format!("{at}.port"), &mut errs);
+            if p["targetPort"].is_number() {
+                validation::port(&p["targetPort"], &format!("{at}.targetPort"), &mut errs);
+            }
+        }
+        if let Some(old) = old {
+            let before = old["spec"]["clusterIP"].as_str().unwrap_or_default();
+            let after = spec["clusterIP"].as_str().unwrap_or_default();
+            // Omitted is carried over from the old object; a different address is refused.
+            let changed_ip = !before.is_empty() && !after.is_empty() && before != after;
+            let changed_ips = !old["spec"]["clusterIPs"].is_null()
+                && spec["clusterIPs"].is_array()
+                && spec["clusterIPs"] != old["spec"]["clusterIPs"];
+            if changed_ip || changed_ips {
+                let value = if changed_ips {
+                    spec["clusterIPs"].clone()
+                } else {
+                    json!([after])
+                };
+                errs.push(FieldError::invalid(
+                    "spec.clusterIPs[0]",
+                    value,
+                    "may not change once set",
+                ));
+            }
+        }
+        errs
+    }
+
     fn prepare_create(
         &self,
         ctx: Ctx<'_>,
         rt: &ResourceType,
         obj: &mut Value,
     ) -> Result<(), ApiError> {
+        // Every Service carries status.loadBalancer (empty unless a load balancer is provisioned).
+        obj["status"]["loadBalancer"] = json!({});
         let spec = &mut obj["spec"];
         let ty = spec["type"].as_str().unwrap_or("ClusterIP").to_string();
         if ty != "ExternalName" && spec["clusterIP"].as_str().is_none_or(str::is_empty) {
@@ -66,6 +104,9 @@ impl Strategy for Service {
             if obj["spec"][key].is_null() && !current["spec"][key].is_null() {
                 obj["spec"][key] = current["spec"][key].clone();
             }
+        }
+        if !obj["status"]["loadBalancer"].is_object() {
+            obj["status"]["loadBalancer"] = json!({});
         }
         node_ports(ctx, rt, Some(current), obj)
     }

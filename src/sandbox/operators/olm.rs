@@ -715,9 +715,26 @@ fn serve_packages(api: &Api) {
             let csv = csv_entry(c["currentCSV"].as_str().unwrap_or("")).cloned().unwrap_or(Value::Null);
             json!({"name": c["name"], "currentCSV": c["currentCSV"], "currentCSVDesc": {"displayName": csv["displayName"], "version": csv["version"], "description": csv["description"]}})
         }).collect();
+        // A label value may hold only [A-Za-z0-9-_.] (the API server validates it): "OperatorHub.io community"
+        // becomes "OperatorHub.io-community".
+        let provider: String = p["provider"]
+            .as_str()
+            .unwrap_or_default()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .take(63)
+            .collect::<String>()
+            .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+            .to_string();
         let pm = json!({
             "apiVersion": "packages.operators.coreos.com/v1", "kind": "PackageManifest",
-            "metadata": {"name": name, "namespace": NS, "labels": {"catalog": CATALOG, "catalog-namespace": NS, "provider": p["provider"]}, "annotations": simulated_meta()},
+            "metadata": {"name": name, "namespace": NS, "labels": {"catalog": CATALOG, "catalog-namespace": NS, "provider": provider}, "annotations": simulated_meta()},
             "spec": {},
             "status": {"catalogSource": CATALOG, "catalogSourceDisplayName": "Community Operators", "catalogSourcePublisher": "OperatorHub.io", "catalogSourceNamespace": NS,
                 "packageName": name, "defaultChannel": p["defaultChannel"], "channels": channels, "provider": {"name": p["provider"]}},

@@ -238,6 +238,33 @@ impl Api {
         (items, rv)
     }
 
+    /// A list at exactly resourceVersion `rv` (`resourceVersionMatch=Exact`), or 410 Expired.
+    pub fn list_at(
+        &self,
+        rt: &ResourceType,
+        ns: Option<&str>,
+        labels: &LabelSelector,
+        fields: &FieldSelector,
+        rv: u64,
+    ) -> Result<Vec<Arc<Stored>>, ApiError> {
+        let ns = if rt.namespaced { ns } else { None };
+        let objects = self
+            .store
+            .list_stored_at(&rt.storage_key(), ns, rv)
+            .map_err(|e| {
+                ApiError::gone(format!(
+                    "too old resource version: {} ({})",
+                    e.requested, e.oldest
+                ))
+            })?;
+        Ok(objects
+            .into_iter()
+            .filter(|o| labels.matches(o.labels()))
+            .map(|o| crate::sandbox::convert::from_storage_shared(rt, o))
+            .filter(|o| fields.is_empty() || fields.matches(&o.value()))
+            .collect())
+    }
+
     /// POST: creates an object.
     pub fn create(
         &self,
@@ -245,6 +272,18 @@ impl Api {
         ns: &str,
         body: Value,
         opts: &WriteOpts,
+    ) -> Result<Written, ApiError> {
+        self.create_with(rt, ns, body, opts, None)
+    }
+
+    /// `create`, with the managedFields an apply computed (so an apply-create is one write, one ADDED).
+    fn create_with(
+        &self,
+        rt: &ResourceType,
+        ns: &str,
+        body: Value,
+        opts: &WriteOpts,
+        applied_managed: Option<&Value>,
     ) -> Result<Written, ApiError> {
         let ns = scope_ns(rt, ns);
         let mut obj = check_body(rt, body)?;
@@ -316,7 +355,15 @@ impl Api {
             strategy.admit_writer(self.ctx(opts.dry_run), rt, ns, &obj, user)?;
         }
         let stored = to_storage(rt, obj);
-        let result = self.commit_create(rt, ns, &stored, &name, &generate, opts, warnings);
+        let result = self.commit_create(
+            rt,
+            ns,
+            &stored,
+            (&name, &generate),
+            opts,
+            warnings,
+            applied_managed,
+        );
         if result.is_err() && !opts.dry_run {
             // Whatever the strategy took for this object (NodePorts) goes back.
             strategy.release(self.ctx(false), &stored);
@@ -331,10 +378,10 @@ impl Api {
         rt: &ResourceType,
         ns: &str,
         stored: &Value,
-        name: &Option<String>,
-        generate: &Option<String>,
+        (name, generate): (&Option<String>, &Option<String>),
         opts: &WriteOpts,
         warnings: Vec<String>,
+        applied_managed: Option<&Value>,
     ) -> Result<Written, ApiError> {
         let strategy = kinds::strategy(rt);
         let key = rt.storage_key();
@@ -354,6 +401,9 @@ impl Api {
                 &mut candidate,
                 manager_opts(rt, opts, None).as_opts(),
             );
+            if let Some(managed) = applied_managed {
+                candidate["metadata"]["managedFields"] = managed.clone();
+            }
             if opts.dry_run {
                 if self.store.contains(&key, ns, &name) {
                     return Err(ApiError::already_exists(&rt.group, &rt.plural, &name));
@@ -412,7 +462,7 @@ impl Api {
             )));
         }
         let body = to_storage(rt, body);
-        self.write_existing(rt, ns, name, opts, sub, |_current| Ok(body.clone()))
+        self.write_existing(rt, ns, name, opts, sub, false, |_current| Ok(body.clone()))
     }
 
     /// PATCH: json-patch, merge-patch, strategic-merge-patch or server-side apply.
@@ -449,7 +499,12 @@ impl Api {
                 manager_opts(rt, opts, None).as_opts(),
             )
             .map_err(|e| patch_error(rt, name, e))?;
-            return self.create_applied(rt, ns, created, opts);
+            match self.create_applied(rt, ns, created, opts) {
+                // Another apply created it meanwhile: this one applies to that object, as on a real
+                // server (an apply-create that loses the race is retried as an apply-update).
+                Err(e) if e.reason == "AlreadyExists" => {}
+                other => return other,
+            }
         }
         if ptype == PatchType::Strategic && !rt.is_builtin() {
             return Err(ApiError::unsupported_media_type(
@@ -457,29 +512,40 @@ impl Api {
             ));
         }
         let rt_ref = rt.clone();
-        self.write_existing(rt, ns, name, opts, sub, move |current| {
-            let live = from_storage(&rt_ref, current);
-            let patched =
-                patch_document(Some(&rt_ref), name, live, ptype, body.clone(), opts, sub)?;
-            // A patch that sets a resourceVersion is a precondition on it.
-            let mut patched = patched;
-            let requested_rv = patched["metadata"]["resourceVersion"]
-                .as_str()
-                .map(String::from);
-            let live_rv = current["metadata"]["resourceVersion"]
-                .as_str()
-                .map(String::from);
-            if requested_rv.is_some() && requested_rv != live_rv {
-                return Err(ApiError::stale(&rt_ref.group, &rt_ref.plural, name));
-            }
-            if ptype == PatchType::Apply {
-                // managedFields were computed by the apply itself.
-                if let Some(m) = patched["metadata"].as_object_mut() {
-                    m.insert("resourceVersion".into(), json!(live_rv));
+        self.write_existing(
+            rt,
+            ns,
+            name,
+            opts,
+            sub,
+            ptype == PatchType::Apply,
+            move |current| {
+                let live = from_storage(&rt_ref, current);
+                let patched =
+                    patch_document(Some(&rt_ref), name, live, ptype, body.clone(), opts, sub)?;
+                if ptype != PatchType::Apply {
+                    check_identity(&rt_ref, current, &patched, name)?;
                 }
-            }
-            Ok(to_storage(&rt_ref, patched))
-        })
+                // A patch that sets a resourceVersion is a precondition on it.
+                let mut patched = patched;
+                let requested_rv = patched["metadata"]["resourceVersion"]
+                    .as_str()
+                    .map(String::from);
+                let live_rv = current["metadata"]["resourceVersion"]
+                    .as_str()
+                    .map(String::from);
+                if requested_rv.is_some() && requested_rv != live_rv {
+                    return Err(ApiError::stale(&rt_ref.group, &rt_ref.plural, name));
+                }
+                if ptype == PatchType::Apply {
+                    // managedFields were computed by the apply itself.
+                    if let Some(m) = patched["metadata"].as_object_mut() {
+                        m.insert("resourceVersion".into(), json!(live_rv));
+                    }
+                }
+                Ok(to_storage(&rt_ref, patched))
+            },
+        )
     }
 
     fn create_applied(
@@ -489,9 +555,9 @@ impl Api {
         obj: Value,
         opts: &WriteOpts,
     ) -> Result<Written, ApiError> {
-        // The apply computed managedFields; create keeps them.
+        // The apply computed managedFields; create keeps them, in the same single write.
         let managed = obj["metadata"]["managedFields"].clone();
-        let mut written = self.create(
+        self.create_with(
             rt,
             ns,
             obj,
@@ -499,37 +565,12 @@ impl Api {
                 manager: String::new(),
                 ..opts.clone()
             },
-        )?;
-        if !written.created || managed.is_null() {
-            return Ok(written);
-        }
-        if opts.dry_run {
-            // nothing was stored: show the managedFields the apply would record
-            written.object["metadata"]["managedFields"] = managed;
-            return Ok(written);
-        }
-        let name = written.object["metadata"]["name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let key = rt.storage_key();
-        let c = self
-            .store
-            .write(&key, ns, &name, |current, _| match current {
-                Some(cur) => {
-                    let mut o = cur.clone();
-                    o["metadata"]["managedFields"] = managed.clone();
-                    Ok::<_, ApiError>(Change::Put(o))
-                }
-                None => Ok(Change::Unchanged),
-            })?;
-        if !c.object.is_null() {
-            written.object = from_storage(rt, &c.object);
-        }
-        Ok(written)
+            (!managed.is_null()).then_some(&managed),
+        )
     }
 
     /// The common path of PUT and PATCH: `f` turns the current stored object into the candidate.
+    #[allow(clippy::too_many_arguments)]
     fn write_existing(
         &self,
         rt: &ResourceType,
@@ -537,6 +578,7 @@ impl Api {
         name: &str,
         opts: &WriteOpts,
         sub: Option<&str>,
+        applied: bool,
         f: impl Fn(&Value) -> Result<Value, ApiError>,
     ) -> Result<Written, ApiError> {
         // As kube-apiserver's GuaranteedUpdate: the candidate is made and admitted outside the store's
@@ -547,7 +589,8 @@ impl Api {
                 return Err(ApiError::not_found(&rt.group, &rt.plural, name));
             };
             let candidate = f(&current)?;
-            let (change, warnings) = self.prepare_update(rt, &current, candidate, opts, sub)?;
+            let (change, warnings) =
+                self.prepare_update(rt, &current, candidate, opts, sub, applied)?;
             if let Some(user) = opts.checked_writer() {
                 let next = match &change {
                     Change::Put(obj) => Some(obj),
@@ -615,6 +658,7 @@ impl Api {
         mut obj: Value,
         opts: &WriteOpts,
         sub: Option<&str>,
+        applied: bool,
     ) -> Result<(Change, Vec<String>), ApiError> {
         let name = current["metadata"]["name"].as_str().unwrap_or_default();
         if !obj.is_object() || !obj["metadata"].is_object() {
@@ -732,11 +776,13 @@ impl Api {
             let g = current["metadata"]["generation"].as_i64().unwrap_or(0) + 1;
             obj["metadata"]["generation"] = json!(g);
         }
-        let is_apply_write =
+        // An apply computed its managedFields itself, even when they come out the same as before (a
+        // re-apply within the same second): it is never recorded as an Update.
+        let sets_managed_fields =
             obj["metadata"]["managedFields"] != current["metadata"]["managedFields"];
         // Writes of the system's own subresources (binding, finalize) record no manager.
         let tracked = matches!(sub, None | Some("status") | Some("scale"));
-        if !is_apply_write && tracked {
+        if !applied && !sets_managed_fields && tracked {
             track_update(
                 type_ref(rt),
                 Some(current),
@@ -803,6 +849,10 @@ impl Api {
                 FieldValidation::Warn => warnings.extend(list),
                 FieldValidation::Ignore => {}
             }
+        }
+        let meta_errors = kinds::validation::object_meta(obj);
+        if !meta_errors.is_empty() {
+            return Err(invalid(rt, &name, &meta_errors));
         }
         if rt.builtin.is_some() {
             let strategy = kinds::strategy(rt);
@@ -996,44 +1046,45 @@ impl Api {
         let mut scale_opts = opts.clone();
         scale_opts.validation = FieldValidation::Ignore;
         let rt_ref = rt.clone();
-        let written = self.write_existing(rt, ns, name, &scale_opts, Some("scale"), |current| {
-            let rt = &rt_ref;
-            let live = from_storage(rt, current);
-            let scale = scale_of(rt, &live)?;
-            let scale = match &update {
-                Update::Replace(body) => body.clone(),
-                Update::Patch(ptype, body) => patch_document(
-                    None,
-                    name,
-                    scale,
-                    *ptype,
-                    body.clone(),
-                    &scale_opts,
-                    Some("scale"),
-                )?,
-            };
-            let replicas = scale["spec"]["replicas"].as_i64().ok_or_else(|| {
-                invalid_one(rt, name, "spec.replicas", schema::ErrorKind::Required, "")
+        let written =
+            self.write_existing(rt, ns, name, &scale_opts, Some("scale"), false, |current| {
+                let rt = &rt_ref;
+                let live = from_storage(rt, current);
+                let scale = scale_of(rt, &live)?;
+                let scale = match &update {
+                    Update::Replace(body) => body.clone(),
+                    Update::Patch(ptype, body) => patch_document(
+                        None,
+                        name,
+                        scale,
+                        *ptype,
+                        body.clone(),
+                        &scale_opts,
+                        Some("scale"),
+                    )?,
+                };
+                let replicas = scale["spec"]["replicas"].as_i64().ok_or_else(|| {
+                    invalid_one(rt, name, "spec.replicas", schema::ErrorKind::Required, "")
+                })?;
+                if replicas < 0 {
+                    return Err(invalid_one(
+                        rt,
+                        name,
+                        "spec.replicas",
+                        schema::ErrorKind::Invalid {
+                            value: json!(replicas),
+                            detail: "must be greater than or equal to 0".into(),
+                        },
+                        "",
+                    ));
+                }
+                let mut next = live;
+                set_by_path(&mut next, &paths.spec_replicas, json!(replicas));
+                if let Some(rv) = scale["metadata"]["resourceVersion"].as_str() {
+                    next["metadata"]["resourceVersion"] = json!(rv);
+                }
+                Ok(to_storage(rt, next))
             })?;
-            if replicas < 0 {
-                return Err(invalid_one(
-                    rt,
-                    name,
-                    "spec.replicas",
-                    schema::ErrorKind::Invalid {
-                        value: json!(replicas),
-                        detail: "must be greater than or equal to 0".into(),
-                    },
-                    "",
-                ));
-            }
-            let mut next = live;
-            set_by_path(&mut next, &paths.spec_replicas, json!(replicas));
-            if let Some(rv) = scale["metadata"]["resourceVersion"].as_str() {
-                next["metadata"]["resourceVersion"] = json!(rv);
-            }
-            Ok(to_storage(rt, next))
-        })?;
         scale_of(rt, &written.object)
     }
 
@@ -1064,7 +1115,7 @@ impl Api {
                 sub_opts.validation = FieldValidation::Ignore;
                 let rt_ref = rt.clone();
                 let written =
-                    self.write_existing(rt, ns, name, &sub_opts, Some(sub), |current| {
+                    self.write_existing(rt, ns, name, &sub_opts, Some(sub), false, |current| {
                         let live = from_storage(&rt_ref, current);
                         Ok(to_storage(&rt_ref, change(live)?))
                     })?;
@@ -1218,6 +1269,58 @@ pub fn json_patch_ops(body: Value, doc: &Value) -> Result<json_patch::Patch, Api
 }
 
 /// The namespace a request works in: "" for cluster-scoped kinds.
+/// A patch may not change what the object is: its name, namespace, uid, kind or apiVersion are refused as
+/// kube-apiserver refuses them (staging/src/k8s.io/apiserver/pkg/endpoints/handlers/rest.go `checkName`,
+/// staging/src/k8s.io/apiserver/pkg/registry/generic/registry/store.go for the uid precondition).
+fn check_identity(
+    rt: &ResourceType,
+    current: &Value,
+    patched: &Value,
+    name: &str,
+) -> Result<(), ApiError> {
+    let text = |v: &Value, k: &str| v["metadata"][k].as_str().unwrap_or_default().to_string();
+    let new_name = text(patched, "name");
+    if new_name != name {
+        return Err(ApiError::bad_request(format!(
+            "the name of the object ({new_name}) does not match the name on the URL ({name})"
+        )));
+    }
+    if rt.namespaced && text(patched, "namespace") != text(current, "namespace") {
+        return Err(ApiError::bad_request(
+            "the namespace of the provided object does not match the namespace sent on the request",
+        ));
+    }
+    let (old_uid, new_uid) = (text(current, "uid"), text(patched, "uid"));
+    if !new_uid.is_empty() && new_uid != old_uid {
+        return Err(ApiError::conflict(
+            &rt.group,
+            &rt.plural,
+            name,
+            &format!(
+                "Precondition failed: UID in precondition: {new_uid}, UID in object meta: {old_uid}"
+            ),
+        ));
+    }
+    if patched["kind"].as_str().is_some_and(|k| k != rt.kind) {
+        return Err(ApiError::bad_request(format!(
+            "the kind of the patched object ({}) does not match the resource's kind ({})",
+            patched["kind"].as_str().unwrap_or_default(),
+            rt.kind
+        )));
+    }
+    if patched["apiVersion"]
+        .as_str()
+        .is_some_and(|v| v != rt.api_version())
+    {
+        return Err(ApiError::bad_request(format!(
+            "the API version in the data ({}) does not match the expected API version ({})",
+            patched["apiVersion"].as_str().unwrap_or_default(),
+            rt.api_version()
+        )));
+    }
+    Ok(())
+}
+
 fn scope_ns<'a>(rt: &ResourceType, ns: &'a str) -> &'a str {
     if rt.namespaced { ns } else { "" }
 }

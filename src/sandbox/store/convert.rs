@@ -29,8 +29,66 @@ fn rename(obj: &mut Map<String, Value>, pairs: &[(&str, &str)], forward: bool) {
     }
 }
 
+fn is_v1_hpa(rt: &ResourceType) -> bool {
+    rt.group == "autoscaling" && rt.version == "v1" && rt.kind == "HorizontalPodAutoscaler"
+}
+
+/// autoscaling/v1 -> v2 (the stored form): the CPU target becomes a Resource metric
+/// (pkg/apis/autoscaling/v1/conversion.go; the v2-only fields a v1 client cannot see are not kept).
+fn hpa_v1_to_v2(map: &mut Map<String, Value>) {
+    if let Some(spec) = map.get_mut("spec").and_then(Value::as_object_mut)
+        && let Some(cpu) = spec.remove("targetCPUUtilizationPercentage")
+    {
+        spec.insert(
+            "metrics".into(),
+            json!([{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": cpu}}}]),
+        );
+    }
+    if let Some(status) = map.get_mut("status").and_then(Value::as_object_mut)
+        && let Some(cpu) = status.remove("currentCPUUtilizationPercentage")
+    {
+        status.insert(
+            "currentMetrics".into(),
+            json!([{"type": "Resource", "resource": {"name": "cpu", "current": {"averageUtilization": cpu}}}]),
+        );
+    }
+    map.insert("apiVersion".into(), json!("autoscaling/v2"));
+}
+
+/// autoscaling/v2 -> v1: the CPU utilization metric is the only one v1 has.
+fn hpa_v2_to_v1(map: &mut Map<String, Value>) {
+    let cpu = |list: Option<Value>, field: &str| {
+        list.and_then(|l| {
+            l.as_array()?.iter().find_map(|m| {
+                (m["type"] == "Resource" && m["resource"]["name"] == "cpu")
+                    .then(|| m["resource"][field]["averageUtilization"].clone())
+                    .filter(|v| !v.is_null())
+            })
+        })
+    };
+    if let Some(spec) = map.get_mut("spec").and_then(Value::as_object_mut) {
+        spec.remove("behavior");
+        if let Some(v) = cpu(spec.remove("metrics"), "target") {
+            spec.insert("targetCPUUtilizationPercentage".into(), v);
+        }
+    }
+    if let Some(status) = map.get_mut("status").and_then(Value::as_object_mut) {
+        status.remove("conditions");
+        if let Some(v) = cpu(status.remove("currentMetrics"), "current") {
+            status.insert("currentCPUUtilizationPercentage".into(), v);
+        }
+    }
+}
+
 /// Turns a client's object into the stored form.
 pub fn to_storage(rt: &ResourceType, mut obj: Value) -> Value {
+    if is_v1_hpa(rt) {
+        if let Some(map) = obj.as_object_mut() {
+            hpa_v1_to_v2(map);
+            map.insert("kind".into(), json!(rt.kind));
+        }
+        return obj;
+    }
     if is_new_event(rt) {
         if let Some(map) = obj.as_object_mut() {
             rename(map, EVENT_FIELDS, true);
@@ -79,6 +137,9 @@ pub fn into_client(rt: &ResourceType, mut obj: Value) -> Value {
                 }
             }
         }
+        if is_v1_hpa(rt) && map.get("apiVersion").is_some_and(|v| v == "autoscaling/v2") {
+            hpa_v2_to_v1(map);
+        }
         map.insert("apiVersion".into(), json!(rt.api_version()));
         map.insert("kind".into(), json!(rt.kind));
     }
@@ -102,5 +163,22 @@ mod tests {
         assert_eq!(stored["involvedObject"]["name"], "p");
         assert_eq!(stored["message"], "hello");
         assert_eq!(from_storage(&rt, &stored), ev);
+    }
+
+    #[test]
+    fn autoscaling_v1_round_trips_through_v2_storage() {
+        let reg = Registry::builtin();
+        let v1 = reg
+            .get("autoscaling", "v1", "horizontalpodautoscalers")
+            .unwrap();
+        let hpa = json!({"apiVersion": "autoscaling/v1", "kind": "HorizontalPodAutoscaler", "metadata": {"name": "web"},
+            "spec": {"scaleTargetRef": {"kind": "Deployment", "name": "web", "apiVersion": "apps/v1"}, "minReplicas": 1, "maxReplicas": 3, "targetCPUUtilizationPercentage": 50}});
+        let stored = to_storage(&v1, hpa.clone());
+        assert_eq!(stored["apiVersion"], "autoscaling/v2");
+        assert_eq!(
+            stored["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"],
+            50
+        );
+        assert_eq!(from_storage(&v1, &stored), hpa);
     }
 }

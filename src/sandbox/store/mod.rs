@@ -209,6 +209,49 @@ impl Store {
     }
 
     /// Stored versions of a resource's objects, in one namespace or all, and the resourceVersion of the snapshot.
+    /// The objects of a resource as they were at resourceVersion `rv` (`resourceVersionMatch=Exact`),
+    /// rebuilt from the current objects by undoing the history after `rv`; Expired when that history is gone.
+    pub fn list_stored_at(
+        &self,
+        key: &StorageKey,
+        namespace: Option<&str>,
+        rv: u64,
+    ) -> Result<Vec<Arc<Stored>>, Expired> {
+        let inner = self.lock();
+        if rv >= inner.rv {
+            return Ok(collect(&inner, key, namespace));
+        }
+        let expired = Expired {
+            requested: rv,
+            oldest: inner.compacted + 1,
+        };
+        if rv < inner.compacted {
+            return Err(expired);
+        }
+        let mut objects: Objects = inner.data.get(key).cloned().unwrap_or_default();
+        for ev in inner.history.iter().rev().take_while(|e| e.rv > rv) {
+            if &ev.key != key {
+                continue;
+            }
+            let ident = (ev.namespace.clone(), ev.name.clone());
+            match (ev.kind, &ev.old) {
+                (EventType::Added, _) => {
+                    objects.remove(&ident);
+                }
+                (_, Some(old)) => {
+                    objects.insert(ident, old.clone());
+                }
+                // History restored from a state directory has no earlier states.
+                (_, None) => return Err(expired),
+            }
+        }
+        Ok(objects
+            .into_iter()
+            .filter(|((ns, _), _)| namespace.is_none_or(|n| n == ns))
+            .map(|(_, o)| o)
+            .collect())
+    }
+
     pub fn list_stored(
         &self,
         key: &StorageKey,
@@ -307,16 +350,12 @@ impl Store {
             current_value.as_ref(),
             new_for_index,
         );
-        // History keeps only the new state: old states live as long as the live fan-out needs them.
-        inner.history.push_back(Arc::new(Event {
-            rv: event.rv,
-            key: event.key.clone(),
-            namespace: event.namespace.clone(),
-            name: event.name.clone(),
-            kind: event.kind,
-            object: event.object.clone(),
-            old: None,
-        }));
+        // History keeps the state before each change too, so a watch resumed from an old resourceVersion
+        // replays MODIFIED as MODIFIED and objects leaving its selection as DELETED (as kube-apiserver's
+        // watch cache keeps PrevObject: staging/src/k8s.io/apiserver/pkg/storage/cacher/watch_cache.go).
+        // The old state is the `object` of the previous event of the same object, usually still in the
+        // history: shared, not copied.
+        inner.history.push_back(event.clone());
         while inner.history.len() > inner.history_cap {
             if let Some(old) = inner.history.pop_front() {
                 inner.compacted = old.rv;

@@ -57,8 +57,37 @@ pub fn negotiate(headers: &HeaderMap) -> Format {
     Format::Json
 }
 
+/// Whether the Accept header names anything the server can answer with (else 406, as kube-apiserver's
+/// negotiation does: staging/src/k8s.io/apiserver/pkg/endpoints/handlers/negotiation/negotiate.go).
+pub fn acceptable(headers: &HeaderMap) -> bool {
+    let Some(accept) = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    if accept.trim().is_empty() {
+        return true;
+    }
+    accept.split(',').any(|range| {
+        let media = range.split(';').next().unwrap_or_default().trim();
+        matches!(
+            media,
+            "*/*"
+                | "application/*"
+                | "application/json"
+                | "application/yaml"
+                | "application/vnd.kubernetes.protobuf"
+                | "application/json-patch+json"
+                | "application/merge-patch+json"
+                | "application/apply-patch+yaml"
+                | "text/plain"
+                | "text/*"
+        )
+    })
+}
+
 pub fn json_response(code: StatusCode, body: &Value) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let mut bytes = serde_json::to_vec(body).unwrap_or_default();
+    // Go's JSON encoder ends every document with a newline; strict clients compare bodies.
+    bytes.push(b'\n');
     let mut resp = (code, bytes).into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -149,6 +178,16 @@ pub fn parse_body(
     if media == "application/vnd.kubernetes.protobuf" || media == "application/cbor" {
         return Err(ApiError::unsupported_media_type(format!(
             "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf (got {media})"
+        )));
+    }
+    if *method != Method::PATCH
+        && !matches!(
+            media,
+            "application/json" | "application/yaml" | "application/x-yaml" | "" | "*/*"
+        )
+    {
+        return Err(ApiError::unsupported_media_type(format!(
+            "the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf, application/cbor (got {media})"
         )));
     }
     if *method == Method::PATCH && patch_type.is_none() {

@@ -4,10 +4,17 @@ use crate::sandbox::auth::reviews;
 use crate::sandbox::kinds::registry::{Registry, ResourceType};
 use serde_json::{Value, json};
 
+// The Kubernetes minor the sandbox serves and reports is the one k8s-openapi is built for: the `v1_NN`
+// feature of k8s-openapi in Cargo.toml is the one place to change it.
+k8s_openapi::k8s_if_1_35! { macro_rules! minor { () => { "35" }; } }
+k8s_openapi::k8s_if_1_36! { macro_rules! minor { () => { "36" }; } }
+k8s_openapi::k8s_if_1_37! { macro_rules! minor { () => { "37" }; } }
+k8s_openapi::k8s_if_le_1_34! { compile_error!("the sandbox serves Kubernetes 1.35 or newer: enable k8s-openapi's v1_35 (or newer) feature"); }
+
 /// The Kubernetes version the sandbox reports.
 pub const MAJOR: &str = "1";
-pub const MINOR: &str = "33";
-pub const GIT_VERSION: &str = "v1.33.0+oplab-sandbox";
+pub const MINOR: &str = minor!();
+pub const GIT_VERSION: &str = concat!("v1.", minor!(), ".0+oplab-sandbox");
 
 pub fn version() -> Value {
     json!({
@@ -17,7 +24,7 @@ pub fn version() -> Value {
         "gitCommit": "0000000000000000000000000000000000000000",
         "gitTreeState": "clean",
         "buildDate": "2026-01-01T00:00:00Z",
-        "goVersion": "go1.24.0",
+        "goVersion": "go1.25.3",
         "compiler": "gc",
         "platform": format!("{}/{}", std::env::consts::OS, if cfg!(target_arch = "x86_64") { "amd64" } else { std::env::consts::ARCH }),
         "emulationMajor": MAJOR,
@@ -101,6 +108,8 @@ fn verbs(rt: &ResourceType) -> Vec<&'static str> {
         .iter()
         .copied()
         .filter(|v| !(rt.kind == "Namespace" && *v == "deletecollection"))
+        // ComponentStatus is read-only (pkg/registry/core/componentstatus/rest.go).
+        .filter(|v| rt.kind != "ComponentStatus" || matches!(*v, "get" | "list"))
         .collect()
 }
 
@@ -163,6 +172,8 @@ pub fn resource_list(reg: &Registry, group: &str, version: &str) -> Option<Value
                         vec!["create"],
                     ),
                     "finalize" => ("Namespace", None, None, vec!["update"]),
+                    "approval" => (&rt.kind, None, None, vec!["get", "patch", "update"]),
+                    "ephemeralcontainers" => ("Pod", None, None, vec!["get", "patch", "update"]),
                     _ => continue,
                 };
             let mut s = json!({"name": format!("{}/{sub}", rt.plural), "singularName": "", "namespaced": rt.namespaced, "kind": kind, "verbs": sub_verbs});

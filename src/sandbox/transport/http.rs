@@ -5,6 +5,7 @@ use crate::sandbox::kinds;
 use crate::sandbox::kinds::registry::ResourceType;
 use crate::sandbox::kinds::table;
 use crate::sandbox::meta::{FieldSelector, LabelSelector};
+use crate::sandbox::openapi;
 use crate::sandbox::status::{self, ApiError};
 use crate::sandbox::store::Stored;
 use crate::sandbox::store::api::{
@@ -13,11 +14,11 @@ use crate::sandbox::store::api::{
 use crate::sandbox::store::faults::FaultKind;
 // The codec's items stay reachable at their former paths (`http::json_response`, ...).
 pub use crate::sandbox::transport::codec::{
-    Format, Query, error_response, include_object, json_response, negotiate, parse_body,
-    parse_query, partial_metadata, push_partial_metadata, table_layout, with_warnings,
+    Format, Query, acceptable, error_response, include_object, json_response, negotiate,
+    parse_body, parse_query, partial_metadata, push_partial_metadata, table_layout, with_warnings,
 };
-use crate::sandbox::transport::discovery;
 use crate::sandbox::transport::watch;
+use crate::sandbox::transport::{aggregated, discovery};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, Request, StatusCode, header};
@@ -52,7 +53,9 @@ pub async fn handle(state: State<Arc<HttpState>>, req: Request<Body>) -> Respons
 }
 
 async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -> Response {
-    let user = match auth::authenticate(&state.api, &state.token, req.headers()) {
+    let user = match auth::authenticate(&state.api, &state.token, req.headers())
+        .and_then(|caller| auth::impersonation::apply(&state.api, caller, req.headers()))
+    {
         Ok(user) => user,
         Err(e) => return error_response(&e),
     };
@@ -81,6 +84,13 @@ async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -
     {
         return resp;
     }
+    if matches!(segs.first(), Some(&("api" | "apis"))) && !acceptable(&parts.headers) {
+        return error_response(&ApiError::new(
+            406,
+            "NotAcceptable",
+            "the server was unable to respond with a content type that the client supports",
+        ));
+    }
     if let Some(review) = auth::reviews::route(&segs) {
         return serve_review(&state, &user, &parts, &review, body).await;
     }
@@ -91,18 +101,23 @@ async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -
         (Method::GET, ["healthz" | "livez" | "readyz", ..]) => {
             return (StatusCode::OK, "ok").into_response();
         }
-        (Method::GET, ["openapi", "v2"]) => {
-            let mut resp = (StatusCode::OK, Vec::<u8>::new()).into_response();
-            resp.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(
-                    "application/com.github.proto-openapi.spec.v2.v1.0+protobuf",
-                ),
-            );
-            return resp;
-        }
+        (Method::GET, ["openapi", "v2"]) => return openapi_v2(&state, &parts.headers),
         (Method::GET, ["openapi", "v3"]) => {
-            return json_response(StatusCode::OK, &json!({"paths": {}}));
+            return json_response(StatusCode::OK, &openapi::root(&state.api.registry()));
+        }
+        (Method::GET, ["openapi", "v3", rest @ ..]) => {
+            return openapi_v3(&state, rest, &query);
+        }
+        (Method::GET, ["api" | "apis"]) if aggregated::negotiate(&parts.headers).is_some() => {
+            let version = aggregated::negotiate(&parts.headers).unwrap_or("v2");
+            let doc = aggregated::document(&state.api.registry(), segs[0] == "api", version);
+            let mut resp = json_response(StatusCode::OK, &doc);
+            if let Ok(ct) = HeaderValue::from_str(&aggregated::content_type(version)) {
+                resp.headers_mut().insert(header::CONTENT_TYPE, ct);
+            }
+            resp.headers_mut()
+                .insert(header::VARY, HeaderValue::from_static("Accept"));
+            return resp;
         }
         (Method::GET, ["api"]) => {
             return json_response(StatusCode::OK, &discovery::api_versions(&state.address));
@@ -194,6 +209,57 @@ async fn handle_inner(State(state): State<Arc<HttpState>>, req: Request<Body>) -
         Ok(resp) => resp,
         Err(err) => error_response(&err),
     }
+}
+
+/// `/openapi/v2`: JSON Swagger for clients asking for JSON; kubectl asks for the protobuf encoding and gets an
+/// empty protobuf document (it then reads `/openapi/v3`, which has the schemas).
+fn openapi_v2(state: &HttpState, headers: &HeaderMap) -> Response {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
+    let first = accept.split(',').next().unwrap_or_default();
+    if first.contains("protobuf") {
+        let mut resp = (StatusCode::OK, Vec::<u8>::new()).into_response();
+        resp.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/com.github.proto-openapi.spec.v2.v1.0+protobuf"),
+        );
+        return resp;
+    }
+    json_response(StatusCode::OK, &openapi::swagger(&state.api.registry()))
+}
+
+/// `/openapi/v3/<api/v1 | apis/group/version>`: the group-version's document. A URL with the current
+/// `hash` may be cached for good, as kube-openapi's handler3 allows; anything else must be revalidated.
+fn openapi_v3(state: &HttpState, rest: &[&str], query: &Query) -> Response {
+    let (group, version) = match rest {
+        ["api", v] => ("", *v),
+        ["apis", g, v] => (*g, *v),
+        _ => return error_response(&ApiError::no_route()),
+    };
+    let Some(doc) = openapi::served(&state.api.registry(), group, version) else {
+        return error_response(&ApiError::no_route());
+    };
+    let immutable = query.get("hash").is_some_and(|h| *h == doc.hash);
+    let mut resp = (StatusCode::OK, doc.bytes.as_ref().clone()).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", doc.hash)) {
+        h.insert(header::ETAG, etag);
+    }
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(if immutable {
+            "public, immutable"
+        } else {
+            "no-cache, private"
+        }),
+    );
+    resp
 }
 
 /// POST `.../serviceaccounts/{name}/token`.
@@ -440,6 +506,13 @@ async fn dispatch(
             let w = ctx.api().create(rt, ns, body, &ctx.write_opts(true)?)?;
             Ok(ctx.written(w))
         }
+        (Method::POST | Method::PUT | Method::PATCH | Method::DELETE, _, _)
+            if rt.builtin.is_some() && rt.kind == "ComponentStatus" =>
+        {
+            Err(ApiError::method_not_allowed(
+                "the server does not allow this method on the requested resource",
+            ))
+        }
         (Method::DELETE, None, None) => delete_collection(ctx, body),
         (Method::GET, Some(name), None) => Ok(json_response(
             StatusCode::OK,
@@ -466,6 +539,114 @@ async fn dispatch(
                 .patch(rt, ns, name, ptype, body, &opts, route.sub)?;
             Ok(ctx.written(w))
         }
+        (Method::PUT, Some(name), Some("approval")) => {
+            // The approval subresource writes the CSR's conditions only
+            // (pkg/registry/certificates/certificates/strategy.go, csrApprovalStrategy).
+            let (body, _) = parse_body(ctx.headers, body, method)?;
+            let mut current = ctx.api().get(rt, ns, name)?;
+            current["status"]["conditions"] = body["status"]["conditions"].clone();
+            if let Some(rv) = body["metadata"]["resourceVersion"].as_str() {
+                current["metadata"]["resourceVersion"] = json!(rv);
+            }
+            let w = ctx.api().replace(
+                rt,
+                ns,
+                name,
+                current,
+                &ctx.write_opts(true)?,
+                Some("status"),
+            )?;
+            Ok(ctx.written(w))
+        }
+        (Method::PUT | Method::PATCH, Some(name), Some("ephemeralcontainers")) => {
+            // Only spec.ephemeralContainers changes through this subresource, and containers are only
+            // added (pkg/registry/core/pod/strategy.go podEphemeralContainersStrategy,
+            // pkg/apis/core/validation/validation.go ValidatePodEphemeralContainersUpdate).
+            let (body, ptype) = parse_body(ctx.headers, body, method)?;
+            let current = ctx.api().get(rt, ns, name)?;
+            let ty = crate::sandbox::patch::TypeRef {
+                group: "",
+                kind: "Pod",
+                builtin: true,
+            };
+            let candidate = match ptype {
+                None => body,
+                Some(PatchType::Strategic) => {
+                    crate::sandbox::patch::strategic::strategic_merge_patch(ty, &current, &body)
+                        .map_err(|e| ApiError::bad_request(e.to_string()))?
+                }
+                Some(PatchType::Merge) => {
+                    let mut doc = current.clone();
+                    json_patch::merge(&mut doc, &body);
+                    doc
+                }
+                Some(PatchType::Json) => {
+                    let ops: json_patch::Patch = serde_json::from_value(body)
+                        .map_err(|e| ApiError::bad_request(format!("error decoding patch: {e}")))?;
+                    let mut doc = current.clone();
+                    json_patch::patch(&mut doc, &ops)
+                        .map_err(|e| ApiError::new(422, "Invalid", e.to_string()))?;
+                    doc
+                }
+                Some(PatchType::Apply) => {
+                    return Err(ApiError::unsupported_media_type(
+                        "apply patches are not supported on pods/ephemeralcontainers",
+                    ));
+                }
+            };
+            let before = current["spec"]["ephemeralContainers"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let after = candidate["spec"]["ephemeralContainers"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if after.len() < before.len() || before.iter().zip(&after).any(|(b, a)| b != a) {
+                return Err(ApiError::invalid(
+                    "",
+                    "Pod",
+                    name,
+                    format!(
+                        "Pod \"{name}\" is invalid: spec.ephemeralContainers: Forbidden: existing ephemeral containers may not be removed or changed"
+                    ),
+                    json!([{"reason": "FieldValueForbidden", "message": "Forbidden: existing ephemeral containers may not be removed or changed", "field": "spec.ephemeralContainers"}]),
+                ));
+            }
+            for (i, c) in after.iter().enumerate().skip(before.len()) {
+                if c["name"].as_str().is_none_or(str::is_empty)
+                    || c["image"].as_str().is_none_or(str::is_empty)
+                {
+                    return Err(ApiError::invalid(
+                        "",
+                        "Pod",
+                        name,
+                        format!(
+                            "Pod \"{name}\" is invalid: spec.ephemeralContainers[{i}]: Required value: name and image are required"
+                        ),
+                        json!([{"reason": "FieldValueRequired", "message": "Required value", "field": format!("spec.ephemeralContainers[{i}]")}]),
+                    ));
+                }
+            }
+            let opts = ctx.write_opts(true)?;
+            if opts.dry_run {
+                let mut shown = current;
+                shown["spec"]["ephemeralContainers"] = json!(after);
+                return Ok(json_response(StatusCode::OK, &ctx.render_one(&shown)));
+            }
+            let obj = ctx
+                .api()
+                .mutate(&rt.storage_key(), ns, name, |p| {
+                    p["spec"]["ephemeralContainers"] = json!(after);
+                    true
+                })
+                .unwrap_or(current);
+            Ok(json_response(StatusCode::OK, &ctx.render_one(&obj)))
+        }
+        (Method::GET, Some(name), Some("ephemeralcontainers" | "approval")) => Ok(json_response(
+            StatusCode::OK,
+            &ctx.render_one(&ctx.api().get(rt, ns, name)?),
+        )),
         (Method::GET, Some(name), Some("status")) => Ok(json_response(
             StatusCode::OK,
             &ctx.render_one(&ctx.api().get(rt, ns, name)?),
@@ -568,9 +749,16 @@ fn selectors(ctx: &Ctx<'_>) -> Result<(LabelSelector, FieldSelector), ApiError> 
 
 fn list(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     let (labels, fields) = selectors(ctx)?;
-    let (items, rv) = ctx
-        .api()
-        .list(ctx.rt, ctx.route.namespace, &labels, &fields);
+    let (items, rv) = match list_version(ctx.api(), ctx.query)? {
+        Some(exact) => (
+            ctx.api()
+                .list_at(ctx.rt, ctx.route.namespace, &labels, &fields, exact)?,
+            exact,
+        ),
+        None => ctx
+            .api()
+            .list(ctx.rt, ctx.route.namespace, &labels, &fields),
+    };
     // Pagination: `continue` is the name to start after.
     let start = match ctx.query.get("continue").filter(|c| !c.is_empty()) {
         Some(token) => decode_continue(token)?,
@@ -632,6 +820,47 @@ fn list(ctx: &Ctx<'_>) -> Result<Response, ApiError> {
     })
 }
 
+/// `resourceVersion` + `resourceVersionMatch` of a list: Some(rv) for a list at exactly `rv`, None for the
+/// current state; the combinations kube-apiserver refuses are refused with its messages
+/// (staging/src/k8s.io/apimachinery/pkg/apis/meta/internalversion/validation/validation.go), and a version
+/// the sandbox has not reached yet answers 504 as the watch cache does after its wait.
+fn list_version(api: &Api, query: &Query) -> Result<Option<u64>, ApiError> {
+    let rv = query.get("resourceVersion").filter(|v| !v.is_empty());
+    let matching = query.get("resourceVersionMatch").filter(|v| !v.is_empty());
+    let Some(matching) = matching else {
+        return Ok(None);
+    };
+    let Some(rv) = rv else {
+        return Err(ApiError::bad_request(
+            "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
+        ));
+    };
+    if query.get("continue").is_some_and(|c| !c.is_empty()) {
+        return Err(ApiError::bad_request(
+            "resourceVersionMatch: Forbidden: resourceVersionMatch is forbidden when continue is provided",
+        ));
+    }
+    let parsed: u64 = rv
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("invalid resource version: {rv}")))?;
+    let current = api.store.current_rv();
+    match matching.as_str() {
+        "Exact" if parsed == 0 => Err(ApiError::bad_request(
+            "resourceVersionMatch: Forbidden: resourceVersionMatch \"exact\" is forbidden for resourceVersion \"0\"",
+        )),
+        "Exact" | "NotOlderThan" if parsed > current => Err(ApiError::new(
+            504,
+            "Timeout",
+            format!("Timeout: Too large resource version: {parsed}, current: {current}"),
+        )),
+        "Exact" => Ok(Some(parsed)),
+        "NotOlderThan" => Ok(None),
+        other => Err(ApiError::bad_request(format!(
+            "resourceVersionMatch: Unsupported value: \"{other}\": supported values: \"Exact\", \"NotOlderThan\""
+        ))),
+    }
+}
+
 /// A List reply, `{"kind":…,"apiVersion":…,"metadata":…,"items":[…]}`, each item written by `write_item`
 /// (lists are written from the stored bytes, never built as one big value).
 fn list_bytes<T>(
@@ -660,7 +889,8 @@ fn list_bytes<T>(
 }
 
 /// A 200 reply with a JSON body.
-fn bytes_response(body: Vec<u8>) -> Response {
+fn bytes_response(mut body: Vec<u8>) -> Response {
+    body.push(b'\n');
     let mut resp = (StatusCode::OK, body).into_response();
     resp.headers_mut().insert(
         header::CONTENT_TYPE,

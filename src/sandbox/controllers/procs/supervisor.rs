@@ -361,6 +361,29 @@ fn argv_env(ctx: &Ctx, pod: &Value) -> Result<ArgvEnv, String> {
         })
         .collect();
     env.push(("ETCD_DATA_DIR".into(), data));
+    // etcd's defaults (localhost:2379/2380) would take the machine's ports: the pod's own sockets instead.
+    for (flag, var, port) in [
+        ("--listen-client-urls", "ETCD_LISTEN_CLIENT_URLS", 2379),
+        (
+            "--advertise-client-urls",
+            "ETCD_ADVERTISE_CLIENT_URLS",
+            2379,
+        ),
+        ("--listen-peer-urls", "ETCD_LISTEN_PEER_URLS", 2380),
+        (
+            "--initial-advertise-peer-urls",
+            "ETCD_INITIAL_ADVERTISE_PEER_URLS",
+            2380,
+        ),
+    ] {
+        let given = args
+            .iter()
+            .any(|a| a == flag || a.starts_with(&format!("{flag}=")))
+            || env.iter().any(|(k, _)| k == var);
+        if !given {
+            env.push((var.into(), format!("unix://{stem}:{port}")));
+        }
+    }
     // Membership changes right after one another (the operator adds one learner at a time): etcd 3.4
     // otherwise refuses `member add` for 5 s after each change while it checks every peer's connection.
     if !env.iter().any(|(k, _)| k == "ETCD_STRICT_RECONFIG_CHECK") {
