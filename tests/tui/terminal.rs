@@ -86,6 +86,23 @@ impl Pane {
         }
     }
 
+    /// Waits until the shell has printed its next prompt after the last command's output.
+    async fn until_prompt(&mut self) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            press(&mut self.runner, "").await;
+            if self.shell_text().trim_end().ends_with('$') {
+                return;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the shell never showed its prompt again:\n{}",
+                self.shell_text()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     async fn until(&mut self, what: &str, done: impl Fn(&App) -> bool) {
         assert!(
             common::tui::wait_for(&mut self.runner, done).await,
@@ -119,6 +136,7 @@ async fn t_opens_a_shell_wired_to_the_sandbox_and_ctrl_bracket_returns_to_the_la
     assert_eq!(p.runner.app.step, 0);
     p.keys("kubectl get ns -o name<enter>").await;
     p.until_screen("namespace/kube-system").await;
+    p.until_prompt().await;
     let text = p.shell_text();
     assert!(text.contains("namespace/default"), "{text}");
     insta::assert_snapshot!("terminal_kubectl", screen(&p.runner));
@@ -154,9 +172,9 @@ async fn the_shell_follows_the_pane_size_and_80x24_opens_full_screen() {
     p.key(KeyCode::Char(']'), KeyModifiers::CONTROL).await;
     p.keys("t").await;
     assert!(p.runner.app.term.full, "80x24 shows the shell full-screen");
-    p.keys("clear<enter>").await;
-    p.keys("stty size<enter>").await;
+    p.keys("clear; stty size<enter>").await;
     p.until_screen("21 78").await;
+    p.until_prompt().await;
     insta::assert_snapshot!("terminal_80x24", screen(&p.runner));
     assert!(screen(&p.runner).contains("TERMINAL"));
 
